@@ -1,0 +1,113 @@
+# nymserv - top-level Makefile.  Edit the settings block; everything else
+# follows from it.  `make`, `make check`, `make check SANITIZE=1`,
+# `make fuzz`, `make install PREFIX=... DESTDIR=...`.
+
+# ---- settings ---------------------------------------------------------
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/lib/nymserv
+MANDIR     ?= $(PREFIX)/share/man
+SHAREDIR   ?= $(PREFIX)/share/nymserv
+SYSCONFDIR ?= /etc/nymserv
+DESTDIR    ?=
+
+CC         ?= cc
+OPT        ?= -O2 -g
+SANITIZE   ?=
+FUZZ_SECONDS ?= 60
+# ------------------------------------------------------------------------
+
+PKGS     = gpgme lmdb
+WARN     = -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wvla -Wnull-dereference \
+           -Werror
+DEFS     = -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+           -DLIBEXECDIR='"$(LIBEXECDIR)"'
+HARDEN   = -fstack-protector-strong -fPIE -fstack-clash-protection
+LDHARDEN = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+LIBS     = $(shell pkg-config --libs $(PKGS)) -lgcrypt
+
+ifeq ($(SANITIZE),1)
+  OUT      = build/san
+  OPT      = -O1 -g -fno-omit-frame-pointer
+  HARDEN  += -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  LDHARDEN += -fsanitize=address,undefined
+else
+  OUT      = build/rel
+  HARDEN  += -D_FORTIFY_SOURCE=2
+endif
+BIN      = $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
+
+CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
+           $(shell pkg-config --cflags $(PKGS))
+
+LIBSRC   = buf die conf msg addr store gpg outbound util req respond
+LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
+PROGS    = nymserv nymctl
+UNITS    = test_buf test_msg test_addr test_conf test_store
+FUZZERS  = fuzz_msg fuzz_addr
+
+all: $(PROGS:%=$(BIN)/%)
+
+$(OUT) $(BIN) $(OUT)/tests:
+	mkdir -p $@
+
+$(OUT)/%.o: src/%.c include/*.h | $(OUT)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(OUT)/libnym.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+$(BIN)/%: $(OUT)/%.o $(OUT)/libnym.a | $(BIN)
+	$(CC) $(LDHARDEN) -o $@ $< $(OUT)/libnym.a $(LIBS)
+
+$(OUT)/tests/%: tests/unit/%.c tests/unit/t.h $(OUT)/libnym.a | $(OUT)/tests
+	$(CC) $(CFLAGS) -Itests/unit $(LDHARDEN) -o $@ $< $(OUT)/libnym.a $(LIBS)
+
+units: $(UNITS:%=$(OUT)/tests/%)
+
+# The whole test suite; the runner ends with "N passed, N failed".
+check: all units
+	NYM_BIN=$(abspath $(BIN)) NYM_UNITS=$(abspath $(OUT)/tests) \
+	  bash tests/run.sh
+
+# libFuzzer harnesses, each run for FUZZ_SECONDS.
+FUZZCC    = clang
+FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) \
+            -Iinclude $(shell pkg-config --cflags $(PKGS))
+build/fuzz/%: fuzz/%.c $(LIBSRC:%=src/%.c) include/*.h
+	mkdir -p build/fuzz
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $< $(LIBSRC:%=src/%.c) $(LIBS)
+
+fuzz: $(FUZZERS:%=build/fuzz/%)
+	@for f in $(FUZZERS); do \
+	  mkdir -p build/fuzz/corpus-$$f; \
+	  cp -n fuzz/seeds/$$f/* build/fuzz/corpus-$$f/ 2>/dev/null; \
+	  echo "== $$f ($(FUZZ_SECONDS) s)"; \
+	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -print_final_stats=1 build/fuzz/corpus-$$f 2>build/fuzz/$$f.log \
+	    || { tail -50 build/fuzz/$$f.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec' \
+	    build/fuzz/$$f.log; \
+	done
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(SYSCONFDIR)
+	install -m 755 bin/nymctl $(DESTDIR)$(SBINDIR)/
+	install -m 755 bin/nymserv $(DESTDIR)$(LIBEXECDIR)/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
+	test -e $(DESTDIR)$(SYSCONFDIR)/nymserv.conf || \
+	  install -m 644 etc/nymserv.conf $(DESTDIR)$(SYSCONFDIR)/nymserv.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/help.txt || \
+	  install -m 644 etc/help.txt $(DESTDIR)$(SYSCONFDIR)/help.txt
+
+clean:
+	rm -rf build bin
+
+.PHONY: all units check fuzz install clean
+.SECONDARY:

@@ -1,0 +1,50 @@
+/* conf.h - nymserv.conf: "key = value" lines shared by every program. */
+#ifndef NYM_CONF_H
+#define NYM_CONF_H
+
+#include <stddef.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc/nymserv"
+#endif
+#ifndef LIBEXECDIR
+#define LIBEXECDIR "/usr/local/lib/nymserv"
+#endif
+
+#define CONF_DEFAULT_PATH SYSCONFDIR "/nymserv.conf"
+
+struct conf {
+	char *path;			/* the file it was read from */
+	char *hostname;			/* the nym domain, e.g. nym.example.org */
+	char *statedir;			/* LMDB environment, gnupg/, spool/ */
+	char *gnupghome;		/* default: statedir/gnupg */
+	char **sendmail;		/* injection command as argv (NULL-ended) */
+	char **remail;			/* remailer command as argv */
+	char *helpfile;			/* text sent by help@ */
+	char *loop_id;			/* our X-Loop value (default: hostname) */
+	int list_enabled;		/* answer list@/used@ and finger list */
+	int confirm;			/* reply blocks need confirmation */
+	int alias_enabled;		/* the alias service */
+	size_t max_message_size;	/* bytes read from stdin */
+	size_t max_header_lines;	/* physical header lines */
+	size_t max_line_length;		/* bytes in one header line */
+	unsigned max_recipients;	/* per send@ message */
+	unsigned daily_chunks;		/* chunk limit per nym per UTC day */
+	unsigned timeout;		/* seconds before exiting 75 */
+	unsigned replay_days;		/* replay cache lifetime */
+	unsigned future_days;		/* refuse signatures dated later */
+	size_t map_size;		/* initial LMDB map size */
+};
+
+/*
+ * Read path (CONF_DEFAULT_PATH when NULL).  On any error, returns -1 with
+ * a message naming file and line in err (caller decides the exit status).
+ */
+int conf_load(struct conf *, const char *path, char *err, size_t errlen);
+void conf_free(struct conf *);
+
+/* Split a command value into a NULL-terminated argv (no shell quoting). */
+char **conf_split_argv(const char *value);
+void conf_free_argv(char **);
+
+#endif

@@ -1,0 +1,82 @@
+/* store.h - the state store: one LMDB environment, named databases. */
+#ifndef NYM_STORE_H
+#define NYM_STORE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define STORE_SCHEMA "1"
+
+/* The named databases (DESIGN.md section 3). */
+enum store_db {
+	DB_META,	/* schema version, server key fingerprints */
+	DB_NYMS,	/* nym name -> nym record */
+	DB_REPLAY,	/* signature hash -> time seen */
+	DB_CONFIRM,	/* cookie -> pending change */
+	DB_CHUNKS,	/* nym name -> day + chunk count */
+	DB_ALIASES,	/* alias -> address record */
+	DB_ADDRS,	/* address -> alias */
+	DB_BLOCKS,	/* keyed hash of a destination -> block record */
+	DB_PENDING,	/* token -> pending alias/block operation */
+	DB_COUNT
+};
+
+enum {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_EXISTS = 2,
+	STORE_ERR = -1,		/* temporary: exit 75 */
+	STORE_NOINIT = -2	/* no state yet: run nymctl init */
+};
+
+struct store;
+struct stxn;
+
+/*
+ * Open the environment under dir/db.  create: make the directory and the
+ * databases (nymctl init); otherwise the schema record must be present.
+ */
+int store_open(struct store **, const char *statedir, size_t mapsize,
+    int create, char *err, size_t errlen);
+void store_close(struct store *);
+
+/*
+ * Run fn inside a transaction.  store_write commits when fn returns >= 0
+ * and aborts otherwise; if the map is full it grows the map and runs fn
+ * again from the start, so fn must have no side effects outside the
+ * transaction.  Returns fn's value or STORE_ERR.
+ */
+typedef int (*store_fn)(struct stxn *, void *arg);
+int store_write(struct store *, store_fn, void *arg);
+int store_read(struct store *, store_fn, void *arg);
+
+/* Within a transaction.  Values are copied into out. */
+int txn_get(struct stxn *, enum store_db, const void *k, size_t kl,
+    struct buf *out);
+int txn_put(struct stxn *, enum store_db, const void *k, size_t kl,
+    const void *v, size_t vl);
+/* Like txn_put but STORE_EXISTS if the key is present. */
+int txn_put_new(struct stxn *, enum store_db, const void *k, size_t kl,
+    const void *v, size_t vl);
+int txn_del(struct stxn *, enum store_db, const void *k, size_t kl);
+/*
+ * Call cb for every key starting with prefix (all keys when plen is 0),
+ * in key order.  cb returns 0 to go on, 1 to stop, < 0 on error.
+ */
+typedef int (*store_iter_fn)(const void *k, size_t kl, const void *v,
+    size_t vl, void *arg);
+int txn_iter(struct stxn *, enum store_db, const void *prefix, size_t plen,
+    store_iter_fn cb, void *arg);
+/* Number of entries in a database. */
+int txn_count(struct stxn *, enum store_db, size_t *n);
+
+/* Convenience wrappers: one short transaction each. */
+int store_get(struct store *, enum store_db, const char *key, struct buf *);
+int store_put(struct store *, enum store_db, const char *key,
+    const void *v, size_t vl);
+
+/* Copy the environment consistently to a file (nymctl backup). */
+int store_copy(struct store *, const char *path);
+
+#endif

@@ -1,0 +1,346 @@
+/* conf.c - strict reader for nymserv.conf: unknown keys and bad values are errors. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "util.h"
+
+static int finish(struct conf *, const char *, char *, size_t);
+
+#define CONF_MAX_LINE 4096
+#define CONF_MAX_LINES 10000
+
+enum kind { K_STR, K_ARGV, K_BOOL, K_SIZE, K_UINT };
+
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t off;
+	unsigned long long min, max;
+};
+
+#define O(f) offsetof(struct conf, f)
+static const struct key keys[] = {
+	{ "hostname", K_STR, O(hostname), 0, 0 },
+	{ "statedir", K_STR, O(statedir), 0, 0 },
+	{ "gnupghome", K_STR, O(gnupghome), 0, 0 },
+	{ "sendmail", K_ARGV, O(sendmail), 0, 0 },
+	{ "remail", K_ARGV, O(remail), 0, 0 },
+	{ "helpfile", K_STR, O(helpfile), 0, 0 },
+	{ "loop_id", K_STR, O(loop_id), 0, 0 },
+	{ "list_enabled", K_BOOL, O(list_enabled), 0, 1 },
+	{ "confirm", K_BOOL, O(confirm), 0, 1 },
+	{ "alias_enabled", K_BOOL, O(alias_enabled), 0, 1 },
+	{ "max_message_size", K_SIZE, O(max_message_size), 1024,
+	    1ULL << 30 },
+	{ "max_header_lines", K_SIZE, O(max_header_lines), 10, 100000 },
+	{ "max_line_length", K_SIZE, O(max_line_length), 78, 1 << 20 },
+	{ "max_recipients", K_UINT, O(max_recipients), 1, 10000 },
+	{ "daily_chunks", K_UINT, O(daily_chunks), 1, 1000000 },
+	{ "timeout", K_UINT, O(timeout), 0, 86400 },
+	{ "replay_days", K_UINT, O(replay_days), 1, 365 },
+	{ "future_days", K_UINT, O(future_days), 0, 365 },
+	{ "map_size", K_SIZE, O(map_size), 1 << 20, 1ULL << 40 },
+};
+#undef O
+
+static void
+set_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->statedir = xstrdup("/var/lib/nymserv");
+	c->sendmail = conf_split_argv("/usr/sbin/sendmail");
+	c->remail = conf_split_argv(LIBEXECDIR "/remail");
+	c->helpfile = xstrdup(SYSCONFDIR "/help.txt");
+	c->list_enabled = 1;
+	c->confirm = 1;
+	c->alias_enabled = 1;
+	c->max_message_size = 10 * 1024 * 1024;
+	c->max_header_lines = 1000;
+	c->max_line_length = 8192;
+	c->max_recipients = 20;
+	c->daily_chunks = 512;
+	c->timeout = 300;
+	c->replay_days = 7;
+	c->future_days = 1;
+	c->map_size = 64 * 1024 * 1024;
+}
+
+char **
+conf_split_argv(const char *v)
+{
+	char **av;
+	size_t n = 0, cap = 4;
+	const char *p = v;
+
+	av = xcalloc(cap, sizeof(*av));
+	for (;;) {
+		const char *q;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		for (q = p; *q != '\0' && *q != ' ' && *q != '\t'; q++)
+			;
+		if (n + 2 > cap) {
+			cap *= 2;
+			av = xrealloc(av, cap * sizeof(*av));
+		}
+		av[n++] = xstrndup(p, (size_t)(q - p));
+		p = q;
+	}
+	av[n] = NULL;
+	return av;
+}
+
+void
+conf_free_argv(char **av)
+{
+	size_t i;
+
+	if (av == NULL)
+		return;
+	for (i = 0; av[i] != NULL; i++)
+		free(av[i]);
+	free(av);
+}
+
+/* Parse a size with an optional k/M/G suffix (powers of 1024). */
+static int
+parse_number(const char *v, int suffix_ok, unsigned long long *out)
+{
+	unsigned long long n = 0, mul = 1;
+	const char *p = v;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (n > (ULLONG_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (unsigned)(*p - '0');
+	}
+	if (suffix_ok && *p != '\0' && p[1] == '\0') {
+		switch (*p) {
+		case 'k': case 'K': mul = 1024ULL; p++; break;
+		case 'm': case 'M': mul = 1024ULL * 1024; p++; break;
+		case 'g': case 'G': mul = 1024ULL * 1024 * 1024; p++; break;
+		default: return -1;
+		}
+	}
+	if (*p != '\0' || n > ULLONG_MAX / mul)
+		return -1;
+	*out = n * mul;
+	return 0;
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
+	    !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") ||
+	    !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* A hostname we are willing to put into headers and envelopes. */
+static int
+valid_hostname(const char *h)
+{
+	size_t n = strlen(h);
+	const char *p;
+
+	if (n == 0 || n > 253 || h[0] == '.' || h[0] == '-' || h[n - 1] == '.')
+		return 0;
+	for (p = h; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return 0;
+	return strstr(h, "..") == NULL;
+}
+
+static int
+apply(struct conf *c, const struct key *k, const char *v, const char **why)
+{
+	char *base = (char *)c;
+	unsigned long long n;
+
+	switch (k->kind) {
+	case K_STR:
+		if (*v == '\0') {
+			*why = "empty value";
+			return -1;
+		}
+		free(*(char **)(base + k->off));
+		*(char **)(base + k->off) = xstrdup(v);
+		return 0;
+	case K_ARGV: {
+		char **av = conf_split_argv(v);
+
+		if (av[0] == NULL || av[0][0] != '/') {
+			conf_free_argv(av);
+			*why = "command must start with an absolute path";
+			return -1;
+		}
+		conf_free_argv(*(char ***)(base + k->off));
+		*(char ***)(base + k->off) = av;
+		return 0;
+	}
+	case K_BOOL:
+		if (parse_bool(v, (int *)(base + k->off)) < 0) {
+			*why = "expected yes or no";
+			return -1;
+		}
+		return 0;
+	case K_SIZE:
+	case K_UINT:
+		if (parse_number(v, k->kind == K_SIZE, &n) < 0) {
+			*why = "expected a number";
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			*why = "value out of range";
+			return -1;
+		}
+		if (k->kind == K_SIZE)
+			*(size_t *)(base + k->off) = (size_t)n;
+		else
+			*(unsigned *)(base + k->off) = (unsigned)n;
+		return 0;
+	}
+	*why = "internal error";
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int
+conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+	char line[CONF_MAX_LINE + 2];
+	unsigned lineno = 0;
+
+	set_defaults(c);
+	if (path == NULL)
+		path = CONF_DEFAULT_PATH;
+	c->path = xstrdup(path);
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p, *eq, *k, *v;
+		const char *why = NULL;
+		size_t i, len = strlen(line);
+
+		if (++lineno > CONF_MAX_LINES) {
+			snprintf(err, errlen, "%s:%u: too many lines", path,
+			    lineno);
+			goto fail;
+		}
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		else if (!feof(f) || len > CONF_MAX_LINE) {
+			snprintf(err, errlen, "%s:%u: line too long", path,
+			    lineno);
+			goto fail;
+		}
+		p = trim(line);
+		if (*p == '\0' || *p == '#')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%u: expected key = value",
+			    path, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		k = trim(p);
+		v = trim(eq + 1);
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(keys[i].name, k) == 0)
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			snprintf(err, errlen, "%s:%u: unknown key '%.64s'", path,
+			    lineno, k);
+			goto fail;
+		}
+		if (apply(c, &keys[i], v, &why) < 0) {
+			snprintf(err, errlen, "%s:%u: %s: %s", path, lineno, k,
+			    why);
+			goto fail;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto fail;
+	}
+	fclose(f);
+	return finish(c, path, err, errlen);
+fail:
+	fclose(f);
+	return -1;
+}
+
+/* Checks that need the whole file, and derived defaults. */
+static int
+finish(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	struct buf tmp = BUF_INIT;
+
+	if (c->hostname == NULL) {
+		snprintf(err, errlen, "%s: hostname is not set", path);
+		return -1;
+	}
+	if (!valid_hostname(c->hostname)) {
+		snprintf(err, errlen, "%s: hostname: not a valid domain", path);
+		return -1;
+	}
+	util_lower(c->hostname);
+	if (c->statedir[0] != '/') {
+		snprintf(err, errlen, "%s: statedir: must be an absolute path",
+		    path);
+		return -1;
+	}
+	if (c->gnupghome == NULL) {
+		buf_addf(&tmp, "%s/gnupg", c->statedir);
+		c->gnupghome = buf_steal(&tmp);
+	}
+	if (c->loop_id == NULL)
+		c->loop_id = xstrdup(c->hostname);
+	return 0;
+}
+
+void
+conf_free(struct conf *c)
+{
+	free(c->path);
+	free(c->hostname);
+	free(c->statedir);
+	free(c->gnupghome);
+	conf_free_argv(c->sendmail);
+	conf_free_argv(c->remail);
+	free(c->helpfile);
+	free(c->loop_id);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,193 @@
+/* nymctl.c - operator tool: initialise state and keys, export public keys. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "die.h"
+#include "gpg.h"
+#include "store.h"
+#include "util.h"
+
+/* Exit statuses of nymctl (see nymctl(8)). */
+#define CTL_OK 0
+#define CTL_FAIL 1
+#define CTL_USAGE 2
+
+static struct conf conf;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	die_usage(CTL_USAGE,
+	    "usage: nymctl [-c conf] command [args]\n"
+	    "commands:\n"
+	    "  init [-t rsa|ed25519]   create the state directory and server keys\n"
+	    "  export-keys             print the server's public keys, armored");
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nymctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(CTL_FAIL);
+}
+
+static struct store *
+open_store(int create)
+{
+	struct store *st;
+	char err[512];
+
+	if (store_open(&st, conf.statedir, conf.map_size, create, err,
+	    sizeof(err)) != STORE_OK)
+		fail("%s", err);
+	return st;
+}
+
+static void
+make_dir(const char *path)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		fail("mkdir %s: %s", path, strerror(errno));
+	if (chmod(path, 0700) < 0)
+		fail("chmod %s: %s", path, strerror(errno));
+}
+
+/* Make one server key unless META already names it. */
+static void
+ensure_key(struct store *st, const char *metakey, enum gpg_keytype type,
+    const char *const *uids)
+{
+	struct buf fpr = BUF_INIT;
+	char err[512];
+	int rc = store_get(st, DB_META, metakey, &fpr);
+
+	if (rc == STORE_OK) {
+		printf("%s: %s (exists)\n", metakey, fpr.s);
+		buf_free(&fpr);
+		return;
+	}
+	if (rc != STORE_NOTFOUND)
+		fail("cannot read state");
+	if (gpg_make_key(conf.gnupghome, type, uids, &fpr, err,
+	    sizeof(err)) < 0)
+		fail("%s", err);
+	if (store_put(st, DB_META, metakey, fpr.s, fpr.len) != STORE_OK)
+		fail("cannot record %s", metakey);
+	printf("%s: %s\n", metakey, fpr.s);
+	buf_free(&fpr);
+}
+
+static int
+cmd_init(int argc, char **argv)
+{
+	enum gpg_keytype type = GPG_RSA3072;
+	struct buf u1 = BUF_INIT, u2 = BUF_INIT, u3 = BUF_INIT,
+	    path = BUF_INIT;
+	struct store *st;
+	int c;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "t:")) != -1) {
+		if (c == 't' && strcmp(optarg, "rsa") == 0)
+			type = GPG_RSA3072;
+		else if (c == 't' && strcmp(optarg, "ed25519") == 0)
+			type = GPG_ED25519;
+		else
+			usage();
+	}
+	make_dir(conf.statedir);
+	make_dir(conf.gnupghome);
+	buf_addf(&path, "%s/gpg.conf", conf.gnupghome);
+	if (access(path.s, F_OK) < 0) {
+		static const char gc[] = "# written by nymctl init\n"
+		    "no-greeting\nno-permission-warning\n"
+		    "trust-model always\nno-auto-key-retrieve\n";
+
+		if (util_write_file(path.s, gc, sizeof(gc) - 1, 0600) < 0)
+			fail("%s: %s", path.s, strerror(errno));
+	}
+	st = open_store(1);
+	buf_addf(&u1, "nym server <config@%s>", conf.hostname);
+	buf_addf(&u2, "nym server <send@%s>", conf.hostname);
+	buf_addf(&u3, "remailer <remailer@%s>", conf.hostname);
+	{
+		const char *srv[] = { u1.s, u2.s, NULL };
+		const char *rem[] = { u3.s, NULL };
+
+		ensure_key(st, "serverkey", type, srv);
+		ensure_key(st, "remailerkey", type, rem);
+	}
+	store_close(st);
+	buf_free(&u1);
+	buf_free(&u2);
+	buf_free(&u3);
+	buf_free(&path);
+	return CTL_OK;
+}
+
+static int
+cmd_export_keys(void)
+{
+	struct store *st = open_store(0);
+	struct buf fpr = BUF_INIT, out = BUF_INIT;
+	const char *which[] = { "serverkey", "remailerkey" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (store_get(st, DB_META, which[i], &fpr) != STORE_OK)
+			fail("no %s (run nymctl init)", which[i]);
+		if (gpg_export(conf.gnupghome, fpr.s, &out) < 0)
+			fail("cannot export %s", which[i]);
+	}
+	fwrite(out.s, 1, out.len, stdout);
+	store_close(st);
+	buf_free(&fpr);
+	buf_free(&out);
+	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *confpath = NULL;
+	char err[512];
+	int c;
+
+	umask(077);
+	die_init("nymctl");
+	while ((c = getopt(argc, argv, "+c:v")) != -1) {
+		switch (c) {
+		case 'c': confpath = optarg; break;
+		case 'v': die_set_verbose(1); break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (geteuid() == 0)
+		fail("refusing to run as root: run it as the nymserv user "
+		    "(e.g. runuser -u nymserv -- nymctl ...)");
+	if (conf_load(&conf, confpath, err, sizeof(err)) < 0)
+		fail("%s", err);
+	if (util_crypto_init() < 0)
+		fail("libgcrypt unusable");
+	if (strcmp(argv[0], "init") == 0)
+		return cmd_init(argc, argv);
+	if (strcmp(argv[0], "export-keys") == 0 && argc == 1)
+		return cmd_export_keys();
+	usage();
+}

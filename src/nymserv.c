@@ -1,0 +1,152 @@
+/* nymserv.c - run by the MTA once per message: read, dispatch, exit status. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "die.h"
+#include "gpg.h"
+#include "msg.h"
+#include "req.h"
+#include "respond.h"
+#include "store.h"
+#include "util.h"
+
+struct handler {
+	const char *local;
+	void (*fn)(struct req *);
+};
+
+static void
+discard(struct req *r)
+{
+	(void)r;
+	log_info("nobody: discarded");
+}
+
+/* Local parts the server answers itself (all are reserved names). */
+static const struct handler handlers[] = {
+	{ "help", respond_help },
+	{ "list", respond_list },
+	{ "used", respond_list },
+	{ "nobody", discard },
+};
+
+static void
+usage(void)
+{
+	die_usage(EX_TEMPFAIL_, "usage: nymserv [-Qv] [-c conf] [-f sender] "
+	    "recipient < message");
+}
+
+/* Make sure fds 0-2 are open so no file we open becomes one of them. */
+static void
+sane_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+static void
+dispatch(struct req *r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (strcmp(r->local, handlers[i].local) == 0) {
+			handlers[i].fn(r);
+			return;
+		}
+	}
+	die_perm(EX_NOUSER_, "5.1.1", "no such user here");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conf conf;
+	struct req r;
+	struct buf in = BUF_INIT;
+	struct msg_limits lim;
+	const char *confpath = NULL, *recipient, *sender = NULL;
+	char err[512];
+	int c, rc;
+
+	sane_fds();
+	umask(077);
+	die_init("nymserv");
+	while ((c = getopt(argc, argv, "c:f:Qv")) != -1) {
+		switch (c) {
+		case 'c': confpath = optarg; break;
+		case 'f': sender = optarg; break;
+		case 'Q': die_set_qmail(1); break;
+		case 'v': die_set_verbose(1); break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		usage();
+	/* Without an argument, the qmail-local environment names the rcpt. */
+	if (argc == 1)
+		recipient = argv[0];
+	else if ((recipient = getenv("DEFAULT")) == NULL &&
+	    (recipient = getenv("LOCAL")) == NULL &&
+	    (recipient = getenv("RECIPIENT")) == NULL)
+		usage();
+	if (sender == NULL && (sender = getenv("SENDER")) == NULL)
+		sender = "";
+	if (strcmp(sender, "<>") == 0)
+		sender = "";
+
+	if (geteuid() == 0)
+		die_temp("refusing to run as root");
+	if (conf_load(&conf, confpath, err, sizeof(err)) < 0)
+		die_temp("configuration: %s", err);
+	die_signals(conf.timeout);
+	if (util_crypto_init() < 0)
+		die_temp("libgcrypt unusable");
+	if (gpg_home_ok(conf.gnupghome) < 0)
+		die_temp("GnuPG home %s: %s", conf.gnupghome, strerror(errno));
+
+	memset(&r, 0, sizeof(r));
+	r.conf = &conf;
+	r.sender = sender;
+	r.now = util_now();
+	if (req_set_recipient(&r, recipient) < 0)
+		die_perm(EX_NOUSER_, "5.1.3", "bad recipient address");
+
+	rc = msg_read_fd(0, conf.max_message_size, &in);
+	if (rc == MSG_IOERR)
+		die_temp("read error on standard input: %s", strerror(errno));
+	if (rc == MSG_TOOBIG)
+		die_perm(EX_DATAERR_, "5.3.4", "message too big (limit %zu bytes)",
+		    conf.max_message_size);
+	lim.max_size = conf.max_message_size;
+	lim.max_header_lines = conf.max_header_lines;
+	lim.max_line_length = conf.max_line_length;
+	if (msg_parse(&r.msg, in.s ? in.s : "", in.len, &lim) != MSG_OK)
+		die_perm(EX_DATAERR_, "5.6.0",
+		    "message header too large (line or field limit)");
+	buf_free(&in);
+
+	rc = store_open(&r.st, conf.statedir, conf.map_size, 0, err,
+	    sizeof(err));
+	if (rc != STORE_OK)
+		die_temp("state: %s", err);
+
+	dispatch(&r);
+	store_close(r.st);
+	msg_free(&r.msg);
+	die_ok();
+}

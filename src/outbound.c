@@ -1,0 +1,209 @@
+/* outbound.c - fork/exec with a built environment and no shell. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "die.h"
+#include "outbound.h"
+
+static char *const child_env[] = {
+	"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+	"LANG=C",
+	NULL
+};
+
+/* Write all of data to fd; EPIPE means the reader went away. */
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+wait_child(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	die_child(0);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return -1;
+}
+
+int
+run_capture(char *const argv[], const void *data, size_t len,
+    struct buf *out, size_t max)
+{
+	int in[2] = { -1, -1 }, outp[2] = { -1, -1 }, devnull, rc, werr = 0;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -1;
+	if (out != NULL && pipe2(outp, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		close(in[0]);
+		close(in[1]);
+		if (out != NULL) {
+			close(outp[0]);
+			close(outp[1]);
+		}
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		alarm(0);
+		devnull = open("/dev/null", O_RDWR);
+		if (devnull < 0)
+			_exit(127);
+		if (dup2(data != NULL ? in[0] : devnull, 0) < 0 ||
+		    dup2(out != NULL ? outp[1] : devnull, 1) < 0 ||
+		    dup2(devnull, 2) < 0)
+			_exit(127);
+		execve(argv[0], argv, child_env);
+		_exit(127);
+	}
+	die_child((int)pid);
+	close(in[0]);
+	if (out != NULL)
+		close(outp[1]);
+	if (out == NULL) {
+		if (data != NULL && write_all(in[1], data, len) < 0)
+			werr = 1;
+		close(in[1]);
+	} else {
+		/* Feed stdin and drain stdout without deadlock. */
+		const char *p = data;
+		size_t left = data != NULL ? len : 0;
+		int infd = in[1];
+		char tmp[8192];
+
+		if (data == NULL || left == 0) {
+			close(infd);
+			infd = -1;
+		} else {
+			fcntl(infd, F_SETFL, O_NONBLOCK);
+		}
+		buf_reset(out);
+		for (;;) {
+			fd_set rf, wf;
+			int maxfd = outp[0];
+
+			FD_ZERO(&rf);
+			FD_ZERO(&wf);
+			FD_SET(outp[0], &rf);
+			if (infd >= 0) {
+				FD_SET(infd, &wf);
+				if (infd > maxfd)
+					maxfd = infd;
+			}
+			if (select(maxfd + 1, &rf, &wf, NULL, NULL) < 0) {
+				if (errno == EINTR)
+					continue;
+				werr = 1;
+				break;
+			}
+			if (infd >= 0 && FD_ISSET(infd, &wf)) {
+				ssize_t n = write(infd, p, left);
+
+				if (n < 0 && errno != EAGAIN && errno != EINTR) {
+					werr = 1;
+					close(infd);
+					infd = -1;
+				} else if (n > 0) {
+					p += n;
+					left -= (size_t)n;
+					if (left == 0) {
+						close(infd);
+						infd = -1;
+					}
+				}
+			}
+			if (FD_ISSET(outp[0], &rf)) {
+				ssize_t n = read(outp[0], tmp, sizeof(tmp));
+
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					break;
+				if (out->len + (size_t)n > max)
+					werr = 1;
+				else
+					buf_add(out, tmp, (size_t)n);
+			}
+		}
+		if (infd >= 0)
+			close(infd);
+		close(outp[0]);
+	}
+	rc = wait_child(pid);
+	if (werr && rc == 0)
+		rc = -1;
+	return rc;
+}
+
+int
+run_pipe(char *const argv[], const void *data, size_t len)
+{
+	return run_capture(argv, data, len, NULL, 0);
+}
+
+int
+sendmail_send(char *const sendmail[], const char *sender,
+    const char *const *rcpts, size_t nrcpts, const void *msg, size_t len)
+{
+	size_t n = 0, i, j;
+	char **av;
+	int rc;
+
+	for (i = 0; sendmail[i] != NULL; i++)
+		n++;
+	av = xcalloc(n + nrcpts + 6, sizeof(*av));
+	for (i = 0, j = 0; sendmail[i] != NULL; i++)
+		av[j++] = sendmail[i];
+	av[j++] = "-f";
+	av[j++] = (char *)(sender[0] ? sender : "<>");
+	av[j++] = "-oi";
+	av[j++] = "--";
+	for (i = 0; i < nrcpts; i++)
+		av[j++] = (char *)rcpts[i];
+	av[j] = NULL;
+	rc = run_pipe(av, msg, len);
+	free(av);
+	if (rc != 0) {
+		log_warn("sendmail failed (status %d)", rc);
+		return -1;
+	}
+	return 0;
+}

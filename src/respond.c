@@ -1,0 +1,336 @@
+/* respond.c - help@ and list@/used@ answers that cannot be turned into bombs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "die.h"
+#include "outbound.h"
+#include "respond.h"
+#include "store.h"
+#include "util.h"
+
+#define HELP_MAX (256 * 1024)
+#define LIST_MAX_NAMES 100000
+
+/* First token of a header value, for Auto-Submitted and Precedence. */
+static int
+first_word_is(const char *v, const char *word)
+{
+	size_t n = strlen(word);
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return strncasecmp(v, word, n) == 0 &&
+	    (v[n] == '\0' || v[n] == ';' || v[n] == ' ' || v[n] == '\t' ||
+	    v[n] == '(');
+}
+
+static int
+is_daemon_local(const char *local)
+{
+	return strcasecmp(local, "mailer-daemon") == 0 ||
+	    strcasecmp(local, "postmaster") == 0;
+}
+
+/* Local part of an envelope address ("a@b" -> "a"), in buf. */
+static void
+local_of(struct buf *b, const char *a)
+{
+	const char *at = strrchr(a, '@');
+
+	buf_set(b, a, at ? (size_t)(at - a) : strlen(a));
+}
+
+static int
+domain_is_ours(const char *addr, const char *host)
+{
+	const char *at = strrchr(addr, '@');
+	size_t hl = strlen(host), al;
+
+	if (at == NULL)
+		return 0;
+	at++;
+	al = strlen(at);
+	if (strcasecmp(at, host) == 0)
+		return 1;
+	/* A subdomain of ours is ours too. */
+	return al > hl && at[al - hl - 1] == '.' &&
+	    strcasecmp(at + al - hl, host) == 0;
+}
+
+/* The first deliverable address of a header field, or -1. */
+static int
+header_addr(const struct req *r, const char *field, struct buf *out)
+{
+	const char *v = msg_get(&r->msg, field);
+	struct addrlist l;
+	int rc = -1;
+
+	if (v == NULL || addr_parse_list(v, strlen(v), 16, &l) < 0)
+		return -1;
+	if (l.n > 0 && l.a[0].domain != NULL) {
+		buf_sets(out, l.a[0].addr);
+		rc = 0;
+	}
+	addr_free_list(&l);
+	return rc;
+}
+
+int
+respond_allowed(const struct req *r, struct buf *to, const char **why)
+{
+	struct buf tmp = BUF_INIT;
+	const char *v;
+	size_t i = 0;
+	const struct hdr *h;
+	int ok = 0;
+
+	if (r->sender[0] == '\0' || strcmp(r->sender, "<>") == 0) {
+		*why = "null sender";
+		goto out;
+	}
+	local_of(&tmp, r->sender);
+	if (is_daemon_local(tmp.s)) {
+		*why = "sender is a mailer daemon";
+		goto out;
+	}
+	while ((h = msg_next(&r->msg, "X-Loop", &i)) != NULL) {
+		if (strcasecmp(h->value, r->conf->loop_id) == 0) {
+			*why = "our own X-Loop";
+			goto out;
+		}
+	}
+	if ((v = msg_get(&r->msg, "Auto-Submitted")) != NULL &&
+	    !first_word_is(v, "no")) {
+		*why = "Auto-Submitted";
+		goto out;
+	}
+	if ((v = msg_get(&r->msg, "Precedence")) != NULL &&
+	    (first_word_is(v, "bulk") || first_word_is(v, "list") ||
+	    first_word_is(v, "junk"))) {
+		*why = "Precedence";
+		goto out;
+	}
+	if (msg_get(&r->msg, "List-Id") != NULL ||
+	    msg_get(&r->msg, "List-Post") != NULL) {
+		*why = "list mail";
+		goto out;
+	}
+	/* Reply-To, else From, else the envelope sender. */
+	if (header_addr(r, "Reply-To", to) < 0 &&
+	    header_addr(r, "From", to) < 0)
+		buf_sets(to, r->sender);
+	if (!addr_deliverable(to->s)) {
+		*why = "no usable reply address";
+		goto out;
+	}
+	local_of(&tmp, to->s);
+	if (is_daemon_local(tmp.s)) {
+		*why = "reply address is a mailer daemon";
+		goto out;
+	}
+	if (domain_is_ours(to->s, r->conf->hostname)) {
+		*why = "reply address is ours";
+		goto out;
+	}
+	ok = 1;
+out:
+	buf_free(&tmp);
+	return ok;
+}
+
+/* Keep only printable ASCII of a header value (no folding, no CR/LF). */
+static void
+add_clean(struct buf *b, const char *v, size_t max)
+{
+	size_t n = 0;
+
+	for (; *v && n < max; v++, n++)
+		buf_addc(b, (*v >= 32 && *v < 127) || *v < 0 ? *v : ' ');
+}
+
+void
+respond_compose(const struct req *r, const char *from_local, const char *to,
+    const char *subject, const struct buf *body, struct buf *out)
+{
+	const char *msgid = msg_get(&r->msg, "Message-ID");
+	const char *refs = msg_get(&r->msg, "References");
+
+	buf_reset(out);
+	buf_addf(out, "From: %s@%s\n", from_local, r->conf->hostname);
+	buf_addf(out, "To: <%s>\n", to);
+	buf_adds(out, "Subject: ");
+	add_clean(out, subject, 200);
+	buf_adds(out, "\nDate: ");
+	util_date(out, r->now);
+	buf_adds(out, "\nMessage-ID: ");
+	util_msgid(out, r->conf->hostname);
+	buf_addc(out, '\n');
+	if (msgid != NULL && msgid[0] == '<' && strlen(msgid) < 998) {
+		buf_adds(out, "In-Reply-To: ");
+		add_clean(out, msgid, 998);
+		buf_adds(out, "\nReferences: ");
+		if (refs != NULL && strlen(refs) < 2000) {
+			add_clean(out, refs, 2000);
+			buf_addc(out, ' ');
+		}
+		add_clean(out, msgid, 998);
+		buf_addc(out, '\n');
+	}
+	buf_addf(out, "X-Loop: %s\n", r->conf->loop_id);
+	buf_adds(out, "Auto-Submitted: auto-replied\n");
+	buf_adds(out, "Precedence: bulk\n");
+	buf_adds(out, "MIME-Version: 1.0\n");
+	buf_adds(out, "Content-Type: text/plain; charset=utf-8\n");
+	buf_adds(out, "Content-Transfer-Encoding: 8bit\n\n");
+	buf_add(out, body->s, body->len);
+}
+
+/* Send an answer with the null envelope sender, or exit 75. */
+static void
+send_answer(const struct req *r, const char *to, const struct buf *m)
+{
+	const char *rcpt[1] = { to };
+
+	if (sendmail_send(r->conf->sendmail, "", rcpt, 1, m->s, m->len) < 0)
+		die_temp("cannot hand the answer to sendmail");
+}
+
+/* Replace every "${hostname}" in the help text. */
+static void
+expand_help(struct buf *out, const struct buf *text, const char *host)
+{
+	static const char var[] = "${hostname}";
+	const char *p = text->s, *end = text->s + text->len, *q;
+
+	while (p < end && (q = strstr(p, var)) != NULL) {
+		buf_add(out, p, (size_t)(q - p));
+		buf_adds(out, host);
+		p = q + sizeof(var) - 1;
+	}
+	buf_add(out, p, (size_t)(end - p));
+}
+
+static const char *
+subject_re(const struct req *r, const char *dflt, struct buf *tmp)
+{
+	const char *s = msg_get(&r->msg, "Subject");
+
+	if (s == NULL || *s == '\0')
+		return dflt;
+	buf_sets(tmp, strncasecmp(s, "Re:", 3) == 0 ? "" : "Re: ");
+	buf_adds(tmp, s);
+	return tmp->s;
+}
+
+void
+respond_help(struct req *r)
+{
+	struct buf to = BUF_INIT, text = BUF_INIT, body = BUF_INIT,
+	    out = BUF_INIT, subj = BUF_INIT;
+	const char *why;
+
+	if (!respond_allowed(r, &to, &why)) {
+		log_info("help: not answered: %s", why);
+		goto done;
+	}
+	if (util_read_file(r->conf->helpfile, HELP_MAX, &text) < 0)
+		die_temp("cannot read help file %s: %s", r->conf->helpfile,
+		    strerror(errno));
+	expand_help(&body, &text, r->conf->hostname);
+	if (body.len > 0 && body.s[body.len - 1] != '\n')
+		buf_addc(&body, '\n');
+	buf_adds(&body, "\n--- The header of the request this answers "
+	    "(if you did not send it, someone forged your address) ---\n");
+	if (r->msg.fromline != NULL)
+		util_quote(&body, r->msg.fromline, r->msg.fromlinelen, "> ");
+	util_quote(&body, r->msg.header, r->msg.headerlen, "> ");
+	respond_compose(r, "help", to.s, subject_re(r, "nym server help", &subj),
+	    &body, &out);
+	send_answer(r, to.s, &out);
+	log_info("help: answered");
+done:
+	buf_free(&to);
+	buf_free(&text);
+	buf_free(&body);
+	buf_free(&out);
+	buf_free(&subj);
+}
+
+struct names {
+	struct buf *out;
+	size_t n;
+};
+
+static int
+add_name(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	struct names *nm = arg;
+
+	(void)v;
+	(void)vl;
+	if (++nm->n > LIST_MAX_NAMES)
+		return 1;
+	buf_add(nm->out, k, kl);
+	buf_addc(nm->out, '\n');
+	return 0;
+}
+
+struct list_arg {
+	struct buf nyms, aliases;
+	size_t nn, na;
+};
+
+static int
+list_fn(struct stxn *t, void *arg)
+{
+	struct list_arg *la = arg;
+	struct names a = { &la->nyms, 0 }, b = { &la->aliases, 0 };
+	int rc;
+
+	buf_reset(&la->nyms);
+	buf_reset(&la->aliases);
+	if ((rc = txn_iter(t, DB_NYMS, NULL, 0, add_name, &a)) < 0)
+		return rc;
+	if ((rc = txn_iter(t, DB_ALIASES, NULL, 0, add_name, &b)) < 0)
+		return rc;
+	la->nn = a.n;
+	la->na = b.n;
+	return 0;
+}
+
+void
+respond_list(struct req *r)
+{
+	struct buf to = BUF_INIT, body = BUF_INIT, out = BUF_INIT;
+	struct list_arg la = { BUF_INIT, BUF_INIT, 0, 0 };
+	const char *why;
+
+	if (!r->conf->list_enabled)
+		die_perm(EX_NOUSER_, "5.1.1", "no such user");
+	if (!respond_allowed(r, &to, &why)) {
+		log_info("list: not answered: %s", why);
+		goto done;
+	}
+	if (store_read(r->st, list_fn, &la) < 0)
+		die_temp("cannot read the state");
+	buf_addf(&body, "Names in use at %s (%zu nyms, %zu aliases).\n"
+	    "They cannot be taken by anyone else.\n\nNyms:\n",
+	    r->conf->hostname, la.nn, la.na);
+	buf_add(&body, la.nyms.s, la.nyms.len);
+	buf_adds(&body, "\nAliases:\n");
+	buf_add(&body, la.aliases.s, la.aliases.len);
+	respond_compose(r, r->local, to.s, "Names in use", &body, &out);
+	send_answer(r, to.s, &out);
+	log_info("list: answered");
+done:
+	buf_free(&to);
+	buf_free(&body);
+	buf_free(&out);
+	buf_free(&la.nyms);
+	buf_free(&la.aliases);
+}

@@ -1,0 +1,433 @@
+/* store.c - LMDB behind one small API: short transactions, map growth. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "buf.h"
+#include "die.h"
+#include "store.h"
+
+#define MAX_GROW_TRIES 8
+
+static const char *const db_names[DB_COUNT] = {
+	"meta", "nyms", "replay", "confirm", "chunks", "aliases", "addrs",
+	"blocks", "pending",
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT];
+	size_t mapsize;
+};
+
+struct stxn {
+	struct store *st;
+	MDB_txn *txn;
+	int mapfull;		/* a put hit MDB_MAP_FULL: grow and retry */
+	int failed;		/* an LMDB error happened */
+};
+
+static int
+open_dbis(struct store *st, int create, char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	int rc, i;
+	unsigned flags = create ? 0 : MDB_RDONLY;
+
+	for (;;) {
+		rc = mdb_txn_begin(st->env, NULL, flags, &txn);
+		if (rc == MDB_MAP_RESIZED) {
+			mdb_env_set_mapsize(st->env, 0);
+			continue;
+		}
+		break;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "lmdb txn: %s", mdb_strerror(rc));
+		return STORE_ERR;
+	}
+	for (i = 0; i < DB_COUNT; i++) {
+		rc = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0,
+		    &st->dbi[i]);
+		if (rc == MDB_NOTFOUND && !create) {
+			mdb_txn_abort(txn);
+			/* An older schema without this database: add it. */
+			return open_dbis(st, 1, err, errlen);
+		}
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			snprintf(err, errlen, "lmdb open %s: %s", db_names[i],
+			    mdb_strerror(rc));
+			return STORE_ERR;
+		}
+	}
+	if (create) {
+		MDB_val k = { 6, (void *)"schema" }, v;
+
+		rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
+		if (rc == MDB_NOTFOUND) {
+			v.mv_size = strlen(STORE_SCHEMA);
+			v.mv_data = (void *)STORE_SCHEMA;
+			rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+		}
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			snprintf(err, errlen, "lmdb schema: %s",
+			    mdb_strerror(rc));
+			return STORE_ERR;
+		}
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc != 0) {
+		snprintf(err, errlen, "lmdb commit: %s", mdb_strerror(rc));
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+static int
+check_schema(struct store *st, char *err, size_t errlen)
+{
+	struct buf v = BUF_INIT;
+	int rc = store_get(st, DB_META, "schema", &v);
+
+	if (rc == STORE_NOTFOUND) {
+		snprintf(err, errlen, "state not initialised (run nymctl init)");
+		rc = STORE_NOINIT;
+	} else if (rc == STORE_OK && strcmp(v.s, STORE_SCHEMA) != 0) {
+		snprintf(err, errlen, "state schema %.16s is not %s", v.s,
+		    STORE_SCHEMA);
+		rc = STORE_ERR;
+	} else if (rc != STORE_OK) {
+		snprintf(err, errlen, "cannot read schema record");
+	}
+	buf_free(&v);
+	return rc;
+}
+
+int
+store_open(struct store **out, const char *statedir, size_t mapsize,
+    int create, char *err, size_t errlen)
+{
+	struct store *st;
+	struct buf dir = BUF_INIT;
+	struct stat sb;
+	int rc;
+
+	*out = NULL;
+	buf_addf(&dir, "%s/db", statedir);
+	if (create && mkdir(dir.s, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", dir.s, strerror(errno));
+		buf_free(&dir);
+		return STORE_ERR;
+	}
+	if (stat(dir.s, &sb) < 0) {
+		snprintf(err, errlen, "%s: %s%s", dir.s, strerror(errno),
+		    errno == ENOENT ? " (run nymctl init)" : "");
+		rc = errno == ENOENT ? STORE_NOINIT : STORE_ERR;
+		buf_free(&dir);
+		return rc;
+	}
+	st = xcalloc(1, sizeof(*st));
+	if ((rc = mdb_env_create(&st->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 4)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st->env, mapsize)) != 0 ||
+	    (rc = mdb_env_open(st->env, dir.s, MDB_NOTLS, 0600)) != 0) {
+		snprintf(err, errlen, "lmdb open %s: %s", dir.s,
+		    mdb_strerror(rc));
+		if (st->env)
+			mdb_env_close(st->env);
+		free(st);
+		buf_free(&dir);
+		return STORE_ERR;
+	}
+	buf_free(&dir);
+	{
+		MDB_envinfo info;
+
+		mdb_env_info(st->env, &info);
+		st->mapsize = info.me_mapsize;
+	}
+	if ((rc = open_dbis(st, create, err, errlen)) != STORE_OK ||
+	    (rc = check_schema(st, err, errlen)) != STORE_OK) {
+		mdb_env_close(st->env);
+		free(st);
+		return rc;
+	}
+	*out = st;
+	return STORE_OK;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	mdb_env_close(st->env);
+	free(st);
+}
+
+/* Double the map; another process may have grown it already. */
+static int
+grow(struct store *st)
+{
+	MDB_envinfo info;
+
+	mdb_env_info(st->env, &info);
+	if (info.me_mapsize > st->mapsize)
+		st->mapsize = info.me_mapsize;
+	st->mapsize *= 2;
+	if (mdb_env_set_mapsize(st->env, st->mapsize) != 0)
+		return STORE_ERR;
+	log_info("state map grown to %zu MiB", st->mapsize >> 20);
+	return STORE_OK;
+}
+
+static int
+begin(struct store *st, unsigned flags, MDB_txn **txn)
+{
+	int rc, tries;
+
+	for (tries = 0; tries < MAX_GROW_TRIES; tries++) {
+		rc = mdb_txn_begin(st->env, NULL, flags, txn);
+		if (rc != MDB_MAP_RESIZED)
+			break;
+		/* Another process grew the map: adopt its size. */
+		mdb_env_set_mapsize(st->env, 0);
+	}
+	if (rc != 0)
+		log_err("lmdb begin: %s", mdb_strerror(rc));
+	return rc == 0 ? STORE_OK : STORE_ERR;
+}
+
+int
+store_write(struct store *st, store_fn fn, void *arg)
+{
+	int tries;
+
+	for (tries = 0; tries < MAX_GROW_TRIES; tries++) {
+		struct stxn t = { st, NULL, 0, 0 };
+		int rc, crc;
+
+		if (begin(st, 0, &t.txn) != STORE_OK)
+			return STORE_ERR;
+		rc = fn(&t, arg);
+		if (rc < 0 || t.failed) {
+			mdb_txn_abort(t.txn);
+			if (t.mapfull) {
+				if (grow(st) != STORE_OK)
+					return STORE_ERR;
+				continue;
+			}
+			return rc < 0 ? rc : STORE_ERR;
+		}
+		crc = mdb_txn_commit(t.txn);
+		if (crc == MDB_MAP_FULL) {
+			if (grow(st) != STORE_OK)
+				return STORE_ERR;
+			continue;
+		}
+		if (crc != 0) {
+			log_err("lmdb commit: %s", mdb_strerror(crc));
+			return STORE_ERR;
+		}
+		return rc;
+	}
+	return STORE_ERR;
+}
+
+int
+store_read(struct store *st, store_fn fn, void *arg)
+{
+	struct stxn t = { st, NULL, 0, 0 };
+	int rc;
+
+	if (begin(st, MDB_RDONLY, &t.txn) != STORE_OK)
+		return STORE_ERR;
+	rc = fn(&t, arg);
+	mdb_txn_abort(t.txn);
+	if (t.failed && rc >= 0)
+		rc = STORE_ERR;
+	return rc;
+}
+
+static int
+fail(struct stxn *t, int rc, const char *what)
+{
+	if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
+		t->mapfull = 1;
+	else
+		log_err("lmdb %s: %s", what, mdb_strerror(rc));
+	t->failed = 1;
+	return STORE_ERR;
+}
+
+int
+txn_get(struct stxn *t, enum store_db db, const void *k, size_t kl,
+    struct buf *out)
+{
+	MDB_val key = { kl, (void *)k }, val;
+	int rc;
+
+	if (kl == 0 || kl > 511)
+		return STORE_NOTFOUND;
+	rc = mdb_get(t->txn, t->st->dbi[db], &key, &val);
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (rc != 0)
+		return fail(t, rc, "get");
+	if (out != NULL)
+		buf_set(out, val.mv_data, val.mv_size);
+	return STORE_OK;
+}
+
+static int
+put(struct stxn *t, enum store_db db, const void *k, size_t kl,
+    const void *v, size_t vl, unsigned flags)
+{
+	MDB_val key = { kl, (void *)k }, val = { vl, (void *)v };
+	int rc;
+
+	if (kl == 0 || kl > 511) {
+		log_err("lmdb put: bad key length %zu", kl);
+		t->failed = 1;
+		return STORE_ERR;
+	}
+	rc = mdb_put(t->txn, t->st->dbi[db], &key, &val, flags);
+	if (rc == MDB_KEYEXIST)
+		return STORE_EXISTS;
+	if (rc != 0)
+		return fail(t, rc, "put");
+	return STORE_OK;
+}
+
+int
+txn_put(struct stxn *t, enum store_db db, const void *k, size_t kl,
+    const void *v, size_t vl)
+{
+	return put(t, db, k, kl, v, vl, 0);
+}
+
+int
+txn_put_new(struct stxn *t, enum store_db db, const void *k, size_t kl,
+    const void *v, size_t vl)
+{
+	return put(t, db, k, kl, v, vl, MDB_NOOVERWRITE);
+}
+
+int
+txn_del(struct stxn *t, enum store_db db, const void *k, size_t kl)
+{
+	MDB_val key = { kl, (void *)k };
+	int rc;
+
+	if (kl == 0 || kl > 511)
+		return STORE_NOTFOUND;
+	rc = mdb_del(t->txn, t->st->dbi[db], &key, NULL);
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (rc != 0)
+		return fail(t, rc, "del");
+	return STORE_OK;
+}
+
+int
+txn_iter(struct stxn *t, enum store_db db, const void *prefix, size_t plen,
+    store_iter_fn cb, void *arg)
+{
+	MDB_cursor *c;
+	MDB_val key = { plen, (void *)prefix }, val;
+	int rc, op = plen ? MDB_SET_RANGE : MDB_FIRST, ret = STORE_OK;
+
+	rc = mdb_cursor_open(t->txn, t->st->dbi[db], &c);
+	if (rc != 0)
+		return fail(t, rc, "cursor");
+	for (rc = mdb_cursor_get(c, &key, &val, (MDB_cursor_op)op); rc == 0;
+	    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+		int r;
+
+		if (plen && (key.mv_size < plen ||
+		    memcmp(key.mv_data, prefix, plen) != 0))
+			break;
+		r = cb(key.mv_data, key.mv_size, val.mv_data, val.mv_size,
+		    arg);
+		if (r != 0) {
+			ret = r < 0 ? r : STORE_OK;
+			rc = MDB_NOTFOUND;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return fail(t, rc, "cursor get");
+	return ret;
+}
+
+int
+txn_count(struct stxn *t, enum store_db db, size_t *n)
+{
+	MDB_stat s;
+	int rc = mdb_stat(t->txn, t->st->dbi[db], &s);
+
+	if (rc != 0)
+		return fail(t, rc, "stat");
+	*n = s.ms_entries;
+	return STORE_OK;
+}
+
+struct kv {
+	enum store_db db;
+	const char *key;
+	const void *v;
+	size_t vl;
+	struct buf *out;
+};
+
+static int
+get_fn(struct stxn *t, void *arg)
+{
+	struct kv *kv = arg;
+
+	return txn_get(t, kv->db, kv->key, strlen(kv->key), kv->out);
+}
+
+static int
+put_fn(struct stxn *t, void *arg)
+{
+	struct kv *kv = arg;
+
+	return txn_put(t, kv->db, kv->key, strlen(kv->key), kv->v, kv->vl);
+}
+
+int
+store_get(struct store *st, enum store_db db, const char *key, struct buf *out)
+{
+	struct kv kv = { db, key, NULL, 0, out };
+
+	return store_read(st, get_fn, &kv);
+}
+
+int
+store_put(struct store *st, enum store_db db, const char *key, const void *v,
+    size_t vl)
+{
+	struct kv kv = { db, key, v, vl, NULL };
+
+	return store_write(st, put_fn, &kv);
+}
+
+int
+store_copy(struct store *st, const char *path)
+{
+	int rc = mdb_env_copy2(st->env, path, MDB_CP_COMPACT);
+
+	if (rc != 0) {
+		log_err("lmdb copy: %s", mdb_strerror(rc));
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}

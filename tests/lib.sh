@@ -1,0 +1,74 @@
+# tests/lib.sh - shared setup for the end-to-end tests (sourced).
+# Makes a short temporary directory, a configuration, a state directory
+# owned by the unprivileged user the programs run as (nobody when the
+# suite runs as root, as the MTA would never run nymserv as root), and a
+# capture stand-in for sendmail.  Everything is removed on exit and the
+# gpg-agents started for the test's GnuPG homes are stopped.
+set -u
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+: "${NYM_BIN:=$REPO/bin}"
+T=$(mktemp -d /tmp/nt.XXXXXX)
+chmod 755 "$T"
+if [ "$(id -u)" = 0 ]; then
+	RUNAS=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+	chown 65534:65534 "$T"
+else
+	RUNAS=()
+fi
+HOMES=()
+
+cleanup() {
+	local h
+	for h in "${HOMES[@]}"; do
+		[ -d "$h" ] && as_user env GNUPGHOME="$h" gpgconf --kill all \
+		    >/dev/null 2>&1
+	done
+	chmod -R u+w "$T" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# Run a command as the unprivileged user with a bare environment, as the
+# MTA's pipe would.
+as_user() {
+	"${RUNAS[@]}" env -i PATH=/usr/bin:/bin LANG=C "$@"
+}
+
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; }
+skip() { echo "skip - $*"; }
+# check DESCRIPTION COMMAND...: ok if the command succeeds.
+check() {
+	local what=$1; shift
+	if "$@"; then ok "$what"; else notok "$what"; fi
+}
+
+# setup_state [extra conf lines]: config in $T/nymserv.conf, state in
+# $T/s, captured mail in $T/cap.
+setup_state() {
+	mkdir -p "$T/cap" "$T/s"
+	cp "$REPO/tests/capture-sendmail" "$T/capture-sendmail"
+	cp "$REPO/etc/help.txt" "$T/help.txt"
+	cat >"$T/nymserv.conf" <<CONF
+hostname = nym.test
+statedir = $T/s
+sendmail = $T/capture-sendmail $T/cap
+helpfile = $T/help.txt
+timeout = 60
+CONF
+	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$T/nymserv.conf"
+	[ "$(id -u)" = 0 ] && chown -R 65534:65534 "$T/cap" "$T/s"
+	HOMES+=("$T/s/gnupg")
+	as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" init -t ed25519 \
+	    >"$T/init.out" 2>&1
+}
+
+# nymserv [args] < message: run as the MTA would; stdout in $T/out,
+# exit status in $RC.
+nymserv() {
+	as_user "$NYM_BIN/nymserv" -c "$T/nymserv.conf" "$@" >"$T/out" 2>&1
+	RC=$?
+}
+
+captured() { ls "$T/cap" | grep -c '\.msg$'; }
+clear_cap() { rm -rf "$T"/cap/*; }

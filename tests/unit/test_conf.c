@@ -1,0 +1,76 @@
+/* test_conf.c - configuration: defaults, errors naming file and line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "t.h"
+
+static char path[] = "/tmp/nymconfXXXXXX";
+
+static int
+load(const char *text, struct conf *c, char *err, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+	return conf_load(c, path, err, n);
+}
+
+int
+main(void)
+{
+	struct conf c;
+	char err[512];
+	int fd = mkstemp(path);
+
+	close(fd);
+	T(load("hostname = Nym.Example.ORG\n# comment\n\nstatedir=/tmp/s\n"
+	    "sendmail = /usr/sbin/sendmail -C /tmp/pf\nmax_message_size = 2M\n"
+	    "list_enabled = no\n", &c, err, sizeof(err)) == 0,
+	    "valid file loads");
+	T_STR(c.hostname, "nym.example.org", "hostname lowercased");
+	T_STR(c.gnupghome, "/tmp/s/gnupg", "gnupghome derived from statedir");
+	T(c.sendmail[0] && c.sendmail[1] && c.sendmail[2] && !c.sendmail[3] &&
+	    strcmp(c.sendmail[2], "/tmp/pf") == 0, "sendmail split into argv");
+	T(c.max_message_size == 2 * 1024 * 1024, "size suffix");
+	T(c.list_enabled == 0 && c.confirm == 1, "bool and default");
+	T(c.daily_chunks == 512 && c.max_recipients == 20,
+	    "limit defaults");
+	conf_free(&c);
+
+	T(load("hostname = h.example\nfrobnicate = 1\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, ":2: unknown key 'frobnicate'") &&
+	    strstr(err, path), "unknown key names file and line: %s", err);
+	conf_free(&c);
+	T(load("hostname = h.example\nmax_recipients = lots\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, ":2: max_recipients"),
+	    "bad number names the line: %s", err);
+	conf_free(&c);
+	T(load("hostname = h.example\nmax_recipients = 0\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, "out of range"),
+	    "out of range refused: %s", err);
+	conf_free(&c);
+	T(load("hostname = h.example\nsendmail = sendmail\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, "absolute"),
+	    "relative command refused: %s", err);
+	conf_free(&c);
+	T(load("statedir = /x\n", &c, err, sizeof(err)) < 0 &&
+	    strstr(err, "hostname is not set"), "hostname required: %s", err);
+	conf_free(&c);
+	T(load("hostname = bad_host!\n", &c, err, sizeof(err)) < 0,
+	    "bad hostname refused: %s", err);
+	conf_free(&c);
+	T(load("hostname\n", &c, err, sizeof(err)) < 0 &&
+	    strstr(err, ":1: expected key = value"), "missing '=': %s", err);
+	conf_free(&c);
+	T(load("hostname = h.example\nconfirm = maybe\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, "yes or no"), "bad bool: %s", err);
+	conf_free(&c);
+	unlink(path);
+	T(conf_load(&c, path, err, sizeof(err)) < 0 && strstr(err, path),
+	    "missing file names the file: %s", err);
+	conf_free(&c);
+	T_END();
+}
