@@ -25,7 +25,7 @@ DEFS     = -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' \
            -DLIBEXECDIR='"$(LIBEXECDIR)"'
 HARDEN   = -fstack-protector-strong -fPIE -fstack-clash-protection
 LDHARDEN = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-LIBS     = $(shell pkg-config --libs $(PKGS)) -lgcrypt
+LIBS     = $(shell pkg-config --libs $(PKGS)) -lgcrypt -lz -lbz2
 
 ifeq ($(SANITIZE),1)
   OUT      = build/san
@@ -41,7 +41,7 @@ BIN      = $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
 CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
-LIBSRC   = buf die conf msg addr store gpg outbound util req respond names
+LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account expire nymmail
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store

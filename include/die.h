@@ -45,6 +45,8 @@ void die_usage(int code, const char *fmt, ...)
  */
 void die_unlink_on_exit(const char *path);
 void die_keep(const char *path);
+/* A directory tree to remove at exit (temporary GnuPG homes). */
+void die_rmdir_on_exit(const char *path);
 /* A running child process to kill if the alarm fires. */
 void die_child(int pid);
 

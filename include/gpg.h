@@ -31,4 +31,68 @@ int gpg_export(const char *home, const char *fpr, struct buf *out);
 /* Is home a usable GnuPG home directory?  -1 with errno if not. */
 int gpg_home_ok(const char *home);
 
+/* ---- operations for config@/send@ and deliveries ---- */
+
+enum {
+	GPG_OK = 0,
+	GPG_BAD = -1,		/* the input is bad: a permanent refusal */
+	GPG_TEMP = -2		/* engine, agent or resource trouble: retry */
+};
+
+/*
+ * Decrypt an armored or binary OpenPGP message with the secret keys in
+ * home, returning the inner OpenPGP data undecrypted further
+ * (GPGME_DECRYPT_UNWRAP): the signed message, whose signature packet can
+ * then be hashed and verified elsewhere.
+ */
+int gpg_unwrap(const char *home, const void *in, size_t len,
+    struct buf *out);
+
+/* A throw-away GnuPG home holding one public key (no agent started). */
+struct gpg_tmp;
+
+struct gpg_keyinfo {
+	char fpr[64];		/* primary key fingerprint */
+	int can_encrypt;	/* has a usable encryption subkey */
+	int can_sign;
+	int weak;		/* RSA/DSA/ElGamal under 2048 bits */
+	int nkeys;		/* keys in the block (must be 1) */
+};
+
+struct gpg_sig {
+	char fpr[64];		/* fingerprint (or key id) of the signer */
+	long timestamp;		/* signature creation time */
+	int good;		/* a good signature by a usable key */
+};
+
+/* Make a home under parent (a directory the caller owns). */
+int gpg_tmp_new(const char *parent, struct gpg_tmp **out);
+/* Import key material; fills ki from the keyring afterwards. */
+int gpg_tmp_import(struct gpg_tmp *, const void *key, size_t len,
+    struct gpg_keyinfo *ki);
+/*
+ * Verify: sig is an opaque signed message (text NULL) or a detached
+ * signature over text.  The signed plaintext goes to plain (opaque only).
+ * Returns GPG_OK with *sig filled (check sig->good), GPG_BAD if there is
+ * no signature at all, GPG_TEMP on engine trouble.
+ */
+int gpg_tmp_verify(struct gpg_tmp *, const void *sigdata, size_t siglen,
+    const void *text, size_t textlen, struct gpg_sig *sig, struct buf *plain);
+/* Export fpr (minimal, armored) from the temporary home. */
+int gpg_tmp_export(struct gpg_tmp *, const char *fpr, struct buf *out);
+/* Remove the home and free. */
+void gpg_tmp_free(struct gpg_tmp *);
+
+/*
+ * Sign with signer_fpr's key from home and encrypt to the public key in
+ * keyfile (armored), armored output appended to out.  The recipient key
+ * never enters home's keyring (cost independent of the number of nyms).
+ */
+int gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
+    const char *keyfile, const void *plain, size_t len, struct buf *out);
+
+/* Clear-sign text with signer_fpr's key; armored output into out. */
+int gpg_clearsign(const char *home, const char *signer_fpr,
+    const void *text, size_t len, struct buf *out);
+
 #endif

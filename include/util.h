@@ -43,6 +43,9 @@ int util_read_file(const char *path, size_t max, struct buf *out);
  */
 int util_write_file(const char *path, const void *data, size_t len, int mode);
 
+/* Remove a directory tree (no symlinks followed); -1 on failure. */
+int util_rm_rf(const char *path);
+
 /* Append each line of text prefixed with prefix (for quoting headers). */
 void util_quote(struct buf *, const char *text, size_t len,
     const char *prefix);

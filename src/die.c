@@ -93,6 +93,29 @@ die_unlink_on_exit(const char *path)
 	die_temp("too many temporary files");
 }
 
+/*
+ * Directories are removed by a forked "rm -rf"-free walk in the normal
+ * path (util_rm_rf); from a signal handler only their registration is
+ * used to unlink the few files a GnuPG home holds.
+ */
+static char *rm_dirs[MAX_UNLINK];
+
+void
+die_rmdir_on_exit(const char *path)
+{
+	int i;
+
+	for (i = 0; i < MAX_UNLINK; i++) {
+		if (rm_dirs[i] == NULL) {
+			rm_dirs[i] = strdup(path);
+			if (rm_dirs[i] == NULL)
+				die_nomem();
+			return;
+		}
+	}
+	die_temp("too many temporary directories");
+}
+
 void
 die_keep(const char *path)
 {
@@ -103,6 +126,10 @@ die_keep(const char *path)
 			free(unlink_paths[i]);
 			unlink_paths[i] = NULL;
 		}
+		if (rm_dirs[i] != NULL && strcmp(rm_dirs[i], path) == 0) {
+			free(rm_dirs[i]);
+			rm_dirs[i] = NULL;
+		}
 	}
 }
 
@@ -112,7 +139,30 @@ die_child(int pid)
 	child_pid = pid;
 }
 
-/* Async-signal-safe: only unlink(2) and kill(2). */
+/* Remove a temporary GnuPG home: async-signal-safe (no malloc). */
+static void
+rm_home(const char *dir)
+{
+	static const char *const names[] = { "gpg.conf", "pubring.kbx",
+	    "pubring.kbx~", "trustdb.gpg", "pubring.gpg", "random_seed",
+	    ".#lk", NULL };
+	char p[512];
+	size_t n = strlen(dir), i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		size_t m = strlen(names[i]);
+
+		if (n + 1 + m + 1 > sizeof(p))
+			return;
+		memcpy(p, dir, n);
+		p[n] = '/';
+		memcpy(p + n + 1, names[i], m + 1);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+/* Async-signal-safe: only unlink(2), rmdir(2) and kill(2). */
 static void
 cleanup(void)
 {
@@ -123,6 +173,9 @@ cleanup(void)
 	for (i = 0; i < MAX_UNLINK; i++)
 		if (unlink_paths[i] != NULL)
 			unlink(unlink_paths[i]);
+	for (i = 0; i < MAX_UNLINK; i++)
+		if (rm_dirs[i] != NULL)
+			rm_home(rm_dirs[i]);
 }
 
 static int
@@ -180,6 +233,9 @@ die_ok(void)
 	for (i = 0; i < MAX_UNLINK; i++)
 		if (unlink_paths[i] != NULL)
 			unlink(unlink_paths[i]);
+	for (i = 0; i < MAX_UNLINK; i++)
+		if (rm_dirs[i] != NULL)
+			rm_home(rm_dirs[i]);
 	if (fflush(stdout) != 0 && errno != EPIPE)
 		_exit(temp_code());
 	_exit(EXIT_OK);

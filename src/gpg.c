@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -10,6 +11,7 @@
 #include "buf.h"
 #include "die.h"
 #include "gpg.h"
+#include "util.h"
 
 int
 gpg_init(void)
@@ -152,6 +154,346 @@ gpg_export(const char *home, const char *fpr, struct buf *out)
 out:
 	if (d != NULL)
 		gpgme_data_release(d);
+	gpgme_release(ctx);
+	return rc;
+}
+
+/* ---- operations for config@/send@ and deliveries ---- */
+
+/* Errors that mean "this input is not for us / broken", not trouble. */
+static int
+classify(gpgme_error_t e)
+{
+	switch (gpgme_err_code(e)) {
+	case GPG_ERR_NO_ERROR:
+		return GPG_OK;
+	case GPG_ERR_NO_SECKEY:
+	case GPG_ERR_DECRYPT_FAILED:
+	case GPG_ERR_BAD_DATA:
+	case GPG_ERR_NO_DATA:
+	case GPG_ERR_INV_PACKET:
+	case GPG_ERR_UNEXPECTED:
+	case GPG_ERR_BAD_SIGNATURE:
+	case GPG_ERR_INV_DATA:
+	case GPG_ERR_CHECKSUM:
+	case GPG_ERR_UNKNOWN_PACKET:
+	case GPG_ERR_UNSUPPORTED_ALGORITHM:
+	case GPG_ERR_CIPHER_ALGO:
+	case GPG_ERR_DIGEST_ALGO:
+	case GPG_ERR_PUBKEY_ALGO:
+	case GPG_ERR_WRONG_PUBKEY_ALGO:
+	case GPG_ERR_INV_VALUE:
+	case GPG_ERR_INV_ENGINE:
+		return GPG_BAD;
+	default:
+		return GPG_TEMP;
+	}
+}
+
+/* Move the contents of a gpgme data object to out. */
+static void
+data_to_buf(gpgme_data_t d, struct buf *out)
+{
+	char *mem;
+	size_t n;
+
+	mem = gpgme_data_release_and_get_mem(d, &n);
+	buf_reset(out);
+	if (mem != NULL)
+		buf_add(out, mem, n);
+	else
+		buf_reserve(out, 0);
+	gpgme_free(mem);
+}
+
+int
+gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
+{
+	gpgme_ctx_t ctx = gpg_ctx(home);
+	gpgme_data_t cin = NULL, pout = NULL;
+	gpgme_error_t e;
+	int rc;
+
+	if (ctx == NULL)
+		return GPG_TEMP;
+	gpgme_set_armor(ctx, 0);
+	if (gpgme_data_new_from_mem(&cin, in, len, 0) != 0 ||
+	    gpgme_data_new(&pout) != 0) {
+		rc = GPG_TEMP;
+		goto out;
+	}
+	e = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, cin, pout);
+	rc = classify(e);
+	if (rc != GPG_OK) {
+		log_info("decrypt: %s", gpgme_strerror(e));
+		goto out;
+	}
+	data_to_buf(pout, out);
+	pout = NULL;
+out:
+	gpgme_data_release(cin);
+	gpgme_data_release(pout);
+	gpgme_release(ctx);
+	return rc;
+}
+
+struct gpg_tmp {
+	char *dir;
+	gpgme_ctx_t ctx;
+};
+
+int
+gpg_tmp_new(const char *parent, struct gpg_tmp **out)
+{
+	static const char conf[] = "no-autostart\ntrust-model always\n"
+	    "no-auto-key-retrieve\nno-greeting\nno-permission-warning\n";
+	struct gpg_tmp *t = xcalloc(1, sizeof(*t));
+	struct buf p = BUF_INIT;
+
+	buf_addf(&p, "%s/g.XXXXXX", parent);
+	if (mkdtemp(p.s) == NULL) {
+		log_err("mkdtemp in %s: %s", parent, strerror(errno));
+		buf_free(&p);
+		free(t);
+		return GPG_TEMP;
+	}
+	t->dir = buf_steal(&p);
+	die_rmdir_on_exit(t->dir);
+	buf_addf(&p, "%s/gpg.conf", t->dir);
+	if (util_write_file(p.s, conf, sizeof(conf) - 1, 0600) < 0 ||
+	    (t->ctx = gpg_ctx(t->dir)) == NULL) {
+		buf_free(&p);
+		gpg_tmp_free(t);
+		return GPG_TEMP;
+	}
+	buf_free(&p);
+	*out = t;
+	return GPG_OK;
+}
+
+/* Bits of the smallest RSA/DSA/ElGamal (sub)key, or 0 if none. */
+static int
+weak_key(gpgme_key_t k)
+{
+	gpgme_subkey_t s;
+
+	for (s = k->subkeys; s != NULL; s = s->next) {
+		switch (s->pubkey_algo) {
+		case GPGME_PK_RSA: case GPGME_PK_RSA_E: case GPGME_PK_RSA_S:
+		case GPGME_PK_DSA: case GPGME_PK_ELG: case GPGME_PK_ELG_E:
+			if (s->length < 2048)
+				return 1;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+int
+gpg_tmp_import(struct gpg_tmp *t, const void *key, size_t len,
+    struct gpg_keyinfo *ki)
+{
+	gpgme_data_t d = NULL;
+	gpgme_error_t e;
+	gpgme_key_t k;
+	int rc;
+
+	memset(ki, 0, sizeof(*ki));
+	if (gpgme_data_new_from_mem(&d, key, len, 0) != 0)
+		return GPG_TEMP;
+	e = gpgme_op_import(t->ctx, d);
+	gpgme_data_release(d);
+	if ((rc = classify(e)) != GPG_OK)
+		return rc;
+	if (gpgme_op_keylist_start(t->ctx, NULL, 0) != 0)
+		return GPG_TEMP;
+	while (gpgme_op_keylist_next(t->ctx, &k) == 0) {
+		gpgme_subkey_t s;
+
+		if (ki->nkeys++ == 0) {
+			snprintf(ki->fpr, sizeof(ki->fpr), "%s",
+			    k->fpr ? k->fpr : "");
+			ki->weak = weak_key(k);
+			for (s = k->subkeys; s != NULL; s = s->next) {
+				if (s->revoked || s->expired || s->disabled ||
+				    s->invalid)
+					continue;
+				if (s->can_encrypt)
+					ki->can_encrypt = 1;
+				if (s->can_sign)
+					ki->can_sign = 1;
+			}
+			if (k->revoked || k->expired || k->disabled ||
+			    k->invalid)
+				ki->can_encrypt = ki->can_sign = 0;
+		}
+		gpgme_key_unref(k);
+	}
+	gpgme_op_keylist_end(t->ctx);
+	return ki->nkeys > 0 ? GPG_OK : GPG_BAD;
+}
+
+int
+gpg_tmp_verify(struct gpg_tmp *t, const void *sigdata, size_t siglen,
+    const void *text, size_t textlen, struct gpg_sig *sig, struct buf *plain)
+{
+	gpgme_data_t s = NULL, tx = NULL, pl = NULL;
+	gpgme_verify_result_t res;
+	gpgme_signature_t g;
+	gpgme_error_t e;
+	int rc = GPG_TEMP;
+
+	memset(sig, 0, sizeof(*sig));
+	if (gpgme_data_new_from_mem(&s, sigdata, siglen, 0) != 0)
+		goto out;
+	if (text != NULL) {
+		if (gpgme_data_new_from_mem(&tx, text, textlen, 0) != 0)
+			goto out;
+	} else if (gpgme_data_new(&pl) != 0) {
+		goto out;
+	}
+	e = gpgme_op_verify(t->ctx, s, tx, pl);
+	if ((rc = classify(e)) != GPG_OK)
+		goto out;
+	res = gpgme_op_verify_result(t->ctx);
+	if (res == NULL || (g = res->signatures) == NULL) {
+		rc = GPG_BAD;
+		goto out;
+	}
+	snprintf(sig->fpr, sizeof(sig->fpr), "%s", g->fpr ? g->fpr : "");
+	sig->timestamp = (long)g->timestamp;
+	sig->good = gpgme_err_code(g->status) == GPG_ERR_NO_ERROR &&
+	    !(g->summary & (GPGME_SIGSUM_KEY_REVOKED |
+	    GPGME_SIGSUM_KEY_EXPIRED | GPGME_SIGSUM_SIG_EXPIRED |
+	    GPGME_SIGSUM_RED)) && g->next == NULL;
+	if (pl != NULL) {
+		data_to_buf(pl, plain);
+		pl = NULL;
+	}
+out:
+	gpgme_data_release(s);
+	gpgme_data_release(tx);
+	gpgme_data_release(pl);
+	return rc;
+}
+
+int
+gpg_tmp_export(struct gpg_tmp *t, const char *fpr, struct buf *out)
+{
+	gpgme_data_t d = NULL;
+
+	if (gpgme_data_new(&d) != 0)
+		return GPG_TEMP;
+	if (gpgme_op_export(t->ctx, fpr, GPGME_EXPORT_MODE_MINIMAL, d) != 0) {
+		gpgme_data_release(d);
+		return GPG_TEMP;
+	}
+	data_to_buf(d, out);
+	return out->len > 0 ? GPG_OK : GPG_BAD;
+}
+
+void
+gpg_tmp_free(struct gpg_tmp *t)
+{
+	if (t == NULL)
+		return;
+	if (t->ctx != NULL)
+		gpgme_release(t->ctx);
+	if (t->dir != NULL) {
+		util_rm_rf(t->dir);
+		die_keep(t->dir);
+		free(t->dir);
+	}
+	free(t);
+}
+
+/* Add the signer's key from home to ctx. */
+static int
+add_signer(gpgme_ctx_t ctx, const char *fpr)
+{
+	gpgme_key_t k;
+	gpgme_error_t e;
+
+	if ((e = gpgme_get_key(ctx, fpr, &k, 1)) != 0) {
+		log_err("server key: %s", gpgme_strerror(e));
+		return GPG_TEMP;
+	}
+	e = gpgme_signers_add(ctx, k);
+	gpgme_key_unref(k);
+	return e == 0 ? GPG_OK : GPG_TEMP;
+}
+
+int
+gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
+    const char *keyfile, const void *plain, size_t len, struct buf *out)
+{
+	gpgme_ctx_t ctx = gpg_ctx(home);
+	gpgme_data_t pin = NULL, cout = NULL;
+	struct buf recp = BUF_INIT;
+	gpgme_error_t e;
+	int rc = GPG_TEMP;
+
+	if (ctx == NULL)
+		return GPG_TEMP;
+	if (add_signer(ctx, signer_fpr) != GPG_OK)
+		goto out;
+	if (gpgme_data_new_from_mem(&pin, plain, len, 0) != 0 ||
+	    gpgme_data_new(&cout) != 0)
+		goto out;
+	buf_addf(&recp, "--file\n%s\n", keyfile);
+	e = gpgme_op_encrypt_sign_ext(ctx, NULL, recp.s,
+	    GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO, pin,
+	    cout);
+	if (e != 0) {
+		/* The key was checked when stored: any failure is ours. */
+		log_err("sign+encrypt: %s", gpgme_strerror(e));
+		goto out;
+	}
+	{
+		struct buf tmp = BUF_INIT;
+
+		data_to_buf(cout, &tmp);
+		cout = NULL;
+		buf_add(out, tmp.s, tmp.len);
+		buf_free(&tmp);
+	}
+	rc = GPG_OK;
+out:
+	buf_free(&recp);
+	gpgme_data_release(pin);
+	gpgme_data_release(cout);
+	gpgme_release(ctx);
+	return rc;
+}
+
+int
+gpg_clearsign(const char *home, const char *signer_fpr, const void *text,
+    size_t len, struct buf *out)
+{
+	gpgme_ctx_t ctx = gpg_ctx(home);
+	gpgme_data_t in = NULL, sig = NULL;
+	gpgme_error_t e;
+	int rc = GPG_TEMP;
+
+	if (ctx == NULL)
+		return GPG_TEMP;
+	if (add_signer(ctx, signer_fpr) != GPG_OK)
+		goto out;
+	if (gpgme_data_new_from_mem(&in, text, len, 0) != 0 ||
+	    gpgme_data_new(&sig) != 0)
+		goto out;
+	if ((e = gpgme_op_sign(ctx, in, sig, GPGME_SIG_MODE_CLEAR)) != 0) {
+		log_err("clearsign: %s", gpgme_strerror(e));
+		goto out;
+	}
+	data_to_buf(sig, out);
+	sig = NULL;
+	rc = GPG_OK;
+out:
+	gpgme_data_release(in);
+	gpgme_data_release(sig);
 	gpgme_release(ctx);
 	return rc;
 }

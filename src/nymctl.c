@@ -1,6 +1,8 @@
 /* nymctl.c - operator tool: initialise state and keys, export public keys. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,6 +11,8 @@
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
+#include "expire.h"
+#include "nym.h"
 #include "gpg.h"
 #include "store.h"
 #include "util.h"
@@ -27,7 +31,10 @@ usage(void)
 	    "usage: nymctl [-c conf] command [args]\n"
 	    "commands:\n"
 	    "  init [-t rsa|ed25519]   create the state directory and server keys\n"
-	    "  export-keys             print the server's public keys, armored");
+	    "  export-keys             print the server's public keys, armored\n"
+	    "  list                    names, state, switches, dates\n"
+	    "  expire [-n] [-t EPOCH]  warn/wipe idle nyms, drop stale state\n"
+	    "                          (-n: dry run, counts only; -t: the time)");
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -158,6 +165,94 @@ cmd_export_keys(void)
 	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
 }
 
+static void
+day(struct buf *b, long t)
+{
+	char s[16];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0) {
+		buf_adds(b, "-");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%d", &tm);
+	buf_adds(b, s);
+}
+
+static int
+list_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	struct buf *out = arg;
+	struct nym y;
+
+	if (nym_decode(v, vl, &y) < 0) {
+		buf_addf(out, "%.*s corrupt\n", (int)kl, (const char *)k);
+		return 0;
+	}
+	buf_addf(out, "%s %s%s flags=%#x blocks=%zu created=", y.name,
+	    y.state == NYM_ACTIVE ? "active" : "pending",
+	    y.limited ? ",limited" : (y.flags & NF_DISABLE) ? ",disabled" : "",
+	    y.flags, y.nblocks);
+	day(out, y.created);
+	buf_adds(out, " lastsig=");
+	day(out, y.lastsig);
+	buf_addc(out, '\n');
+	nym_free(&y);
+	return 0;
+}
+
+static int
+list_fn(struct stxn *t, void *arg)
+{
+	return txn_iter(t, DB_NYMS, NULL, 0, list_cb, arg);
+}
+
+/* Names and state only: never keys' owners, keys or reply blocks. */
+static int
+cmd_list(void)
+{
+	struct store *st = open_store(0);
+	struct buf out = BUF_INIT;
+
+	if (store_read(st, list_fn, &out) < 0)
+		fail("cannot read state");
+	fwrite(out.s ? out.s : "", 1, out.len, stdout);
+	store_close(st);
+	buf_free(&out);
+	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
+}
+
+static int
+cmd_expire(int argc, char **argv)
+{
+	struct store *st;
+	struct expire_counts n;
+	time_t now = time(NULL);
+	int c, dry = 0, rc;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "nt:")) != -1) {
+		if (c == 'n')
+			dry = 1;
+		else if (c == 't')
+			now = (time_t)strtoll(optarg, NULL, 10);
+		else
+			usage();
+	}
+	st = open_store(0);
+	rc = expire_run(&conf, st, now, dry, &n);
+	printf("%swarned %u, wiped %u, unconfirmed removed %u, "
+	    "changes dropped %u, replay entries pruned %u\n",
+	    dry ? "dry run: " : "", n.warned, n.wiped, n.unconfirmed,
+	    n.dropped_changes, n.replay_pruned);
+	store_close(st);
+	if (rc < 0)
+		fail("some actions failed (see the log); run again later");
+	return CTL_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -189,5 +284,9 @@ main(int argc, char **argv)
 		return cmd_init(argc, argv);
 	if (strcmp(argv[0], "export-keys") == 0 && argc == 1)
 		return cmd_export_keys();
+	if (strcmp(argv[0], "list") == 0 && argc == 1)
+		return cmd_list();
+	if (strcmp(argv[0], "expire") == 0)
+		return cmd_expire(argc, argv);
 	usage();
 }

@@ -11,7 +11,11 @@
 #include "conf.h"
 #include "die.h"
 #include "gpg.h"
+#include "account.h"
 #include "msg.h"
+#include "names.h"
+#include "nym.h"
+#include "nymmail.h"
 #include "req.h"
 #include "respond.h"
 #include "store.h"
@@ -35,6 +39,8 @@ static const struct handler handlers[] = {
 	{ "list", respond_list },
 	{ "used", respond_list },
 	{ "nobody", discard },
+	{ "config", account_config },
+	{ "confirm", account_confirm },
 };
 
 static void
@@ -64,6 +70,18 @@ dispatch(struct req *r)
 	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		if (strcmp(r->local, handlers[i].local) == 0) {
 			handlers[i].fn(r);
+			return;
+		}
+	}
+	if (names_valid(r->local)) {
+		struct nym y;
+		int rc = account_get(r->st, r->local, &y);
+
+		if (rc == STORE_ERR)
+			die_temp("cannot read the state");
+		if (rc == STORE_OK) {
+			nymmail_deliver(r, &y);
+			nym_free(&y);
 			return;
 		}
 	}

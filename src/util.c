@@ -1,4 +1,5 @@
 /* util.c - time, random tokens, hashing and small text helpers. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -222,4 +223,33 @@ util_quote(struct buf *b, const char *text, size_t len, const char *prefix)
 		buf_addc(b, '\n');
 		p += n + (nl != NULL);
 	}
+}
+
+int
+util_rm_rf(const char *path)
+{
+	DIR *d;
+	struct dirent *e;
+	struct buf p = BUF_INIT;
+	int rc = 0;
+
+	if ((d = opendir(path)) == NULL)
+		return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d)) != NULL) {
+		struct stat sb;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		buf_reset(&p);
+		buf_addf(&p, "%s/%s", path, e->d_name);
+		if (lstat(p.s, &sb) == 0 && S_ISDIR(sb.st_mode))
+			rc |= util_rm_rf(p.s);
+		else if (unlink(p.s) < 0 && errno != ENOENT)
+			rc = -1;
+	}
+	closedir(d);
+	buf_free(&p);
+	if (rmdir(path) < 0 && errno != ENOENT)
+		rc = -1;
+	return rc;
 }

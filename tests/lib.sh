@@ -72,3 +72,36 @@ nymserv() {
 
 captured() { ls "$T/cap" | grep -c '\.msg$'; }
 clear_cap() { rm -rf "$T"/cap/*; }
+
+# ---- nym clients (config@/send@ tests) ----
+
+# client_init: a client GnuPG home $T/c holding the server's public keys.
+client_init() {
+	mkdir -m 700 "$T/c"
+	HOMES+=("$T/c")
+	as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" export-keys >"$T/srv.asc"
+	cgpg --import "$T/srv.asc"
+}
+cgpg() { gpg --homedir "$T/c" --batch --quiet --no-tty --trust-model always "$@" 2>/dev/null; }
+# mkkey NAME [rsa2048|signonly]: a key for NAME in the client home, made
+# 30 days ago (so tests can sign with a clock set back a week).
+mkkey() {
+	local algo=ed25519 sub=cv25519 t=$(( $(date +%s) - 30 * 86400 ))
+	[ "${2:-}" = rsa2048 ] && algo=rsa2048 sub=rsa2048
+	cgpg --faked-system-time "$t!" --passphrase '' \
+	    --quick-gen-key "$1 <$1@client.test>" "$algo" sign 0
+	local fpr
+	fpr=$(fpr_of "$1")
+	[ "${2:-}" = signonly ] || cgpg --faked-system-time "$t!" \
+	    --passphrase '' --quick-add-key "$fpr" "$sub" encr 0
+}
+fpr_of() { cgpg --with-colons --list-keys "<$1@client.test>" | awk -F: '/^fpr/{print $10; exit}'; }
+# nymcfg ARGS: a config@ request from the client home.
+nymcfg() { bash "$REPO/contrib/nymcfg" -g "$T/c" -H nym.test "$@"; }
+# captured_in DIR: number of messages a capture stand-in kept.
+count_in() { ls "$1" 2>/dev/null | grep -c '\.msg$'; }
+# decrypt_notice FILE: the PGP message in a remailer input, decrypted.
+decrypt_notice() {
+	sed -n '/^-----BEGIN PGP MESSAGE-----$/,/^-----END PGP MESSAGE-----$/p' "$1" |
+	    cgpg --decrypt
+}

@@ -1,0 +1,48 @@
+/* account.h - nym accounts: config@ requests, confirmation, lookups. */
+#ifndef NYM_ACCOUNT_H
+#define NYM_ACCOUNT_H
+
+#include "buf.h"
+#include "gpg.h"
+#include "nym.h"
+#include "req.h"
+#include "sigreq.h"
+#include "store.h"
+
+/* config@HOST: create, modify or delete a nym (never answers the sender). */
+void account_config(struct req *r);
+/* confirm+COOKIE@HOST: activate a pending reply block. */
+void account_confirm(struct req *r);
+
+/* Read a nym record.  STORE_OK, STORE_NOTFOUND or STORE_ERR. */
+int account_get(struct store *, const char *name, struct nym *out);
+
+/* Is name taken by a nym or an alias (or reserved)? */
+int account_name_taken(struct stxn *, const char *name);
+
+/*
+ * Verify sr against one armored public key in a throw-away GnuPG home.
+ * The verified plaintext (request text proper) goes to content; the
+ * key's facts to ki and, if norm is not NULL, the key re-exported
+ * minimal (filled even when the signature is not by this key).  GPG_OK
+ * only for a good signature by that key.
+ */
+int account_verify(const struct conf *, const struct sigreq *sr,
+    const struct buf *key, struct gpg_keyinfo *ki, struct gpg_sig *sig,
+    struct buf *content, struct buf *norm);
+
+/*
+ * Replay cache.  account_replay_check: STORE_NOTFOUND (new), STORE_OK
+ * (done before: drop), or STORE_EXISTS with the stored outcome in
+ * outcome (a retry after a temporary failure: hand it on again).
+ */
+int account_replay_check(struct store *, const unsigned char hash[32],
+    struct buf *outcome);
+/* Record hash as pending with its outcome, inside a write transaction. */
+int account_replay_put(struct stxn *, const unsigned char hash[32],
+    long now, const struct buf *outcome);
+/* Mark it done (the outcome was handed on). */
+int account_replay_done(struct store *, const unsigned char hash[32],
+    long now);
+
+#endif

@@ -1,0 +1,48 @@
+/* deliver.h - hand mail for a nym to the remailer through its reply blocks. */
+#ifndef NYM_DELIVER_H
+#define NYM_DELIVER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "nym.h"
+#include "store.h"
+
+/* The server's key fingerprints from the state (META). */
+struct server_keys {
+	struct buf server;	/* config@/send@ key: signs notices */
+	struct buf remailer;
+};
+int server_keys_load(struct store *, struct server_keys *);
+void server_keys_free(struct server_keys *);
+/* Is fpr (or a key id suffix of 16+ hex digits) one of ours? */
+int server_keys_match(const struct server_keys *, const char *fpr);
+
+/*
+ * Sign plain with the server key and encrypt it to key (armored public
+ * key) -- or, when encrypt is 0 (the nym turned cryptrecv off), only
+ * clear-sign it -- then build one remailer input per chosen block: the block text
+ * followed by the encrypted message.  Inputs are appended to *in (*n
+ * updated).  Returns GPG_OK or GPG_TEMP.
+ */
+int deliver_prepare(const struct conf *, const struct server_keys *,
+    const struct buf *key, int encrypt, const struct nym_block *blocks,
+    size_t nblocks, const void *plain, size_t len, struct buf **in,
+    size_t *n);
+
+/* Pipe each input into the remail command; -1 if any hand-off failed. */
+int deliver_send(const struct conf *, const struct buf *in, size_t n);
+
+void deliver_free(struct buf *in, size_t n);
+
+/*
+ * A notice from the server (config@ by default) to nym@HOST as a
+ * plaintext message; reply_to may be NULL.
+ */
+void notice_compose(const struct conf *, const char *from_local,
+    const char *nym, const char *subject, const char *reply_to,
+    const char *text, time_t now, struct buf *out);
+
+#endif

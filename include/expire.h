@@ -1,0 +1,27 @@
+/* expire.h - idle nyms, stale confirmations and old replay entries. */
+#ifndef NYM_EXPIRE_H
+#define NYM_EXPIRE_H
+
+#include <time.h>
+
+#include "conf.h"
+#include "store.h"
+
+#define EXPIRE_WARN_DAYS 90	/* first warning after this idle time */
+#define EXPIRE_WARN_EVERY 10	/* then every so many days */
+#define EXPIRE_WIPE_DAYS 120	/* wiped after this idle time */
+#define EXPIRE_CONFIRM_DAYS 7	/* unconfirmed blocks and accounts */
+
+struct expire_counts {
+	unsigned warned, wiped, unconfirmed, dropped_changes, replay_pruned;
+};
+
+/*
+ * One pass at time now.  With dry_run nothing is changed or sent; the
+ * counts say what would be.  Returns 0, or -1 on a state or hand-off
+ * failure (what was done stays done; the next run continues).
+ */
+int expire_run(const struct conf *, struct store *, time_t now, int dry_run,
+    struct expire_counts *);
+
+#endif

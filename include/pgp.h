@@ -1,0 +1,53 @@
+/* pgp.h - just enough OpenPGP framing: armor, packets, signature hashes. */
+#ifndef NYM_PGP_H
+#define NYM_PGP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* What kind of armored block starts at a place in a text. */
+enum pgp_armor {
+	PGP_NONE,
+	PGP_MESSAGE,		/* -----BEGIN PGP MESSAGE----- */
+	PGP_SIGNED,		/* -----BEGIN PGP SIGNED MESSAGE----- */
+	PGP_SIGNATURE,		/* -----BEGIN PGP SIGNATURE----- */
+	PGP_PUBKEY		/* -----BEGIN PGP PUBLIC KEY BLOCK----- */
+};
+
+/*
+ * Find the first armored block in text.  On success sets *start to its
+ * BEGIN line and *end just past its END line (and that line's newline),
+ * and returns its kind; PGP_NONE if there is no complete block.  A signed
+ * message runs through the END PGP SIGNATURE line.
+ */
+enum pgp_armor pgp_find_armor(const char *text, size_t len,
+    const char **start, const char **end);
+
+/* Decode the base64 body of one armored block (start..end) into out. */
+int pgp_dearmor(const char *start, size_t len, struct buf *out);
+
+/* What a walk over binary packets found. */
+struct pgp_info {
+	int encrypted;		/* a PKESK/SKESK/SE/SEIPD packet */
+	int mdc;		/* encrypted data is integrity-protected */
+	int nsigs;		/* signature packets seen */
+	unsigned char sighash[32];	/* SHA-256 of the first sig body */
+	struct buf literal;	/* content of the first literal packet */
+	int has_literal;
+};
+
+#define PGP_MAX_DEPTH 4			/* nested compressed packets */
+
+/*
+ * Walk the packets in data (descending into compressed packets, at most
+ * max bytes after decompression).  Returns 0, or -1 on malformed data or
+ * a cap exceeded.
+ */
+int pgp_walk(const void *data, size_t len, size_t max, struct pgp_info *);
+void pgp_info_free(struct pgp_info *);
+
+/* Undo dash-escaping of a clear-signed text (between header and sig). */
+int pgp_cleartext(const char *start, size_t len, struct buf *out);
+
+#endif

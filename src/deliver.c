@@ -1,0 +1,173 @@
+/* deliver.c - sign, encrypt to the nym key, and pipe through reply blocks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "deliver.h"
+#include "die.h"
+#include "gpg.h"
+#include "outbound.h"
+#include "util.h"
+
+int
+server_keys_load(struct store *st, struct server_keys *k)
+{
+	buf_init(&k->server);
+	buf_init(&k->remailer);
+	if (store_get(st, DB_META, "serverkey", &k->server) != STORE_OK ||
+	    store_get(st, DB_META, "remailerkey", &k->remailer) != STORE_OK)
+		return -1;
+	return 0;
+}
+
+void
+server_keys_free(struct server_keys *k)
+{
+	buf_free(&k->server);
+	buf_free(&k->remailer);
+}
+
+/* Equal fingerprints, or fpr is the 16+ digit key id at the end of one. */
+static int
+fpr_match(const char *full, const char *fpr)
+{
+	size_t fl = strlen(full), n = strlen(fpr);
+
+	if (fl == 0 || n < 16 || n > fl)
+		return 0;
+	return strcasecmp(full + fl - n, fpr) == 0;
+}
+
+int
+server_keys_match(const struct server_keys *k, const char *fpr)
+{
+	return fpr_match(k->server.s ? k->server.s : "", fpr) ||
+	    fpr_match(k->remailer.s ? k->remailer.s : "", fpr);
+}
+
+/* Write the nym's public key where gpg can read it (--recipient-file). */
+static int
+key_file(const struct conf *c, const struct buf *key, struct buf *path)
+{
+	struct buf dir = BUF_INIT;
+	int fd;
+
+	buf_addf(&dir, "%s/tmp", c->statedir);
+	if (mkdir(dir.s, 0700) < 0 && errno != EEXIST) {
+		log_err("mkdir %s: %s", dir.s, strerror(errno));
+		buf_free(&dir);
+		return -1;
+	}
+	buf_reset(path);
+	buf_addf(path, "%s/k.XXXXXX", dir.s);
+	buf_free(&dir);
+	if ((fd = mkstemp(path->s)) < 0) {
+		log_err("mkstemp: %s", strerror(errno));
+		return -1;
+	}
+	die_unlink_on_exit(path->s);
+	if (write(fd, key->s, key->len) != (ssize_t)key->len || close(fd) < 0) {
+		log_err("write key file: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+deliver_prepare(const struct conf *c, const struct server_keys *k,
+    const struct buf *key, int encrypt, const struct nym_block *blocks,
+    size_t nblocks, const void *plain, size_t len, struct buf **in,
+    size_t *n)
+{
+	struct buf path = BUF_INIT, ct = BUF_INIT;
+	size_t *idx, m, i;
+	int rc = GPG_TEMP;
+
+	if (encrypt) {
+		if (key_file(c, key, &path) < 0)
+			goto out;
+		rc = gpg_sign_encrypt_file(c->gnupghome, k->server.s, path.s,
+		    plain, len, &ct);
+		unlink(path.s);
+		die_keep(path.s);
+	} else {
+		rc = gpg_clearsign(c->gnupghome, k->server.s, plain, len, &ct);
+	}
+	if (rc != GPG_OK)
+		goto out;
+	idx = xcalloc(nblocks ? nblocks : 1, sizeof(*idx));
+	m = nym_choose_blocks(blocks, nblocks, idx);
+	*in = xrealloc(*in, (*n + m + 1) * sizeof(**in));
+	for (i = 0; i < m; i++) {
+		struct buf *b = &(*in)[(*n)++];
+		const char *t = blocks[idx[i]].text;
+		size_t tl = strlen(t);
+
+		buf_init(b);
+		buf_add(b, t, tl);
+		if (tl > 0 && t[tl - 1] != '\n')
+			buf_addc(b, '\n');
+		buf_add(b, ct.s, ct.len);
+	}
+	free(idx);
+	rc = GPG_OK;
+out:
+	buf_free(&path);
+	buf_free(&ct);
+	return rc;
+}
+
+int
+deliver_send(const struct conf *c, const struct buf *in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int rc = run_pipe(c->remail, in[i].s, in[i].len);
+
+		if (rc != 0) {
+			log_warn("remail failed (status %d)", rc);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+deliver_free(struct buf *in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_wipe(&in[i]);
+	free(in);
+}
+
+void
+notice_compose(const struct conf *c, const char *from_local, const char *nym,
+    const char *subject, const char *reply_to, const char *text, time_t now,
+    struct buf *out)
+{
+	buf_reset(out);
+	buf_addf(out, "From: %s@%s\n", from_local, c->hostname);
+	buf_addf(out, "To: %s@%s\n", nym, c->hostname);
+	buf_addf(out, "Subject: %s\n", subject);
+	buf_adds(out, "Date: ");
+	util_date(out, now);
+	buf_adds(out, "\nMessage-ID: ");
+	util_msgid(out, c->hostname);
+	buf_addc(out, '\n');
+	if (reply_to != NULL)
+		buf_addf(out, "Reply-To: %s\n", reply_to);
+	buf_addf(out, "X-Loop: %s\n", c->loop_id);
+	buf_adds(out, "Auto-Submitted: auto-replied\n");
+	buf_adds(out, "MIME-Version: 1.0\nContent-Type: text/plain; "
+	    "charset=us-ascii\n\n");
+	buf_adds(out, text);
+	if (out->len > 0 && out->s[out->len - 1] != '\n')
+		buf_addc(out, '\n');
+}

@@ -1,0 +1,310 @@
+/* nymmail.c - mail to a nym: refusals first, then receipt, crypto, blocks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "deliver.h"
+#include "die.h"
+#include "gpg.h"
+#include "nym.h"
+#include "nymmail.h"
+#include "store.h"
+#include "util.h"
+
+unsigned long
+chunks_for(size_t blocks, size_t size)
+{
+	return (unsigned long)blocks * (1 + size / CHUNK_BYTES);
+}
+
+int
+chunks_add(struct stxn *t, const char *name, time_t now, unsigned long n,
+    unsigned long limit, int *over, unsigned long *total)
+{
+	struct buf v = BUF_INIT;
+	long day = (long)(now / 86400), d = -1;
+	unsigned long count = 0;
+	char s[64];
+	int rc;
+
+	*over = 0;
+	rc = txn_get(t, DB_CHUNKS, name, strlen(name), &v);
+	if (rc == STORE_OK && sscanf(v.s, "%ld %lu", &d, &count) != 2)
+		count = 0;
+	else if (rc < 0) {
+		buf_free(&v);
+		return rc;
+	}
+	buf_free(&v);
+	if (d != day)
+		count = 0;
+	count += n;
+	if (count > limit)
+		*over = 1;
+	if (total != NULL)
+		*total = count;
+	snprintf(s, sizeof(s), "%ld %lu", day, count);
+	return txn_put(t, DB_CHUNKS, name, strlen(name), s, strlen(s));
+}
+
+/* Does nym@HOST (any +ext) appear in To or Cc? (+nobcc) */
+static int
+addressed_openly(const struct req *r, const char *nym)
+{
+	static const char *const fields[] = { "To", "Cc" };
+	size_t f, i, k;
+	const struct hdr *h;
+
+	for (f = 0; f < 2; f++) {
+		i = 0;
+		while ((h = msg_next(&r->msg, fields[f], &i)) != NULL) {
+			struct addrlist l;
+
+			if (addr_parse_list(h->value, strlen(h->value), 1000,
+			    &l) < 0)
+				continue;
+			for (k = 0; k < l.n; k++) {
+				const char *lp = l.a[k].local;
+				size_t nl = strlen(nym);
+
+				if (l.a[k].domain != NULL &&
+				    strcasecmp(l.a[k].domain,
+				    r->conf->hostname) == 0 &&
+				    strncasecmp(lp, nym, nl) == 0 &&
+				    (lp[nl] == '\0' || lp[nl] == '+')) {
+					addr_free_list(&l);
+					return 1;
+				}
+			}
+			addr_free_list(&l);
+		}
+	}
+	return 0;
+}
+
+/* The text handed to gpg: Received line, the message, the receipt. */
+static void
+build_plain(const struct req *r, const struct nym *y, const char *id,
+    struct buf *out)
+{
+	const struct msg *m = &r->msg;
+
+	buf_addf(out, "Received: by %s with unique id %s for <%s@%s>; ",
+	    r->conf->hostname, id, y->name, r->conf->hostname);
+	util_date(out, r->now);
+	buf_addc(out, '\n');
+	if (m->fromline != NULL) {
+		buf_adds(out, "X-From: ");
+		buf_add(out, m->fromline + 5, m->fromlinelen - 5);
+		buf_addc(out, '\n');
+	}
+	buf_add(out, m->header, m->data.len - (size_t)(m->header - m->data.s));
+	if (y->flags & NF_CRYPTRECV) {
+		if (out->len > 0 && out->s[out->len - 1] != '\n')
+			buf_addc(out, '\n');
+		buf_addf(out, "\n-- \nReceipt: %s received this message for "
+		    "%s@%s on ", r->conf->hostname, y->name,
+		    r->conf->hostname);
+		util_date(out, r->now);
+		buf_addf(out, "\nwith unique id %s.  The server's signature "
+		    "only certifies the receipt and date.\n", id);
+	}
+}
+
+/* +fixedsize: message/partial pieces of equal size, padded. */
+static void
+split_fixed(const struct buf *payload, const char *id, const char *host,
+    struct buf **pieces, size_t *n)
+{
+	struct buf inner = BUF_INIT;
+	size_t total, i;
+
+	buf_adds(&inner, "Content-Type: text/plain; charset=us-ascii\n\n");
+	buf_add(&inner, payload->s, payload->len);
+	/* Pad with lines gpg ignores after the armor's END line. */
+	while (inner.len % FIXEDSIZE_PIECE != 0) {
+		size_t left = FIXEDSIZE_PIECE - inner.len % FIXEDSIZE_PIECE;
+
+		if (left == 1) {
+			buf_addc(&inner, '\n');
+			continue;
+		}
+		buf_adds(&inner, "=");
+		while (left-- > 2 && inner.len % 64 != 0)
+			buf_addc(&inner, 'x');
+		buf_addc(&inner, '\n');
+	}
+	total = inner.len / FIXEDSIZE_PIECE;
+	*pieces = xcalloc(total, sizeof(**pieces));
+	for (i = 0; i < total; i++) {
+		buf_addf(&(*pieces)[i], "Content-Type: message/partial; "
+		    "id=\"%s@%s\"; number=%zu; total=%zu\n\n", id, host, i + 1,
+		    total);
+		buf_add(&(*pieces)[i], inner.s + i * FIXEDSIZE_PIECE,
+		    FIXEDSIZE_PIECE);
+	}
+	*n = total;
+	buf_wipe(&inner);
+}
+
+struct count {
+	const char *name;
+	time_t now;
+	unsigned long n, limit, total;
+	int over;
+};
+
+/* Count the chunks; past the limit, disable the nym in the same txn. */
+static int
+count_fn(struct stxn *t, void *arg)
+{
+	struct count *c = arg;
+	struct buf v = BUF_INIT;
+	struct nym y;
+	int rc;
+
+	rc = chunks_add(t, c->name, c->now, c->n, c->limit, &c->over,
+	    &c->total);
+	if (rc < 0 || !c->over)
+		return rc < 0 ? rc : 0;
+	if ((rc = txn_get(t, DB_NYMS, c->name, strlen(c->name), &v)) !=
+	    STORE_OK)
+		goto out;
+	if (nym_decode(v.s, v.len, &y) < 0) {
+		rc = STORE_ERR;
+		goto out;
+	}
+	if (y.limited) {
+		c->over = 2;		/* disabled already: no new notice */
+	} else {
+		y.limited = 1;
+		nym_encode(&y, &v);
+		rc = txn_put(t, DB_NYMS, c->name, strlen(c->name), v.s, v.len);
+	}
+	nym_free(&y);
+out:
+	buf_wipe(&v);
+	return rc < 0 ? rc : 0;
+}
+
+/* One notice that the nym is now disabled (server notice: not counted). */
+static void
+tell_disabled(const struct req *r, const struct nym *y,
+    const struct server_keys *k)
+{
+	struct buf text = BUF_INIT, plain = BUF_INIT, *in = NULL;
+	size_t n = 0;
+
+	buf_addf(&text, "Your nym %s@%s received more than %u chunks of mail "
+	    "today (UTC) and has been disabled: mail to it is refused.\n"
+	    "This stops mail loops and mail bombs.  To enable it again, send a "
+	    "signed\nrequest to config@%s with Nym-Commands: -disable\n",
+	    y->name, r->conf->hostname, r->conf->daily_chunks,
+	    r->conf->hostname);
+	notice_compose(r->conf, "config", y->name, "nym disabled: daily limit",
+	    NULL, text.s, r->now, &plain);
+	if (deliver_prepare(r->conf, k, &y->key, (y->flags & NF_CRYPTRECV) != 0,
+	    y->blocks, y->nblocks, plain.s, plain.len, &in, &n) != GPG_OK ||
+	    deliver_send(r->conf, in, n) < 0)
+		log_warn("nym: cannot send the limit notice");
+	deliver_free(in, n);
+	buf_free(&text);
+	buf_wipe(&plain);
+}
+
+void
+nymmail_deliver(struct req *r, struct nym *y)
+{
+	struct server_keys keys;
+	struct buf id = BUF_INIT, plain = BUF_INIT, payload = BUF_INIT;
+	struct buf *pieces = NULL, *in = NULL;
+	size_t npieces = 0, n = 0, *idx, nused, i, j;
+	struct count cnt;
+	int rc;
+
+	/* Refusals first: no gpg process for these. */
+	if (y->state != NYM_ACTIVE)
+		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox not active yet");
+	if (y->limited || (y->flags & NF_DISABLE))
+		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox disabled");
+	if ((y->flags & NF_NOBCC) && !addressed_openly(r, y->name))
+		die_perm(EX_NOPERM_, "5.7.1", "this nym accepts mail only when "
+		    "its address is in To or Cc");
+	if (y->nblocks == 0)
+		die_temp("nym has no reply block");
+	if (server_keys_load(r->st, &keys) < 0)
+		die_temp("server keys missing from the state");
+
+	util_random_hex(&id, 8);
+	build_plain(r, y, id.s, &plain);
+	if ((y->flags & NF_CRYPTRECV) != 0) {
+		struct buf *tmp = NULL;
+		size_t tn = 0;
+		static const struct nym_block none = { 0, 1.0, (char *)"" };
+
+		/* Encrypt once; the blocks are prepended below. */
+		rc = deliver_prepare(r->conf, &keys, &y->key, 1, &none, 1,
+		    plain.s, plain.len, &tmp, &tn);
+		if (rc != GPG_OK)
+			die_temp("cannot sign or encrypt");
+		buf_set(&payload, tmp[0].s, tmp[0].len);
+		deliver_free(tmp, tn);
+	} else if (gpg_clearsign(r->conf->gnupghome, keys.server.s, plain.s,
+	    plain.len, &payload) != GPG_OK) {
+		die_temp("cannot sign");
+	}
+	buf_wipe(&plain);
+	if (y->flags & NF_FIXEDSIZE) {
+		split_fixed(&payload, id.s, r->conf->hostname, &pieces,
+		    &npieces);
+	} else {
+		pieces = xcalloc(1, sizeof(*pieces));
+		buf_set(&pieces[0], payload.s, payload.len);
+		npieces = 1;
+	}
+
+	idx = xcalloc(y->nblocks, sizeof(*idx));
+	nused = nym_choose_blocks(y->blocks, y->nblocks, idx);
+	cnt.name = y->name;
+	cnt.now = r->now;
+	cnt.limit = r->conf->daily_chunks;
+	cnt.n = 0;
+	for (j = 0; j < npieces; j++)
+		cnt.n += chunks_for(nused, pieces[j].len);
+	if (store_write(r->st, count_fn, &cnt) < 0)
+		die_temp("cannot update the chunk count");
+	if (cnt.over) {
+		if (cnt.over == 1)
+			tell_disabled(r, y, &keys);
+		log_info("nym: daily chunk limit reached, nym disabled");
+		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox disabled (daily limit)");
+	}
+
+	in = xcalloc(nused * npieces + 1, sizeof(*in));
+	for (i = 0; i < nused; i++) {
+		const char *t = y->blocks[idx[i]].text;
+		size_t tl = strlen(t);
+
+		for (j = 0; j < npieces; j++) {
+			struct buf *b = &in[n++];
+
+			buf_add(b, t, tl);
+			if (tl > 0 && t[tl - 1] != '\n')
+				buf_addc(b, '\n');
+			buf_add(b, pieces[j].s, pieces[j].len);
+		}
+	}
+	if (deliver_send(r->conf, in, n) < 0)
+		die_temp("cannot hand the message to the remailer");
+	log_info("nym: delivered (%zu block%s, %zu piece%s)", nused,
+	    nused == 1 ? "" : "s", npieces, npieces == 1 ? "" : "s");
+	deliver_free(in, n);
+	deliver_free(pieces, npieces);
+	free(idx);
+	buf_free(&id);
+	buf_wipe(&payload);
+	server_keys_free(&keys);
+}
