@@ -41,6 +41,12 @@ int account_replay_check(struct store *, const unsigned char hash[32],
 /* Record hash as pending with its outcome, inside a write transaction. */
 int account_replay_put(struct stxn *, const unsigned char hash[32],
     long now, const struct buf *outcome);
+/*
+ * The replay gate of every signed request: returns if hash is new; drops
+ * a replay (exit 0); finishes the stored outcome of a request that failed
+ * temporarily before (exit 0), so the MTA's retry is never a replay.
+ */
+void account_replay_gate(struct req *r, const unsigned char hash[32]);
 /* Mark it done (the outcome was handed on). */
 int account_replay_done(struct store *, const unsigned char hash[32],
     long now);

@@ -13,6 +13,7 @@
 #include "gpg.h"
 #include "names.h"
 #include "nym.h"
+#include "outcome.h"
 #include "sigreq.h"
 #include "store.h"
 #include "util.h"
@@ -525,21 +526,29 @@ out:
 	return rc;
 }
 
-/* Resend the stored outcome of a request that failed temporarily. */
-static void
-resend(struct req *r, const unsigned char hash[32], const struct buf *outcome)
+void
+account_replay_gate(struct req *r, const unsigned char hash[32])
 {
-	struct buf *items;
-	size_t n;
+	struct buf stored = BUF_INIT;
+	struct outcome o;
+	int rc = account_replay_check(r->st, hash, &stored);
 
-	if (nym_list_decode(outcome->s, outcome->len, &items, &n) < 0)
+	if (rc == STORE_NOTFOUND) {
+		buf_free(&stored);
+		return;
+	}
+	if (rc == STORE_OK) {
+		log_info("request: dropped: replay");
+		die_ok();
+	}
+	if (rc != STORE_EXISTS)
+		die_temp("cannot read the replay cache");
+	/* A retry after a temporary failure: finish what is left. */
+	if (outcome_decode(stored.s, stored.len, &o) < 0)
 		die_temp("corrupt replay record");
-	if (deliver_send(r->conf, items, n) < 0)
-		die_temp("cannot hand the notice to the remailer");
-	deliver_free(items, n);
-	if (account_replay_done(r->st, hash, (long)r->now) < 0)
-		log_warn("config: cannot mark the request done");
-	log_info("config: retry completed");
+	outcome_run(r, hash, &o);
+	outcome_free(&o);
+	log_info("request: retry completed");
 	die_ok();
 }
 
@@ -596,8 +605,10 @@ account_config(struct req *r)
 {
 	struct cfg x;
 	struct cfgreq pre;
-	struct buf prec = BUF_INIT, outcome = BUF_INIT;
+	struct buf prec = BUF_INIT;
 	struct apply a;
+	struct outcome oc;
+	size_t i;
 	int rc;
 
 	memset(&x, 0, sizeof(x));
@@ -610,13 +621,7 @@ account_config(struct req *r)
 	if (rc != GPG_OK)
 		drop("no signed request");
 
-	rc = account_replay_check(r->st, x.sr.hash, &outcome);
-	if (rc == STORE_ERR)
-		die_temp("cannot read the replay cache");
-	if (rc == STORE_OK)
-		drop("replay");
-	if (rc == STORE_EXISTS)
-		resend(r, x.sr.hash, &outcome);
+	account_replay_gate(r, x.sr.hash);
 
 	/* Before verification: which nym, and which key to try. */
 	if (sigreq_content(&x.sr, x.sr.preplain.s, x.sr.preplain.len, &prec) <
@@ -658,17 +663,18 @@ account_config(struct req *r)
 
 	a.x = &x;
 	buf_init(&a.outcome);
-	nym_list_encode(&a.outcome, x.out, x.nout);
+	outcome_init(&oc);
+	for (i = 0; i < x.nout; i++)
+		outcome_add_remail(&oc, &x.out[i]);
+	outcome_encode(&oc, &a.outcome);
 	rc = store_write(r->st, apply_fn, &a);
 	buf_wipe(&a.outcome);
 	if (rc == 1)
 		drop("replay (concurrent)");
 	if (rc < 0)
 		die_temp("cannot update the state");
-	if (deliver_send(r->conf, x.out, x.nout) < 0)
-		die_temp("cannot hand the notice to the remailer");
-	if (account_replay_done(r->st, x.sr.hash, (long)r->now) < 0)
-		log_warn("config: cannot mark the request done");
+	outcome_run(r, x.sr.hash, &oc);
+	outcome_free(&oc);
 	log_info("config: %s", x.action == A_CREATE ? "created" :
 	    x.action == A_MODIFY ? "modified" : x.action == A_DELETE ?
 	    "deleted" : "refused with errors");
@@ -676,7 +682,6 @@ account_config(struct req *r)
 	cfgreq_free(&pre);
 	cfgreq_free(&x.q);
 	buf_free(&prec);
-	buf_free(&outcome);
 	sigreq_free(&x.sr);
 	server_keys_free(&x.keys);
 }

@@ -15,7 +15,7 @@ static int finish(struct conf *, const char *, char *, size_t);
 #define CONF_MAX_LINE 4096
 #define CONF_MAX_LINES 10000
 
-enum kind { K_STR, K_ARGV, K_BOOL, K_SIZE, K_UINT };
+enum kind { K_STR, K_ARGV, K_WORDS, K_BOOL, K_SIZE, K_UINT };
 
 struct key {
 	const char *name;
@@ -46,6 +46,9 @@ static const struct key keys[] = {
 	{ "replay_days", K_UINT, O(replay_days), 1, 365 },
 	{ "future_days", K_UINT, O(future_days), 0, 365 },
 	{ "map_size", K_SIZE, O(map_size), 1 << 20, 1ULL << 40 },
+	{ "max_send_size", K_SIZE, O(max_send_size), 1024, 1ULL << 30 },
+	{ "strip_headers", K_WORDS, O(strip_headers), 0, 0 },
+	{ "mark_header", K_STR, O(mark_header), 0, 0 },
 };
 #undef O
 
@@ -69,6 +72,14 @@ set_defaults(struct conf *c)
 	c->replay_days = 7;
 	c->future_days = 1;
 	c->map_size = 64 * 1024 * 1024;
+	c->max_send_size = 2 * 1024 * 1024;
+	c->strip_headers = conf_split_argv("X-Originating-IP X-Originating-* "
+	    "X-Sender X-Sender-* X-Apparently-From X-Authenticated-* "
+	    "X-Forwarded-For X-Client-IP X-Remote-* User-Agent X-Mailer "
+	    "X-Newsreader X-MimeOLE X-MSMail-Priority Organization "
+	    "X-Face Face X-PGP-* Openpgp Autocrypt Disposition-Notification-To "
+	    "Return-Receipt-To X-Confirm-Reading-To Delivered-To X-Original-To "
+	    "X-Envelope-* DKIM-Signature ARC-* Authentication-Results");
 }
 
 char **
@@ -195,6 +206,10 @@ apply(struct conf *c, const struct key *k, const char *v, const char **why)
 		*(char ***)(base + k->off) = av;
 		return 0;
 	}
+	case K_WORDS:
+		conf_free_argv(*(char ***)(base + k->off));
+		*(char ***)(base + k->off) = conf_split_argv(v);
+		return 0;
 	case K_BOOL:
 		if (parse_bool(v, (int *)(base + k->off)) < 0) {
 			*why = "expected yes or no";
@@ -328,6 +343,16 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 	}
 	if (c->loop_id == NULL)
 		c->loop_id = xstrdup(c->hostname);
+	if (c->mark_header == NULL) {
+		buf_addf(&tmp, "X-Nym-Server: %s (the sender is pseudonymous)",
+		    c->hostname);
+		c->mark_header = buf_steal(&tmp);
+	} else if (strchr(c->mark_header, ':') == NULL ||
+	    strchr(c->mark_header, ':') == c->mark_header) {
+		snprintf(err, errlen, "%s: mark_header: expected Name: value",
+		    path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -340,6 +365,8 @@ conf_free(struct conf *c)
 	free(c->gnupghome);
 	conf_free_argv(c->sendmail);
 	conf_free_argv(c->remail);
+	conf_free_argv(c->strip_headers);
+	free(c->mark_header);
 	free(c->helpfile);
 	free(c->loop_id);
 	memset(c, 0, sizeof(*c));

@@ -18,6 +18,7 @@
 #include "nymmail.h"
 #include "req.h"
 #include "respond.h"
+#include "send.h"
 #include "store.h"
 #include "util.h"
 
@@ -41,6 +42,7 @@ static const struct handler handlers[] = {
 	{ "nobody", discard },
 	{ "config", account_config },
 	{ "confirm", account_confirm },
+	{ "send", send_handle },
 };
 
 static void

@@ -105,3 +105,26 @@ decrypt_notice() {
 	sed -n '/^-----BEGIN PGP MESSAGE-----$/,/^-----END PGP MESSAGE-----$/p' "$1" |
 	    cgpg --decrypt
 }
+# nymsend ARGS < message: a send@ request from the client home.
+nymsend() { GNUPGHOME="$T/c" bash "$REPO/contrib/nymwrap" -H nym.test "$@" send; }
+# setup_nyms: state + remail capture ($T/rem) + client home.
+setup_nyms() {
+	setup_state "remail = $T/capture-sendmail $T/rem" "$@"
+	mkdir -p "$T/rem"
+	[ "$(id -u)" = 0 ] && chown 65534:65534 "$T/rem"
+	client_init
+}
+# make_nym NAME [commands]: create (and confirm, if needed) nym NAME.
+make_nym() {
+	local n
+	[ -n "$(fpr_of "$1")" ] || mkkey "$1"
+	printf '::\nAnon-To: %s@real.example\n' "$1" >"$T/blk-$1"
+	nymcfg -n "$1" -u "$1" -k -c "create ${2:-}" -b "$T/blk-$1" >"$T/create-$1"
+	nymserv -f someone@example.org config <"$T/create-$1"
+	n=$(ls "$T/rem" | grep '\.msg$' | sort -n | tail -1)
+	local c
+	c=$(decrypt_notice "$T/rem/$n" | grep -o 'confirm+[0-9a-f]*@' | head -1 | sed 's/confirm+//; s/@//')
+	if [ -n "$c" ]; then
+		nymserv -f x@remailer.example "confirm+$c" <"$REPO/tests/data/help-normal.eml"
+	fi
+}

@@ -1,0 +1,565 @@
+/* send.c - send@: a signed message leaves as Full Name <nym+ext@HOST>. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "account.h"
+#include "addr.h"
+#include "buf.h"
+#include "cfgreq.h"
+#include "deliver.h"
+#include "die.h"
+#include "gpg.h"
+#include "msg.h"
+#include "names.h"
+#include "nym.h"
+#include "nymmail.h"
+#include "outcome.h"
+#include "send.h"
+#include "sigreq.h"
+#include "util.h"
+
+#define DAY 86400L
+#define OVER_LIMIT (-10)	/* commit_fn: aborts the transaction */
+
+/* Always removed, whatever strip_headers says. */
+static const char *const never[] = {
+	"From", "Sender", "Bcc", "Resent-Bcc", "Hidden-To", "Nym-Commands",
+	"Nym-Command", "Return-Path", "Received", "Control", "Approved",
+	"Path", "NNTP-Posting-Host", "NNTP-Posting-Date", "Injection-Info",
+	"Xref", "Also-Control", "Supersedes", "X-Loop", "Resent-From",
+	"Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Date",
+	"Resent-Message-ID", NULL
+};
+
+struct snd {
+	struct req *r;
+	struct server_keys keys;
+	struct sigreq sr;
+	struct buf content;	/* the verified plaintext message */
+	struct msg m;		/* ... parsed */
+	char *nym, *ext;
+	struct nym y;
+	struct gpg_keyinfo ki;
+	long sigtime;
+	unsigned flags;		/* the nym's switches with per-message ones */
+	char **rcpts;
+	size_t nrcpts;
+	struct buf problems;	/* listed in the acknowledgement */
+	struct buf changes;	/* what was changed or dropped */
+	struct buf out;		/* the message as sent */
+	int refused;		/* nothing is sent */
+};
+
+static void __attribute__((noreturn))
+drop(const char *why)
+{
+	log_info("send: dropped: %s", why);
+	die_ok();
+}
+
+/* Is name in the list (with "Prefix-*" wildcards)? */
+static int
+in_list(char *const *list, const struct hdr *h)
+{
+	size_t i;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++) {
+		const char *w = list[i];
+		size_t n = strlen(w);
+
+		if (n > 0 && w[n - 1] == '*') {
+			if (h->namelen >= n - 1 &&
+			    strncasecmp(h->name, w, n - 1) == 0)
+				return 1;
+		} else if (msg_name_is(h, w)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Add each deliverable address of a field to the recipient list. */
+static void
+collect(struct snd *x, const char *field)
+{
+	size_t i = 0, k, j;
+	const struct hdr *h;
+
+	while ((h = msg_next(&x->m, field, &i)) != NULL) {
+		struct addrlist l;
+
+		if (addr_parse_list(h->value, strlen(h->value), 1000, &l) < 0) {
+			buf_addf(&x->problems, "%s: cannot parse the address "
+			    "list\n", field);
+			x->refused = 1;
+			continue;
+		}
+		for (k = 0; k < l.n; k++) {
+			const char *a = l.a[k].addr;
+
+			if (!addr_deliverable(a)) {
+				buf_addf(&x->problems, "%s: not a deliverable "
+				    "address: %.80s\n", field, a);
+				x->refused = 1;
+				continue;
+			}
+			for (j = 0; j < x->nrcpts; j++)
+				if (addr_equal(x->rcpts[j], a))
+					break;
+			if (j < x->nrcpts)
+				continue;
+			x->rcpts = xrealloc(x->rcpts, (x->nrcpts + 1) *
+			    sizeof(*x->rcpts));
+			x->rcpts[x->nrcpts++] = xstrdup(a);
+		}
+		addr_free_list(&l);
+	}
+}
+
+/* The display name, quoted when it holds specials. */
+static void
+add_display(struct buf *b, const char *name)
+{
+	const char *p;
+	int plain = 1;
+
+	for (p = name; *p; p++)
+		if (!(*p == ' ' || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    strchr("!#$%&'*+-/=?^_`{|}~", *p)))
+			plain = 0;
+	if (plain) {
+		buf_adds(b, name);
+		return;
+	}
+	buf_addc(b, '"');
+	for (p = name; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_addc(b, '\\');
+		buf_addc(b, *p);
+	}
+	buf_addc(b, '"');
+}
+
+/* Is the body plain text that a clear signature will not break? */
+static int
+plain_text(const struct msg *m)
+{
+	const char *ct = msg_get(m, "Content-Type");
+	const char *cte = msg_get(m, "Content-Transfer-Encoding");
+
+	if (ct != NULL && strncasecmp(ct, "text/plain", 10) != 0)
+		return 0;
+	return cte == NULL || strcasecmp(cte, "7bit") == 0 ||
+	    strcasecmp(cte, "8bit") == 0;
+}
+
+/* The header as sent: From rewritten, identifying fields removed. */
+static void
+rewrite(struct snd *x)
+{
+	const struct conf *c = x->r->conf;
+	int has_date = 0, has_msgid = 0;
+	size_t i;
+
+	buf_adds(&x->out, "From: ");
+	if (x->y.fullname != NULL && x->y.fullname[0] != '\0') {
+		add_display(&x->out, x->y.fullname);
+		buf_adds(&x->out, " <");
+	}
+	buf_adds(&x->out, x->nym);
+	if (x->ext != NULL)
+		buf_addf(&x->out, "+%s", x->ext);
+	buf_addf(&x->out, "@%s", c->hostname);
+	if (x->y.fullname != NULL && x->y.fullname[0] != '\0')
+		buf_addc(&x->out, '>');
+	buf_addc(&x->out, '\n');
+	for (i = 0; i < x->m.nh; i++) {
+		const struct hdr *h = &x->m.h[i];
+		size_t k;
+		int skip = 0;
+
+		for (k = 0; never[k] != NULL; k++)
+			if (msg_name_is(h, never[k]))
+				skip = 1;
+		if (!skip && in_list(c->strip_headers, h)) {
+			skip = 1;
+			buf_addf(&x->changes, "removed %.*s:\n", (int)h->namelen,
+			    h->name);
+		}
+		if (skip)
+			continue;
+		if (msg_name_is(h, "Date"))
+			has_date = 1;
+		if (msg_name_is(h, "Message-ID"))
+			has_msgid = 1;
+		buf_add(&x->out, h->raw, h->rawlen);
+		buf_addc(&x->out, '\n');
+	}
+	if (!has_date) {
+		buf_adds(&x->out, "Date: ");
+		util_date(&x->out, x->r->now);
+		buf_addc(&x->out, '\n');
+	}
+	if (!has_msgid) {
+		buf_adds(&x->out, "Message-ID: ");
+		util_msgid(&x->out, c->hostname);
+		buf_addc(&x->out, '\n');
+	}
+	buf_addf(&x->out, "%s\n", c->mark_header);
+}
+
+/* The body, clear-signed with the sender certificate when +signsend. */
+static void
+body(struct snd *x)
+{
+	struct buf text = BUF_INIT, signed_ = BUF_INIT;
+
+	if (!(x->flags & NF_SIGNSEND)) {
+		buf_addc(&x->out, '\n');
+		buf_add(&x->out, x->m.body, x->m.bodylen);
+		return;
+	}
+	if (!plain_text(&x->m)) {
+		buf_adds(&x->changes, "not signed: +signsend needs a plain "
+		    "text message\n");
+		buf_addc(&x->out, '\n');
+		buf_add(&x->out, x->m.body, x->m.bodylen);
+		return;
+	}
+	buf_add(&text, x->m.body, x->m.bodylen);
+	if (text.len > 0 && text.s[text.len - 1] != '\n')
+		buf_addc(&text, '\n');
+	buf_addf(&text, "\n-- \nSender certificate: this message was sent by "
+	    "%s@%s on ", x->nym, x->r->conf->hostname);
+	util_date(&text, x->r->now);
+	buf_adds(&text, ".\nThe signature of the nym server only certifies "
+	    "the sender and date.\n");
+	if (gpg_clearsign(x->r->conf->gnupghome, x->keys.server.s, text.s,
+	    text.len, &signed_) != GPG_OK)
+		die_temp("cannot sign");
+	buf_addc(&x->out, '\n');
+	buf_add(&x->out, signed_.s, signed_.len);
+	buf_free(&text);
+	buf_free(&signed_);
+}
+
+/* Per-message Nym-Commands: only +/-acksend and +/-signsend. */
+static void
+message_commands(struct snd *x)
+{
+	size_t i = 0;
+	const struct hdr *h;
+
+	x->flags = x->y.flags;
+	while ((h = msg_next(&x->m, "Nym-Commands", &i)) != NULL) {
+		const char *p = h->value;
+
+		while (*p) {
+			const char *t;
+			size_t n;
+
+			while (*p == ' ' || *p == '\t')
+				p++;
+			for (t = p; *p && *p != ' ' && *p != '\t'; p++)
+				;
+			n = (size_t)(p - t);
+			if (n == 0)
+				break;
+			if (n == 8 && strncasecmp(t, "+acksend", 8) == 0)
+				x->flags |= NF_ACKSEND;
+			else if (n == 8 && strncasecmp(t, "-acksend", 8) == 0)
+				x->flags &= ~NF_ACKSEND;
+			else if (n == 9 && strncasecmp(t, "+signsend", 9) == 0)
+				x->flags |= NF_SIGNSEND;
+			else if (n == 9 && strncasecmp(t, "-signsend", 9) == 0)
+				x->flags &= ~NF_SIGNSEND;
+			else
+				buf_addf(&x->problems, "Nym-Commands: %.*s is "
+				    "not a per-message command (ignored)\n",
+				    (int)(n > 40 ? 40 : n), t);
+		}
+	}
+}
+
+struct commit {
+	struct snd *x;
+	struct buf outcome;
+	unsigned long chunks;
+	int over;
+};
+
+/* Replay entry, chunk count and last-signature date in one transaction. */
+static int
+commit_fn(struct stxn *t, void *arg)
+{
+	struct commit *cm = arg;
+	struct snd *x = cm->x;
+	struct buf v = BUF_INIT;
+	struct nym y;
+	int rc;
+
+	cm->over = 0;
+	rc = account_replay_put(t, x->sr.hash, (long)x->r->now, &cm->outcome);
+	if (rc != STORE_OK)
+		return rc == STORE_EXISTS ? 1 : rc;
+	if (cm->chunks > 0 && (rc = chunks_add(t, x->nym, x->r->now,
+	    cm->chunks, x->r->conf->daily_chunks, &cm->over, NULL)) < 0)
+		return rc;
+	if (cm->over)
+		return OVER_LIMIT;	/* abort: the caller re-plans */
+	if ((rc = txn_get(t, DB_NYMS, x->nym, strlen(x->nym), &v)) != STORE_OK)
+		return STORE_ERR;
+	if (nym_decode(v.s, v.len, &y) < 0) {
+		buf_free(&v);
+		return STORE_ERR;
+	}
+	y.lastsig = x->sigtime > y.lastsig ? x->sigtime : y.lastsig;
+	nym_encode(&y, &v);
+	nym_free(&y);
+	rc = txn_put(t, DB_NYMS, x->nym, strlen(x->nym), v.s, v.len);
+	buf_wipe(&v);
+	return rc < 0 ? rc : 0;
+}
+
+/* Over the daily limit: disable the nym and record the request. */
+static int
+limit_fn(struct stxn *t, void *arg)
+{
+	struct commit *cm = arg;
+	struct snd *x = cm->x;
+	struct buf v = BUF_INIT;
+	struct nym y;
+	int rc;
+
+	rc = account_replay_put(t, x->sr.hash, (long)x->r->now, &cm->outcome);
+	if (rc != STORE_OK)
+		return rc == STORE_EXISTS ? 1 : rc;
+	if ((rc = txn_get(t, DB_NYMS, x->nym, strlen(x->nym), &v)) != STORE_OK)
+		return STORE_ERR;
+	if (nym_decode(v.s, v.len, &y) < 0) {
+		buf_free(&v);
+		return STORE_ERR;
+	}
+	y.limited = 1;
+	nym_encode(&y, &v);
+	nym_free(&y);
+	rc = txn_put(t, DB_NYMS, x->nym, strlen(x->nym), v.s, v.len);
+	buf_wipe(&v);
+	return rc < 0 ? rc : 0;
+}
+
+/* The acknowledgement through the reply blocks (a server notice). */
+static void
+ack(struct snd *x, struct outcome *o, const char *subject, const char *why)
+{
+	struct buf text = BUF_INIT, plain = BUF_INIT, *in = NULL;
+	size_t n = 0, i;
+
+	if (why != NULL)
+		buf_addf(&text, "%s\n\n", why);
+	if (x->problems.len > 0) {
+		buf_adds(&text, "Problems:\n");
+		buf_add(&text, x->problems.s, x->problems.len);
+		buf_addc(&text, '\n');
+	}
+	if (x->changes.len > 0) {
+		buf_adds(&text, "Changes:\n");
+		buf_add(&text, x->changes.s, x->changes.len);
+		buf_addc(&text, '\n');
+	}
+	if (!x->refused) {
+		const char *e = memmem(x->out.s, x->out.len, "\n\n", 2);
+
+		buf_addf(&text, "Sent to %zu recipient%s.  The header as sent:\n\n",
+		    x->nrcpts, x->nrcpts == 1 ? "" : "s");
+		util_quote(&text, x->out.s, e ? (size_t)(e - x->out.s) + 1 :
+		    x->out.len, "> ");
+	}
+	notice_compose(x->r->conf, "send", x->nym, subject, NULL, text.s,
+	    x->r->now, &plain);
+	if (deliver_prepare(x->r->conf, &x->keys, &x->y.key,
+	    (x->y.flags & NF_CRYPTRECV) != 0 && x->ki.can_encrypt, x->y.blocks,
+	    x->y.nblocks, plain.s, plain.len, &in, &n) != GPG_OK)
+		die_temp("cannot sign or encrypt the acknowledgement");
+	for (i = 0; i < n; i++)
+		outcome_add_remail(o, &in[i]);
+	deliver_free(in, n);
+	buf_free(&text);
+	buf_wipe(&plain);
+}
+
+/* Record the request with only an explanation for the owner. */
+static void
+refuse(struct snd *x, const char *why)
+{
+	struct outcome o;
+	struct commit cm;
+	int rc;
+
+	x->refused = 1;
+	outcome_init(&o);
+	ack(x, &o, "nym send: NOT sent", why);
+	memset(&cm, 0, sizeof(cm));
+	cm.x = x;
+	outcome_encode(&o, &cm.outcome);
+	rc = store_write(x->r->st, commit_fn, &cm);
+	if (rc == 1)
+		drop("replay (concurrent)");
+	if (rc < 0)
+		die_temp("cannot update the state");
+	outcome_run(x->r, x->sr.hash, &o);
+	log_info("send: refused: %s", why);
+	die_ok();
+}
+
+void
+send_handle(struct req *r)
+{
+	static const struct msg_limits lim = { 1 << 30, 1000, 8192 };
+	struct snd x;
+	struct buf pre = BUF_INIT;
+	struct outcome o;
+	struct commit cm;
+	struct gpg_sig sig;
+	const char *from, *plus;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.r = r;
+	if (server_keys_load(r->st, &x.keys) < 0)
+		die_temp("server keys missing from the state");
+	rc = sigreq_extract(r->conf, &r->msg, &x.sr);
+	if (rc == GPG_TEMP)
+		die_temp("gpg failed");
+	if (rc != GPG_OK)
+		drop("no signed request");
+	account_replay_gate(r, x.sr.hash);
+
+	/* Which nym?  From: in the signed text, before verification. */
+	if (sigreq_content(&x.sr, x.sr.preplain.s, x.sr.preplain.len, &pre) < 0)
+		drop("unreadable request");
+	if (cfgreq_is_config(pre.s ? pre.s : "", pre.len))
+		drop("a config request sent to send@");
+	if (msg_parse(&x.m, pre.s ? pre.s : "", pre.len, &lim) != MSG_OK ||
+	    (from = msg_get(&x.m, "From")) == NULL)
+		drop("no From: in the request");
+	{
+		const char *at = strchr(from, '@');
+		size_t n = at ? (size_t)(at - from) : strlen(from);
+
+		x.nym = util_lower(xstrndup(from, n));
+	}
+	msg_free(&x.m);
+	if ((plus = strchr(x.nym, '+')) != NULL) {
+		x.ext = xstrdup(plus + 1);
+		x.nym[plus - x.nym] = '\0';
+	}
+	if (!names_valid(x.nym))
+		drop("From: is not a nym name");
+	if (x.ext != NULL && (strlen(x.ext) > 64 ||
+	    strspn(x.ext, "abcdefghijklmnopqrstuvwxyz0123456789-_.") !=
+	    strlen(x.ext)))
+		drop("From: bad +extension");
+	rc = account_get(r->st, x.nym, &x.y);
+	if (rc == STORE_ERR)
+		die_temp("cannot read the state");
+	if (rc != STORE_OK)
+		drop("no such nym");
+
+	rc = account_verify(r->conf, &x.sr, &x.y.key, &x.ki, &sig, &x.content,
+	    NULL);
+	if (rc == GPG_TEMP)
+		die_temp("gpg failed");
+	if (rc != GPG_OK)
+		drop("signature does not verify with the nym's key");
+	x.sigtime = sig.timestamp;
+	buf_free(&pre);
+	if (x.sigtime < (long)r->now - (long)r->conf->replay_days * DAY)
+		drop("signature too old");
+	if (cfgreq_is_config(x.content.s ? x.content.s : "", x.content.len))
+		drop("a config request sent to send@");
+	if (msg_parse(&x.m, x.content.s ? x.content.s : "", x.content.len,
+	    &lim) != MSG_OK)
+		refuse(&x, "The message header is over the limits.");
+	message_commands(&x);
+	if (x.sigtime > (long)r->now + (long)r->conf->future_days * DAY)
+		refuse(&x, "The signature is dated in the future.");
+	if (x.y.state != NYM_ACTIVE)
+		refuse(&x, "Your nym is not confirmed yet: nothing is sent "
+		    "until its reply block is confirmed.");
+	if (x.y.limited || (x.y.flags & NF_DISABLE))
+		refuse(&x, "Your nym is disabled: nothing is sent.  Send a "
+		    "signed -disable to config@ to enable it.");
+
+	collect(&x, "To");
+	collect(&x, "Cc");
+	collect(&x, "Bcc");
+	collect(&x, "Hidden-To");
+	if (x.refused)
+		refuse(&x, "Some recipient addresses are unusable.");
+	if (x.nrcpts == 0)
+		refuse(&x, "The message has no recipients.");
+	if (x.nrcpts > r->conf->max_recipients) {
+		buf_addf(&x.problems, "%zu recipients; the limit is %u per "
+		    "message\n", x.nrcpts, r->conf->max_recipients);
+		refuse(&x, "Too many recipients.");
+	}
+	rewrite(&x);
+	body(&x);
+	if (x.out.len > r->conf->max_send_size) {
+		buf_addf(&x.problems, "%zu bytes; the limit is %zu\n", x.out.len,
+		    r->conf->max_send_size);
+		buf_reset(&x.out);
+		refuse(&x, "The message is too big.");
+	}
+
+	outcome_init(&o);
+	{
+		struct buf sender = BUF_INIT;
+
+		buf_addf(&sender, "%s@%s", x.nym, r->conf->hostname);
+		outcome_add_sendmail(&o, sender.s, x.rcpts, x.nrcpts, &x.out);
+		buf_free(&sender);
+	}
+	if ((x.flags & NF_ACKSEND) || x.problems.len > 0 || x.changes.len > 0)
+		ack(&x, &o, "nym send: sent", NULL);
+	memset(&cm, 0, sizeof(cm));
+	cm.x = &x;
+	cm.chunks = x.nrcpts;
+	outcome_encode(&o, &cm.outcome);
+	rc = store_write(r->st, commit_fn, &cm);
+	if (rc == 1)
+		drop("replay (concurrent)");
+	if (rc == OVER_LIMIT) {
+		/* Over the daily limit: the nym is disabled, nothing sent. */
+		struct outcome lo;
+
+		outcome_free(&o);
+		outcome_init(&lo);
+		x.refused = 1;
+		buf_addf(&x.problems, "more than %u chunks today (UTC)\n",
+		    r->conf->daily_chunks);
+		ack(&x, &lo, "nym disabled: daily limit", "Your nym sent or "
+		    "received too much mail today and has been disabled; "
+		    "this message was NOT sent.  Send a signed -disable to "
+		    "config@ to enable it again.");
+		buf_reset(&cm.outcome);
+		outcome_encode(&lo, &cm.outcome);
+		rc = store_write(r->st, limit_fn, &cm);
+		if (rc == 1)
+			drop("replay (concurrent)");
+		if (rc < 0)
+			die_temp("cannot update the state");
+		outcome_run(r, x.sr.hash, &lo);
+		log_info("send: daily limit reached, nym disabled");
+		die_ok();
+	}
+	if (rc < 0)
+		die_temp("cannot update the state");
+	outcome_run(r, x.sr.hash, &o);
+	log_info("send: sent to %zu recipient%s", x.nrcpts,
+	    x.nrcpts == 1 ? "" : "s");
+	die_ok();
+}
