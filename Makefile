@@ -101,6 +101,8 @@ install: all
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
+	install -d $(DESTDIR)$(SHAREDIR)/contrib
+	install -m 755 contrib/nymcfg contrib/nymwrap $(DESTDIR)$(SHAREDIR)/contrib/
 	test -e $(DESTDIR)$(SYSCONFDIR)/nymserv.conf || \
 	  install -m 644 etc/nymserv.conf $(DESTDIR)$(SYSCONFDIR)/nymserv.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/help.txt || \
