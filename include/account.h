@@ -3,6 +3,7 @@
 #define NYM_ACCOUNT_H
 
 #include "buf.h"
+#include "deliver.h"
 #include "gpg.h"
 #include "nym.h"
 #include "req.h"
@@ -47,6 +48,20 @@ int account_replay_put(struct stxn *, const unsigned char hash[32],
  * temporarily before (exit 0), so the MTA's retry is never a replay.
  */
 void account_replay_gate(struct req *r, const unsigned char hash[32]);
+/*
+ * The common start of config@ and send@: load the server's key
+ * fingerprints, find the signed request in the message (dropping the
+ * message, exit 0, if there is none) and pass the replay gate.  The
+ * pre-verification text (the request proper) goes to pre.
+ */
+void account_request_begin(struct req *r, struct server_keys *keys,
+    struct sigreq *sr, struct buf *pre);
+/*
+ * Rewrite nym name's record inside t: edit changes the decoded record.
+ * STORE_NOTFOUND if there is no such nym.
+ */
+int account_update(struct stxn *t, const char *name,
+    void (*edit)(struct nym *, void *), void *arg);
 /* Mark it done (the outcome was handed on). */
 int account_replay_done(struct store *, const unsigned char hash[32],
     long now);

@@ -527,6 +527,52 @@ out:
 }
 
 void
+account_request_begin(struct req *r, struct server_keys *keys,
+    struct sigreq *sr, struct buf *pre)
+{
+	int rc;
+
+	if (server_keys_load(r->st, keys) < 0)
+		die_temp("server keys missing from the state");
+	rc = sigreq_extract(r->conf, &r->msg, sr);
+	if (rc == GPG_TEMP)
+		die_temp("gpg failed");
+	if (rc != GPG_OK) {
+		log_info("request: dropped: no signed request");
+		die_ok();
+	}
+	account_replay_gate(r, sr->hash);
+	if (sigreq_content(sr, sr->preplain.s, sr->preplain.len, pre) < 0) {
+		log_info("request: dropped: unreadable request");
+		die_ok();
+	}
+}
+
+int
+account_update(struct stxn *t, const char *name,
+    void (*edit)(struct nym *, void *), void *arg)
+{
+	struct buf v = BUF_INIT;
+	struct nym y;
+	int rc = txn_get(t, DB_NYMS, name, strlen(name), &v);
+
+	if (rc != STORE_OK)
+		goto out;
+	if (nym_decode(v.s, v.len, &y) < 0) {
+		log_err("corrupt nym record");
+		rc = STORE_ERR;
+		goto out;
+	}
+	edit(&y, arg);
+	nym_encode(&y, &v);
+	nym_free(&y);
+	rc = txn_put(t, DB_NYMS, name, strlen(name), v.s, v.len);
+out:
+	buf_wipe(&v);
+	return rc;
+}
+
+void
 account_replay_gate(struct req *r, const unsigned char hash[32])
 {
 	struct buf stored = BUF_INIT;
@@ -613,19 +659,9 @@ account_config(struct req *r)
 
 	memset(&x, 0, sizeof(x));
 	x.r = r;
-	if (server_keys_load(r->st, &x.keys) < 0)
-		die_temp("server keys missing from the state");
-	rc = sigreq_extract(r->conf, &r->msg, &x.sr);
-	if (rc == GPG_TEMP)
-		die_temp("gpg failed");
-	if (rc != GPG_OK)
-		drop("no signed request");
-
-	account_replay_gate(r, x.sr.hash);
-
+	account_request_begin(r, &x.keys, &x.sr, &prec);
 	/* Before verification: which nym, and which key to try. */
-	if (sigreq_content(&x.sr, x.sr.preplain.s, x.sr.preplain.len, &prec) <
-	    0 || cfgreq_parse(prec.s ? prec.s : "", prec.len, &pre) < 0)
+	if (cfgreq_parse(prec.s ? prec.s : "", prec.len, &pre) < 0)
 		drop("not a config request");
 	if (pre.name != NULL && names_valid(pre.name)) {
 		rc = account_get(r->st, pre.name, &x.old);

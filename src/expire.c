@@ -1,4 +1,5 @@
 /* expire.c - the daily sweep: warn and wipe idle nyms, drop stale state. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,27 +141,22 @@ wipe_fn(struct stxn *t, void *arg)
 	return 0;
 }
 
+static void
+warned_edit(struct nym *y, void *arg)
+{
+	y->lastwarn = *(long *)arg;
+}
+
 static int
 warned_fn(struct stxn *t, void *arg)
 {
 	struct one *o = arg;
-	struct buf v = BUF_INIT;
-	struct nym y;
-	int rc = txn_get(t, DB_NYMS, o->it->key, o->it->keylen, &v);
+	char name[64];
+	int rc;
 
-	if (rc != STORE_OK)
-		goto out;
-	if (nym_decode(v.s, v.len, &y) < 0) {
-		rc = STORE_ERR;
-		goto out;
-	}
-	y.lastwarn = o->now;
-	nym_encode(&y, &v);
-	nym_free(&y);
-	rc = txn_put(t, DB_NYMS, o->it->key, o->it->keylen, v.s, v.len);
-out:
-	buf_wipe(&v);
-	return rc < 0 ? rc : 0;
+	snprintf(name, sizeof(name), "%.*s", (int)o->it->keylen, o->it->key);
+	rc = account_update(t, name, warned_edit, &o->now);
+	return rc == STORE_OK || rc == STORE_NOTFOUND ? 0 : STORE_ERR;
 }
 
 /* Send text to nym y through blocks (server notice; not counted). */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "account.h"
 #include "addr.h"
 #include "buf.h"
 #include "deliver.h"
@@ -157,37 +158,30 @@ struct count {
 	int over;
 };
 
+/* Disable a nym at the limit; note whether it was disabled already. */
+static void
+limit_edit(struct nym *y, void *arg)
+{
+	struct count *c = arg;
+
+	if (y->limited)
+		c->over = 2;		/* disabled already: no new notice */
+	y->limited = 1;
+}
+
 /* Count the chunks; past the limit, disable the nym in the same txn. */
 static int
 count_fn(struct stxn *t, void *arg)
 {
 	struct count *c = arg;
-	struct buf v = BUF_INIT;
-	struct nym y;
 	int rc;
 
 	rc = chunks_add(t, c->name, c->now, c->n, c->limit, &c->over,
 	    &c->total);
 	if (rc < 0 || !c->over)
 		return rc < 0 ? rc : 0;
-	if ((rc = txn_get(t, DB_NYMS, c->name, strlen(c->name), &v)) !=
-	    STORE_OK)
-		goto out;
-	if (nym_decode(v.s, v.len, &y) < 0) {
-		rc = STORE_ERR;
-		goto out;
-	}
-	if (y.limited) {
-		c->over = 2;		/* disabled already: no new notice */
-	} else {
-		y.limited = 1;
-		nym_encode(&y, &v);
-		rc = txn_put(t, DB_NYMS, c->name, strlen(c->name), v.s, v.len);
-	}
-	nym_free(&y);
-out:
-	buf_wipe(&v);
-	return rc < 0 ? rc : 0;
+	rc = account_update(t, c->name, limit_edit, c);
+	return rc == STORE_OK ? 0 : STORE_ERR;
 }
 
 /* One notice that the nym is now disabled (server notice: not counted). */

@@ -290,14 +290,28 @@ struct commit {
 	int over;
 };
 
+static void
+set_lastsig(struct nym *y, void *arg)
+{
+	long t = *(long *)arg;
+
+	if (t > y->lastsig)
+		y->lastsig = t;
+}
+
+static void
+set_limited(struct nym *y, void *arg)
+{
+	(void)arg;
+	y->limited = 1;
+}
+
 /* Replay entry, chunk count and last-signature date in one transaction. */
 static int
 commit_fn(struct stxn *t, void *arg)
 {
 	struct commit *cm = arg;
 	struct snd *x = cm->x;
-	struct buf v = BUF_INIT;
-	struct nym y;
 	int rc;
 
 	cm->over = 0;
@@ -309,18 +323,8 @@ commit_fn(struct stxn *t, void *arg)
 		return rc;
 	if (cm->over)
 		return OVER_LIMIT;	/* abort: the caller re-plans */
-	if ((rc = txn_get(t, DB_NYMS, x->nym, strlen(x->nym), &v)) != STORE_OK)
-		return STORE_ERR;
-	if (nym_decode(v.s, v.len, &y) < 0) {
-		buf_free(&v);
-		return STORE_ERR;
-	}
-	y.lastsig = x->sigtime > y.lastsig ? x->sigtime : y.lastsig;
-	nym_encode(&y, &v);
-	nym_free(&y);
-	rc = txn_put(t, DB_NYMS, x->nym, strlen(x->nym), v.s, v.len);
-	buf_wipe(&v);
-	return rc < 0 ? rc : 0;
+	rc = account_update(t, x->nym, set_lastsig, &x->sigtime);
+	return rc == STORE_OK ? 0 : STORE_ERR;
 }
 
 /* Over the daily limit: disable the nym and record the request. */
@@ -329,25 +333,13 @@ limit_fn(struct stxn *t, void *arg)
 {
 	struct commit *cm = arg;
 	struct snd *x = cm->x;
-	struct buf v = BUF_INIT;
-	struct nym y;
 	int rc;
 
 	rc = account_replay_put(t, x->sr.hash, (long)x->r->now, &cm->outcome);
 	if (rc != STORE_OK)
 		return rc == STORE_EXISTS ? 1 : rc;
-	if ((rc = txn_get(t, DB_NYMS, x->nym, strlen(x->nym), &v)) != STORE_OK)
-		return STORE_ERR;
-	if (nym_decode(v.s, v.len, &y) < 0) {
-		buf_free(&v);
-		return STORE_ERR;
-	}
-	y.limited = 1;
-	nym_encode(&y, &v);
-	nym_free(&y);
-	rc = txn_put(t, DB_NYMS, x->nym, strlen(x->nym), v.s, v.len);
-	buf_wipe(&v);
-	return rc < 0 ? rc : 0;
+	rc = account_update(t, x->nym, set_limited, NULL);
+	return rc == STORE_OK ? 0 : STORE_ERR;
 }
 
 /* The acknowledgement through the reply blocks (a server notice). */
@@ -428,18 +420,8 @@ send_handle(struct req *r)
 
 	memset(&x, 0, sizeof(x));
 	x.r = r;
-	if (server_keys_load(r->st, &x.keys) < 0)
-		die_temp("server keys missing from the state");
-	rc = sigreq_extract(r->conf, &r->msg, &x.sr);
-	if (rc == GPG_TEMP)
-		die_temp("gpg failed");
-	if (rc != GPG_OK)
-		drop("no signed request");
-	account_replay_gate(r, x.sr.hash);
-
+	account_request_begin(r, &x.keys, &x.sr, &pre);
 	/* Which nym?  From: in the signed text, before verification. */
-	if (sigreq_content(&x.sr, x.sr.preplain.s, x.sr.preplain.len, &pre) < 0)
-		drop("unreadable request");
 	if (cfgreq_is_config(pre.s ? pre.s : "", pre.len))
 		drop("a config request sent to send@");
 	if (msg_parse(&x.m, pre.s ? pre.s : "", pre.len, &lim) != MSG_OK ||
