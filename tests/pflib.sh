@@ -213,3 +213,44 @@ pf_wait_mail() {
 	done
 	return 1
 }
+
+# pf_nym_world: the whole cast for the nym scenarios, not yet started.
+#  nym.test   -> nymserv (state $T/s, config $T/nymserv.conf), whose
+#                remail is bin/remail when built ($HAVE_REMAIL)
+#  hopa.test, hopb.test -> remail instances with their own keys and state
+#                ($T/hopa, $T/hopb); a copy of every input they get is kept
+#                in $T/seen-a, $T/seen-b
+#  user.test  -> maildirs under $PF/mail
+# plus a client GnuPG home $T/c holding the server's and the hops' keys.
+pf_nym_world() {
+	local h
+	HAVE_REMAIL=
+	[ -x "$NYM_BIN/remail" ] && HAVE_REMAIL=1
+	setup_state "sendmail = /usr/sbin/sendmail" \
+	    ${HAVE_REMAIL:+"remail = $NYM_BIN/remail -c $T/nymserv.conf"}
+	client_init
+	cp "$REPO/tests/tee-run" "$T/tee-run"
+	for h in a b; do
+		mkdir -p "$T/hop$h" "$T/seen-$h"
+		cat >"$T/hop$h.conf" <<CONF
+hostname = hop$h.test
+statedir = $T/hop$h
+sendmail = /usr/sbin/sendmail
+timeout = 60
+CONF
+		chown 65534:65534 "$T/hop$h" "$T/seen-$h"
+		HOMES+=("$T/hop$h/gnupg")
+		as_user "$NYM_BIN/nymctl" -c "$T/hop$h.conf" init -t ed25519 \
+		    >/dev/null 2>&1 || return 1
+		as_user "$NYM_BIN/nymctl" -c "$T/hop$h.conf" export-keys |
+		    cgpg --import
+	done
+	local pipe="unix - n n - - pipe user=nobody null_sender= argv="
+	PF_TRANSPORTS="nym.test nymserv
+hopa.test remaila
+hopb.test remailb"
+	PF_SERVICES="nymserv $pipe$NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} \${recipient}
+remaila $pipe$T/tee-run $T/seen-a $NYM_BIN/remail -c $T/hopa.conf -f \${sender} -p \${user}
+remailb $pipe$T/tee-run $T/seen-b $NYM_BIN/remail -c $T/hopb.conf -f \${sender} -p \${user}"
+	pf_setup
+}
