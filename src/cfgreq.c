@@ -58,16 +58,20 @@ line_len(const char *p, const char *end, const char **next)
 	return (size_t)(le - p);
 }
 
-/* Does the line start with field name (case-insensitive, then ':')? */
+/*
+ * Does the line (n bytes) start with field name (case-insensitive, then
+ * ':')?  Returns where the value starts, never past the line's end.
+ */
 static const char *
 field(const char *p, size_t n, const char *name)
 {
+	const char *end = p + n;
 	size_t k = strlen(name);
 
 	if (n < k + 1 || strncasecmp(p, name, k) != 0 || p[k] != ':')
 		return NULL;
 	p += k + 1;
-	while (*p == ' ' || *p == '\t')
+	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
 	return p;
 }
