@@ -303,20 +303,18 @@ cfgreq_parse(const char *text, size_t len, struct cfgreq *r)
 
 			buf_reset(&r->key);
 			while (p < end) {
+				const char *kl = p;
 				size_t kn = line_len(p, end, &next);
 
 				if (r->key.len + kn + 1 > CFG_MAX_KEY)
 					break;
-				if (r->key.len == 0 && kn == 0) {
-					p = next;
-					continue;
-				}
-				buf_add(&r->key, p, kn);
-				buf_addc(&r->key, '\n');
 				p = next;
-				if (kn >= 34 && strncmp(p - kn - 1,
-				    "-----END PGP PUBLIC KEY BLOCK-----", 34) == 0
-				    ) {
+				if (r->key.len == 0 && kn == 0)
+					continue;
+				buf_add(&r->key, kl, kn);
+				buf_addc(&r->key, '\n');
+				if (kn >= 34 && strncmp(kl,
+				    "-----END PGP PUBLIC KEY BLOCK-----", 34) == 0) {
 					done = 1;
 					break;
 				}
