@@ -44,7 +44,8 @@ CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
 LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account expire nymmail
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
-UNITS    = test_buf test_msg test_addr test_conf test_store
+UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
+           test_pgp
 FUZZERS  = fuzz_msg fuzz_addr
 
 all: $(PROGS:%=$(BIN)/%)

@@ -302,6 +302,24 @@ read_packet(struct reader *r, int *tag, struct buf *body)
 	return 0;
 }
 
+int
+pgp_packet(const void *data, size_t len, size_t *off, int *tag)
+{
+	struct reader r;
+	struct buf body = BUF_INIT;
+	int rc;
+
+	if (*off > len)
+		return -1;
+	r.p = (const unsigned char *)data + *off;
+	r.end = (const unsigned char *)data + len;
+	if ((rc = read_packet(&r, tag, &body)) == 0)
+		*off = (size_t)(r.p - (const unsigned char *)data);
+	buf_free(&body);
+	return rc;
+}
+
+/* Walk one level of packets, descending into compressed ones. */
 static int
 walk(const unsigned char *data, size_t len, size_t max, int depth,
     struct pgp_info *info)
@@ -359,7 +377,8 @@ walk(const unsigned char *data, size_t len, size_t max, int depth,
 		default:			/* one-pass sig, marker, keys… */
 			break;
 		}
-		if (rc < 0 || info->encrypted)
+		/* Stop at encrypted data; session keys come before it. */
+		if (rc < 0 || tag == 9 || tag == 18)
 			break;
 	}
 	buf_free(&body);
