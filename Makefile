@@ -45,7 +45,7 @@ LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp n
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
-           test_pgp
+           test_pgp test_mime test_nym
 FUZZERS  = fuzz_msg fuzz_addr
 
 all: $(PROGS:%=$(BIN)/%)
