@@ -1,5 +1,6 @@
 /* test_pgp.c - OpenPGP framing: armor, dearmor, packet walk, cleartext. */
 #include <stdlib.h>
+#include <time.h>
 
 #include <bzlib.h>
 #include <zlib.h>
@@ -647,6 +648,74 @@ test_compression_caps(void)
 	buf_free(&q);
 }
 
+/*
+ * The cap is on all decompressed bytes of a walk, not per packet: 64
+ * sibling compressed packets (each well under the cap) nested three deep
+ * would otherwise inflate 64^3 times the cap from a few kilobytes.
+ */
+static void
+definite(struct buf *p)
+{
+	struct buf t = BUF_INIT;
+
+	pkt_new(&t, 8, p->s + 1, p->len - 1);	/* drop the old-format CTB */
+	buf_set(p, t.s, t.len);
+	buf_free(&t);
+}
+
+static void
+test_compression_total(void)
+{
+	struct buf zeros = BUF_INIT, lit = BUF_INIT, p = BUF_INIT,
+	    q = BUF_INIT, level = BUF_INIT;
+	struct pgp_info info;
+	struct timespec t0, t1;
+	double secs;
+	int rc, i, d;
+
+	buf_reserve(&zeros, 600 << 10);
+	memset(zeros.s, 0, 600 << 10);
+	zeros.len = 600 << 10;
+	literal_body(&lit, zeros.s, zeros.len);
+	buf_reset(&q);
+	pkt_new(&q, 11, lit.s, lit.len);
+	compressed(&p, 2, &q);		/* 600 KiB of literal from ~1 KiB */
+	definite(&p);
+	buf_set(&level, p.s, p.len);
+	buf_add(&level, p.s, p.len);	/* two siblings: 1.2 MiB in all */
+	rc = pgp_walk(level.s, level.len, 1 << 20, &info);
+	T(rc < 0, "two compressed packets of 600 KiB each refused at a "
+	    "1 MiB cap on the whole walk");
+	pgp_info_free(&info);
+	rc = pgp_walk(level.s, level.len, 2 << 20, &info);
+	T(rc == 0 && info.literal.len == zeros.len, "the same within a 2 MiB "
+	    "cap");
+	pgp_info_free(&info);
+	/* The nested bomb: each level is 64 copies of the level below. */
+	buf_set(&q, p.s, p.len);
+	for (d = 0; d < 3; d++) {
+		buf_reset(&level);
+		for (i = 0; i < 64; i++)
+			buf_add(&level, q.s, q.len);
+		compressed(&p, d % 2 ? 3 : 2, &level);
+		definite(&p);
+		buf_set(&q, p.s, p.len);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = pgp_walk(q.s, q.len, 4 << 20, &info);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pgp_info_free(&info);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	T(rc < 0 && secs < 2.0, "a nested zip bomb of %zu bytes (64^4 x "
+	    "600 KiB) refused in %.3f s", q.len, secs);
+	buf_free(&zeros);
+	buf_free(&lit);
+	buf_free(&p);
+	buf_free(&q);
+	buf_free(&level);
+}
+
 /* pgp_packet steps over a transferable public key packet by packet. */
 static void
 test_packets(void)
@@ -690,6 +759,7 @@ main(void)
 	test_lengths();
 	test_encrypted();
 	test_compression_caps();
+	test_compression_total();
 	test_packets();
 	T_END();
 }
