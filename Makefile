@@ -46,7 +46,7 @@ LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
            test_pgp test_mime test_nym
-FUZZERS  = fuzz_msg fuzz_addr
+FUZZERS  = fuzz_msg fuzz_addr fuzz_cfgreq fuzz_pgp fuzz_mime
 
 all: $(PROGS:%=$(BIN)/%)
 
