@@ -93,6 +93,13 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 	    build/fuzz/$$f.log; \
 	done
 
+# Helper for the benchmarks in bench/ (not installed, not in PROGS).
+bench: $(OUT)/bench/nymbench
+$(OUT)/bench/nymbench: bench/nymbench.c $(OUT)/libnym.a
+	mkdir -p $(OUT)/bench
+	$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $< $(OUT)/libnym.a $(LIBS)
+.PHONY: bench
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
