@@ -44,8 +44,9 @@ CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
 LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account expire nymmail outcome send
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
-UNITS    = test_buf test_msg test_addr test_conf test_store
-FUZZERS  = fuzz_msg fuzz_addr
+UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
+           test_pgp test_mime test_nym
+FUZZERS  = fuzz_msg fuzz_addr fuzz_cfgreq fuzz_pgp fuzz_mime
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -91,6 +92,13 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 	  grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec' \
 	    build/fuzz/$$f.log; \
 	done
+
+# Helper for the benchmarks in bench/ (not installed, not in PROGS).
+bench: $(OUT)/bench/nymbench
+$(OUT)/bench/nymbench: bench/nymbench.c $(OUT)/libnym.a
+	mkdir -p $(OUT)/bench
+	$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $< $(OUT)/libnym.a $(LIBS)
+.PHONY: bench
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \

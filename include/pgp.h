@@ -41,11 +41,19 @@ struct pgp_info {
 
 /*
  * Walk the packets in data (descending into compressed packets, at most
- * max bytes after decompression).  Returns 0, or -1 on malformed data or
- * a cap exceeded.
+ * max bytes decompressed in all, over every packet and level).  Returns
+ * 0, or -1 on malformed data or a cap exceeded.
  */
 int pgp_walk(const void *data, size_t len, size_t max, struct pgp_info *);
 void pgp_info_free(struct pgp_info *);
+
+/*
+ * Step over the packet at *off in data (partial lengths followed): its
+ * tag into *tag, *off moved past it.  Returns 0, 1 at the end of data, -1
+ * on malformed framing.  For splitting keyrings into keys (tag 6 starts
+ * a transferable public key).
+ */
+int pgp_packet(const void *data, size_t len, size_t *off, int *tag);
 
 /* Undo dash-escaping of a clear-signed text (between header and sig). */
 int pgp_cleartext(const char *start, size_t len, struct buf *out);

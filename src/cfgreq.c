@@ -58,16 +58,20 @@ line_len(const char *p, const char *end, const char **next)
 	return (size_t)(le - p);
 }
 
-/* Does the line start with field name (case-insensitive, then ':')? */
+/*
+ * Does the line (n bytes) start with field name (case-insensitive, then
+ * ':')?  Returns where the value starts, never past the line's end.
+ */
 static const char *
 field(const char *p, size_t n, const char *name)
 {
+	const char *end = p + n;
 	size_t k = strlen(name);
 
 	if (n < k + 1 || strncasecmp(p, name, k) != 0 || p[k] != ':')
 		return NULL;
 	p += k + 1;
-	while (*p == ' ' || *p == '\t')
+	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
 	return p;
 }
@@ -299,20 +303,18 @@ cfgreq_parse(const char *text, size_t len, struct cfgreq *r)
 
 			buf_reset(&r->key);
 			while (p < end) {
+				const char *kl = p;
 				size_t kn = line_len(p, end, &next);
 
 				if (r->key.len + kn + 1 > CFG_MAX_KEY)
 					break;
-				if (r->key.len == 0 && kn == 0) {
-					p = next;
-					continue;
-				}
-				buf_add(&r->key, p, kn);
-				buf_addc(&r->key, '\n');
 				p = next;
-				if (kn >= 34 && strncmp(p - kn - 1,
-				    "-----END PGP PUBLIC KEY BLOCK-----", 34) == 0
-				    ) {
+				if (r->key.len == 0 && kn == 0)
+					continue;
+				buf_add(&r->key, kl, kn);
+				buf_addc(&r->key, '\n');
+				if (kn >= 34 && strncmp(kl,
+				    "-----END PGP PUBLIC KEY BLOCK-----", 34) == 0) {
 					done = 1;
 					break;
 				}

@@ -302,8 +302,31 @@ read_packet(struct reader *r, int *tag, struct buf *body)
 	return 0;
 }
 
+int
+pgp_packet(const void *data, size_t len, size_t *off, int *tag)
+{
+	struct reader r;
+	struct buf body = BUF_INIT;
+	int rc;
+
+	if (*off > len)
+		return -1;
+	r.p = (const unsigned char *)data + *off;
+	r.end = (const unsigned char *)data + len;
+	if ((rc = read_packet(&r, tag, &body)) == 0)
+		*off = (size_t)(r.p - (const unsigned char *)data);
+	buf_free(&body);
+	return rc;
+}
+
+/* Walk one level of packets, descending into compressed ones. */
+/*
+ * *budget is what may still be decompressed in the whole walk: a cap per
+ * packet would let sibling compressed packets nested a few levels deep
+ * inflate 64^depth times the cap from a few kilobytes.
+ */
 static int
-walk(const unsigned char *data, size_t len, size_t max, int depth,
+walk(const unsigned char *data, size_t len, size_t *budget, int depth,
     struct pgp_info *info)
 {
 	struct reader r = { data, data + len };
@@ -334,9 +357,13 @@ walk(const unsigned char *data, size_t len, size_t max, int depth,
 			break;
 		case 8:				/* compressed */
 			if (body.len < 1 || decompress((unsigned char)body.s[0],
-			    (unsigned char *)body.s + 1, body.len - 1, max,
-			    &inner) < 0 ||
-			    walk((unsigned char *)inner.s, inner.len, max,
+			    (unsigned char *)body.s + 1, body.len - 1, *budget,
+			    &inner) < 0) {
+				rc = -1;
+				break;
+			}
+			*budget -= inner.len;
+			if (walk((unsigned char *)inner.s, inner.len, budget,
 			    depth + 1, info) < 0)
 				rc = -1;
 			break;
@@ -359,7 +386,8 @@ walk(const unsigned char *data, size_t len, size_t max, int depth,
 		default:			/* one-pass sig, marker, keys… */
 			break;
 		}
-		if (rc < 0 || info->encrypted)
+		/* Stop at encrypted data; session keys come before it. */
+		if (rc < 0 || tag == 9 || tag == 18)
 			break;
 	}
 	buf_free(&body);
@@ -370,8 +398,10 @@ walk(const unsigned char *data, size_t len, size_t max, int depth,
 int
 pgp_walk(const void *data, size_t len, size_t max, struct pgp_info *info)
 {
+	size_t budget = max;
+
 	memset(info, 0, sizeof(*info));
-	return walk(data, len, max, 0, info);
+	return walk(data, len, &budget, 0, info);
 }
 
 void
