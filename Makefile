@@ -42,8 +42,10 @@ CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
 LIBSRC   = buf die conf msg addr store gpg outbound util req respond names
+LIBSRC  += type1 t1crypt spool remailer
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
+PROGS   += remail
 UNITS    = test_buf test_msg test_addr test_conf test_store
 FUZZERS  = fuzz_msg fuzz_addr
 
