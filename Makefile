@@ -42,12 +42,16 @@ CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
 LIBSRC   = buf die conf msg addr store gpg outbound util req respond names
-LIBSRC  += type1 t1crypt spool remailer
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
-PROGS   += remail
 UNITS    = test_buf test_msg test_addr test_conf test_store
 FUZZERS  = fuzz_msg fuzz_addr
+
+# remail, the type-1 remailer
+LIBSRC  += type1 t1crypt spool remailer
+PROGS   += remail
+UNITS   += test_type1
+FUZZERS += fuzz_type1
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -100,6 +104,7 @@ install: all
 	  $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 bin/nymctl $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymserv $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 bin/remail $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
