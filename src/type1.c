@@ -149,6 +149,10 @@ read_fields(const char *t, size_t len, size_t *pos, size_t maxfields,
 
 	buf_init(&f.value);
 	while (get_line(t, len, *pos, &l) && !is_blank(&l)) {
+		/* An armored block may follow a block without a blank line
+		 * (nymserv appends its message right after the reply block). */
+		if (l.len >= 11 && memcmp(l.s, "-----BEGIN ", 11) == 0)
+			break;
 		*pos = l.next;
 		if (l.s[0] == ' ' || l.s[0] == '\t') {
 			if (!have) {

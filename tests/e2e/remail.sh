@@ -230,3 +230,43 @@ if [ -s "$T/nomdc" ] && ! cgpg --list-packets <"$T/nomdc" 2>&1 | grep -q mdc_met
 else
 	skip "gpg made no MDC-less message for this key"
 fi
+
+# --- kill -9 at random points while spooling and while flushing: every
+# message delivered at least once, none lost. ---
+hop k
+N=40 kills=0
+for i in $(seq 1 $N); do
+	printf '::\nAnon-To: k@final.test\nLatent-Time: +0:01\n\nmarker-%d-end\n' "$i" >"$T/k.in"
+	for try in $(seq 1 50); do
+		as_user "$NYM_BIN/remail" -c "$T/k.conf" <"$T/k.in" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.00$((RANDOM % 10))"
+		kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+		wait "$pid" && break	# exit 0: spooled; otherwise the MTA retries
+	done
+done
+spooled=$(ls "$T/k/spool" | grep -c '^[0-9]*\.[0-9a-f]*$')
+for f in "$T"/k/spool/[0-9]*; do
+	case $f in *.tmp*) continue ;; esac
+	mv "$f" "$T/k/spool/0000000001.${f##*.}"
+done
+for try in $(seq 1 300); do
+	as_user "$NYM_BIN/remail" -c "$T/k.conf" -q >/dev/null 2>&1 &
+	pid=$!
+	sleep "0.0$((RANDOM % 10))"
+	kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+	wait "$pid"
+	ls "$T/k/spool" | grep -q '^[0-9]*\.[0-9a-f]*$' || break
+done
+as_user "$NYM_BIN/remail" -c "$T/k.conf" -q >/dev/null 2>&1
+sleep 0.5	# sendmails orphaned by a kill finish their work
+lost=0 dups=0
+for i in $(seq 1 $N); do
+	c=$(grep -l "^marker-$i-end\$" "$T"/cap-k/*.msg 2>/dev/null | wc -l)
+	[ "$c" -eq 0 ] && lost=$((lost + 1))
+	[ "$c" -gt 1 ] && dups=$((dups + c - 1))
+done
+echo "# kill -9: $kills kills, $N messages, $spooled spooled ($((spooled - N)) duplicates from retried spooling), $lost lost, $dups duplicates delivered"
+check "kill -9 while spooling and flushing: no message lost ($dups duplicates)" test "$lost" = 0
+check "spool empty after the last queue run" \
+    sh -c "! ls '$T/k/spool' | grep -q '^[0-9]*\.[0-9a-f]*\$'"

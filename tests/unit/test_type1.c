@@ -103,6 +103,10 @@ test_layers(void)
 	    strcmp(s + l.arm_end, "\n**\ntail\n") == 0 &&
 	    l.payload == l.arm_end, "armored block located, tail kept");
 
+	s = "::\nAnon-To: a@b.example\n-----BEGIN PGP MESSAGE-----\nx\n";
+	T(parse(s, &l, &why) == T1_OK && strcmp(l.anon_to, "a@b.example") == 0
+	    && strncmp(s + l.payload, "-----BEGIN", 10) == 0,
+	    "armor right after a block (no blank line) is payload");
 	T(parse("::\nEncrypted: PGP\n\nnot armored\n", &l, &why) == T1_BAD,
 	    "Encrypted without armor refused (%s)", why);
 	T(parse("::\nEncrypted: PGP\n\n-----BEGIN PGP MESSAGE-----\nx\n", &l,
