@@ -323,7 +323,10 @@ rm_commit(struct rm_run *r)
 		}
 	}
 	/* Spooled: what is due now goes at once; the rest waits for -q. */
-	if (spool_flush(r->c->remail_spool, r->c->sendmail, r->now,
+	for (i = 0; i < r->nout; i++)
+		if (r->out[i].delay == 0)
+			break;
+	if (i < r->nout && spool_flush(r->c->remail_spool, r->c->sendmail, r->now,
 	    r->c->max_message_size + 65536, &sent, &left) < 0)
 		log_warn("spool flush: %s", strerror(errno));
 	return 0;

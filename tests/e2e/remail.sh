@@ -242,7 +242,7 @@ for i in $(seq 1 $N); do
 		pid=$!
 		sleep "0.00$((RANDOM % 10))"
 		kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
-		wait "$pid" && break	# exit 0: spooled; otherwise the MTA retries
+		wait "$pid" 2>/dev/null && break	# exit 0: spooled; otherwise the MTA retries
 	done
 done
 spooled=$(ls "$T/k/spool" | grep -c '^[0-9]*\.[0-9a-f]*$')
@@ -255,7 +255,7 @@ for try in $(seq 1 300); do
 	pid=$!
 	sleep "0.0$((RANDOM % 10))"
 	kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
-	wait "$pid"
+	wait "$pid" 2>/dev/null
 	ls "$T/k/spool" | grep -q '^[0-9]*\.[0-9a-f]*$' || break
 done
 as_user "$NYM_BIN/remail" -c "$T/k.conf" -q >/dev/null 2>&1
