@@ -48,6 +48,12 @@ UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
            test_pgp test_mime test_nym
 FUZZERS  = fuzz_msg fuzz_addr fuzz_cfgreq fuzz_pgp fuzz_mime
 
+# remail, the type-1 remailer
+LIBSRC  += type1 t1crypt spool remailer
+PROGS   += remail
+UNITS   += test_type1
+FUZZERS += fuzz_type1
+
 all: $(PROGS:%=$(BIN)/%)
 
 $(OUT) $(BIN) $(OUT)/tests:
@@ -106,6 +112,7 @@ install: all
 	  $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 bin/nymctl $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymserv $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 bin/remail $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/

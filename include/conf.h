@@ -20,6 +20,14 @@ struct conf {
 	char *gnupghome;		/* default: statedir/gnupg */
 	char **sendmail;		/* injection command as argv (NULL-ended) */
 	char **remail;			/* remailer command as argv */
+	char *remail_spool;		/* remail: delay queue directory */
+	char *remail_gnupghome;		/* remail: Encrypt-Key GnuPG home */
+	int remail_public;		/* remail -p remailer: serve the public */
+	int remail_accept_clear;	/* public input may be unencrypted */
+	unsigned remail_max_latency;	/* seconds: cap on Latent-Time */
+	unsigned remail_max_depth;	/* nested PGP layers peeled per input */
+	unsigned remail_max_pieces;	/* messages per input (Cutmarks) */
+	unsigned remail_max_recipients;	/* addresses in one Anon-To */
 	char *helpfile;			/* text sent by help@ */
 	char *loop_id;			/* our X-Loop value (default: hostname) */
 	int list_enabled;		/* answer list@/used@ and finger list */

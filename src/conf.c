@@ -31,6 +31,14 @@ static const struct key keys[] = {
 	{ "gnupghome", K_STR, O(gnupghome), 0, 0 },
 	{ "sendmail", K_ARGV, O(sendmail), 0, 0 },
 	{ "remail", K_ARGV, O(remail), 0, 0 },
+	{ "remail_spool", K_STR, O(remail_spool), 0, 0 },
+	{ "remail_gnupghome", K_STR, O(remail_gnupghome), 0, 0 },
+	{ "remail_public", K_BOOL, O(remail_public), 0, 1 },
+	{ "remail_accept_clear", K_BOOL, O(remail_accept_clear), 0, 1 },
+	{ "remail_max_latency", K_UINT, O(remail_max_latency), 0, 7 * 86400 },
+	{ "remail_max_depth", K_UINT, O(remail_max_depth), 1, 64 },
+	{ "remail_max_pieces", K_UINT, O(remail_max_pieces), 1, 1000 },
+	{ "remail_max_recipients", K_UINT, O(remail_max_recipients), 1, 100 },
 	{ "helpfile", K_STR, O(helpfile), 0, 0 },
 	{ "loop_id", K_STR, O(loop_id), 0, 0 },
 	{ "list_enabled", K_BOOL, O(list_enabled), 0, 1 },
@@ -59,6 +67,11 @@ set_defaults(struct conf *c)
 	c->statedir = xstrdup("/var/lib/nymserv");
 	c->sendmail = conf_split_argv("/usr/sbin/sendmail");
 	c->remail = conf_split_argv(LIBEXECDIR "/remail");
+	c->remail_public = 1;
+	c->remail_max_latency = 86400;
+	c->remail_max_depth = 16;
+	c->remail_max_pieces = 16;
+	c->remail_max_recipients = 5;
 	c->helpfile = xstrdup(SYSCONFDIR "/help.txt");
 	c->list_enabled = 1;
 	c->confirm = 1;
@@ -341,6 +354,14 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		buf_addf(&tmp, "%s/gnupg", c->statedir);
 		c->gnupghome = buf_steal(&tmp);
 	}
+	if (c->remail_spool == NULL) {
+		buf_addf(&tmp, "%s/spool", c->statedir);
+		c->remail_spool = buf_steal(&tmp);
+	}
+	if (c->remail_gnupghome == NULL) {
+		buf_addf(&tmp, "%s/remail-gnupg", c->statedir);
+		c->remail_gnupghome = buf_steal(&tmp);
+	}
 	if (c->loop_id == NULL)
 		c->loop_id = xstrdup(c->hostname);
 	if (c->mark_header == NULL) {
@@ -362,6 +383,8 @@ conf_free(struct conf *c)
 	free(c->path);
 	free(c->hostname);
 	free(c->statedir);
+	free(c->remail_spool);
+	free(c->remail_gnupghome);
 	free(c->gnupghome);
 	conf_free_argv(c->sendmail);
 	conf_free_argv(c->remail);

@@ -1,0 +1,68 @@
+/* remailer.h - peel, check and re-address one type-1 message (remail). */
+#ifndef NYM_REMAILER_H
+#define NYM_REMAILER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+#include "conf.h"
+
+/* One outgoing message. */
+struct rm_out {
+	char **rcpts;		/* validated addresses, NULL-ended */
+	size_t nrcpts;
+	struct buf msg;		/* fresh header + body */
+	long delay;		/* seconds (Latent-Time) */
+};
+
+struct rm_run {
+	const struct conf *c;
+	int public_mode;	/* outermost layer must be encrypted */
+	time_t now;
+	struct rm_out *out;
+	size_t nout;
+	size_t pieces;		/* Cutmarks pieces seen so far */
+	/* a refusal: exit code, "5.x.y" status and reason */
+	int code;
+	const char *status;
+	char why[256];
+};
+
+enum { RM_OK = 0, RM_PERM = -1, RM_TEMP = -2 };
+
+void rm_init(struct rm_run *, const struct conf *, int public_mode,
+    time_t now);
+void rm_free(struct rm_run *);
+
+/*
+ * Process one input text (the body: "::" block, layers, payload).
+ * Fills run->out.  RM_PERM sets code/status/why; RM_TEMP means retry.
+ * Nothing is sent here.
+ */
+int rm_process(struct rm_run *, const char *text, size_t len);
+
+/*
+ * Hand the outputs on: a single message due now goes straight to
+ * sendmail; anything delayed (or several messages) is spooled first.
+ * 0 once every message is spooled or accepted, -1 (temporary) if not.
+ */
+int rm_commit(struct rm_run *);
+
+/*
+ * Locate the body of a local-mode input: a reply block piped by nymserv
+ * has no header; a whole mail has one.  Sets *off to the body's offset.
+ */
+void rm_find_body(const char *text, size_t len, size_t *off);
+
+/*
+ * remailer-key@: mail the remailer's public key to sender (null envelope
+ * sender).  Never answers a null sender, MAILER-DAEMON, an undeliverable
+ * address or automatic mail (Auto-Submitted, Precedence bulk/junk/list,
+ * our own X-Loop).  0 answered or ignored, -1 temporary failure.
+ */
+struct msg;
+int rm_key_reply(const struct conf *, const char *sender,
+    const struct msg *m, time_t now);
+
+#endif

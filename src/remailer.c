@@ -1,0 +1,437 @@
+/* remailer.c - the type-1 remailer's logic: peel layers, re-address, queue. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "conf.h"
+#include "die.h"
+#include "gpg.h"
+#include "msg.h"
+#include "outbound.h"
+#include "remailer.h"
+#include "spool.h"
+#include "store.h"
+#include "t1crypt.h"
+#include "type1.h"
+#include "util.h"
+
+void
+rm_init(struct rm_run *r, const struct conf *c, int public_mode, time_t now)
+{
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->public_mode = public_mode;
+	r->now = now;
+}
+
+static void
+out_free(struct rm_out *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nrcpts; i++)
+		free(o->rcpts[i]);
+	free(o->rcpts);
+	buf_wipe(&o->msg);
+}
+
+void
+rm_free(struct rm_run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nout; i++)
+		out_free(&r->out[i]);
+	free(r->out);
+	r->out = NULL;
+	r->nout = 0;
+}
+
+static int __attribute__((format(printf, 4, 5)))
+refuse(struct rm_run *r, int code, const char *status, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->code = code;
+	r->status = status;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	return RM_PERM;
+}
+
+/* Anon-To into validated addresses (at most remail_max_recipients). */
+static int
+recipients(struct rm_run *r, const char *v, struct rm_out *o)
+{
+	struct addrlist l;
+	size_t i;
+
+	if (addr_parse_list(v, strlen(v), r->c->remail_max_recipients, &l) < 0)
+		return refuse(r, EX_DATAERR_, "5.1.3",
+		    "bad Anon-To (syntax, or more than %u addresses)",
+		    r->c->remail_max_recipients);
+	if (l.n == 0) {
+		addr_free_list(&l);
+		return refuse(r, EX_DATAERR_, "5.1.3", "empty Anon-To");
+	}
+	o->rcpts = xcalloc(l.n + 1, sizeof(*o->rcpts));
+	for (i = 0; i < l.n; i++) {
+		if (l.a[i].domain == NULL || !addr_deliverable(l.a[i].addr)) {
+			addr_free_list(&l);
+			return refuse(r, EX_DATAERR_, "5.1.3",
+			    "undeliverable Anon-To address");
+		}
+		o->rcpts[o->nrcpts++] = xstrdup(l.a[i].addr);
+	}
+	addr_free_list(&l);
+	return RM_OK;
+}
+
+/* The Latent-Time delay: random when asked (CSPRNG), capped. */
+static long
+delay_of(struct rm_run *r, const struct t1_latent *lt)
+{
+	long d = t1_latent_max(lt, r->now);
+
+	if (d > 0 && lt->random)
+		d = (long)util_random_below((unsigned long)d + 1);
+	if (d > (long)r->c->remail_max_latency)
+		d = (long)r->c->remail_max_latency;
+	return d;
+}
+
+/* Fresh minimal header, pasted fields, then the body. */
+static void
+compose(struct rm_run *r, struct rm_out *o, const struct buf *paste,
+    const char *body, size_t len)
+{
+	size_t i;
+
+	buf_adds(&o->msg, "Date: ");
+	util_date(&o->msg, r->now);
+	buf_adds(&o->msg, "\nMessage-ID: ");
+	util_msgid(&o->msg, r->c->hostname);
+	buf_addf(&o->msg, "\nFrom: Anonymous <remailer@%s>\nTo: ",
+	    r->c->hostname);
+	for (i = 0; i < o->nrcpts; i++)
+		buf_addf(&o->msg, "%s%s", i ? ", " : "", o->rcpts[i]);
+	buf_addc(&o->msg, '\n');
+	buf_add(&o->msg, paste->s, paste->len);
+	buf_addc(&o->msg, '\n');
+	buf_add(&o->msg, body, len);
+	if (len > 0 && body[len - 1] != '\n')
+		buf_addc(&o->msg, '\n');
+}
+
+/* Encrypt-Key: everything after the first "**" line (all, if none). */
+static int
+super_encrypt(struct rm_run *r, const char *key, const char *p, size_t len,
+    struct buf *body)
+{
+	size_t after = 0;
+	long star = t1_stars(p, len, &after);
+	int rc;
+
+	if (star >= 0) {
+		buf_add(body, p, after);
+		p += after;
+		len -= after;
+	}
+	if (t1c_symhome(r->c->remail_gnupghome) < 0) {
+		log_err("Encrypt-Key home %s: %s", r->c->remail_gnupghome,
+		    strerror(errno));
+		return RM_TEMP;
+	}
+	rc = t1c_encrypt_key(r->c->remail_gnupghome, key, p, len, body);
+	if (rc == T1C_BAD)
+		return refuse(r, EX_DATAERR_, "5.6.0", "unusable Encrypt-Key");
+	return rc == T1C_OK ? RM_OK : RM_TEMP;
+}
+
+static int process(struct rm_run *, const char *, size_t, int, int);
+
+/* Cutmarks: piece 0 is this message; the others are processed alone. */
+static int
+cut(struct rm_run *r, const char *mark, const char *p, size_t *len,
+    int decrypted)
+{
+	size_t max = r->c->remail_max_pieces, n, i;
+	size_t *starts, *ends;
+	int rc = RM_OK;
+
+	n = t1_cut(p, *len, mark, max, NULL, NULL);
+	if (n > max || r->pieces + n > max)
+		return refuse(r, EX_DATAERR_, "5.7.0",
+		    "too many Cutmarks pieces (limit %zu)", max);
+	r->pieces += n;
+	if (n == 1)
+		return RM_OK;
+	starts = xcalloc(n, sizeof(*starts));
+	ends = xcalloc(n, sizeof(*ends));
+	(void)t1_cut(p, *len, mark, max, starts, ends);
+	*len = ends[0];
+	for (i = 1; i < n && rc == RM_OK; i++)
+		rc = process(r, p + starts[i], ends[i] - starts[i], decrypted,
+		    1);
+	free(starts);
+	free(ends);
+	return rc;
+}
+
+/*
+ * One message: peel our layers (directives reset after each decrypt),
+ * then build the outgoing message.  A Cutmarks piece without a "::"
+ * block is a footer: dropped.
+ */
+static int
+process(struct rm_run *r, const char *text, size_t len, int decrypted,
+    int piece)
+{
+	struct buf cur = BUF_INIT, plain = BUF_INIT, body = BUF_INIT;
+	struct t1_layer l;
+	struct rm_out o;
+	const char *why, *p;
+	size_t depth = 0, plen;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	buf_set(&cur, text, len);
+	t1_crlf(&cur);
+	t1_layer_init(&l);
+	for (;;) {
+		t1_layer_free(&l);
+		if (t1_parse(cur.s ? cur.s : "", cur.len, &l, &why) != T1_OK) {
+			rc = refuse(r, EX_DATAERR_, "5.6.0", "%s", why);
+			goto done;
+		}
+		if (!l.has_block) {
+			rc = piece ? RM_OK : refuse(r, EX_DATAERR_, "5.6.0",
+			    "no remailer directives (a \"::\" block) found");
+			goto done;
+		}
+		if (!l.encrypted)
+			break;
+		if (++depth > r->c->remail_max_depth) {
+			rc = refuse(r, EX_DATAERR_, "5.7.0",
+			    "too many nested PGP layers (limit %u)",
+			    r->c->remail_max_depth);
+			goto done;
+		}
+		buf_reset(&plain);
+		rc = t1c_decrypt(r->c->gnupghome, cur.s + l.arm_start,
+		    l.arm_end - l.arm_start, r->c->max_message_size, &plain,
+		    &why);
+		if (rc == T1C_TEMP) {
+			rc = RM_TEMP;
+			goto done;
+		}
+		if (rc == T1C_BAD) {
+			rc = refuse(r, EX_DATAERR_, "5.7.5", "%s", why);
+			goto done;
+		}
+		t1_crlf(&plain);
+		if (plain.len > 0 && plain.s[plain.len - 1] != '\n')
+			buf_addc(&plain, '\n');
+		/* The text after the END line travels on (reply blocks). */
+		if (plain.len + (cur.len - l.payload) > r->c->max_message_size) {
+			rc = refuse(r, EX_DATAERR_, "5.3.4",
+			    "message too big after decryption");
+			goto done;
+		}
+		buf_add(&plain, cur.s + l.payload, cur.len - l.payload);
+		buf_wipe(&cur);
+		cur = plain;
+		buf_init(&plain);
+		decrypted = 1;
+	}
+	if (r->public_mode && !decrypted && !r->c->remail_accept_clear) {
+		rc = refuse(r, EX_NOPERM_, "5.7.1",
+		    "unencrypted remailer input refused (use Encrypted: PGP)");
+		goto done;
+	}
+	if (l.null) {
+		rc = RM_OK;		/* a dummy: dropped */
+		goto done;
+	}
+	if (l.anon_to == NULL) {
+		rc = refuse(r, EX_DATAERR_, "5.6.0", "no Anon-To directive");
+		goto done;
+	}
+	if ((rc = recipients(r, l.anon_to, &o)) != RM_OK)
+		goto done;
+	p = cur.s + l.payload;
+	plen = cur.len - l.payload;
+	if (l.cutmarks != NULL &&
+	    (rc = cut(r, l.cutmarks, p, &plen, decrypted)) != RM_OK)
+		goto done;
+	if (l.encrypt_key != NULL) {
+		if ((rc = super_encrypt(r, l.encrypt_key, p, plen, &body)) !=
+		    RM_OK)
+			goto done;
+	} else {
+		buf_add(&body, p, plen);
+	}
+	o.delay = delay_of(r, &l.latent);
+	compose(r, &o, &l.paste, body.s ? body.s : "", body.len);
+	r->out = xrealloc(r->out, (r->nout + 1) * sizeof(*r->out));
+	r->out[r->nout++] = o;
+	memset(&o, 0, sizeof(o));
+	rc = RM_OK;
+done:
+	out_free(&o);
+	t1_layer_free(&l);
+	buf_wipe(&cur);
+	buf_wipe(&plain);
+	buf_wipe(&body);
+	return rc;
+}
+
+int
+rm_process(struct rm_run *r, const char *text, size_t len)
+{
+	r->pieces = 1;
+	return process(r, text, len, 0, 0);
+}
+
+int
+rm_commit(struct rm_run *r)
+{
+	struct rm_out *o;
+	size_t i, sent, left;
+
+	if (r->nout == 0)
+		return 0;
+	o = &r->out[0];
+	if (r->nout == 1 && o->delay == 0)
+		return sendmail_send(r->c->sendmail, "",
+		    (const char *const *)o->rcpts, o->nrcpts, o->msg.s,
+		    o->msg.len);
+	for (i = 0; i < r->nout; i++) {
+		o = &r->out[i];
+		if (spool_put(r->c->remail_spool, r->now + o->delay,
+		    (const char *const *)o->rcpts, o->nrcpts, o->msg.s,
+		    o->msg.len, NULL) < 0) {
+			log_err("spool %s: %s", r->c->remail_spool,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	/* Spooled: what is due now goes at once; the rest waits for -q. */
+	for (i = 0; i < r->nout; i++)
+		if (r->out[i].delay == 0)
+			break;
+	if (i < r->nout && spool_flush(r->c->remail_spool, r->c->sendmail, r->now,
+	    r->c->max_message_size + 65536, &sent, &left) < 0)
+		log_warn("spool flush: %s", strerror(errno));
+	return 0;
+}
+
+void
+rm_find_body(const char *t, size_t len, size_t *off)
+{
+	size_t i;
+	const char *p;
+
+	*off = 0;
+	/* A header starts with "Name:" (printable, no space, no colon). */
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)t[i];
+
+		if (ch == ':')
+			break;
+		if (ch <= 32 || ch >= 127)
+			return;
+	}
+	if (i == 0 || i == len)
+		return;
+	/* Body after the first empty line. */
+	for (p = t; p < t + len; ) {
+		const char *nl = memchr(p, '\n', (size_t)(t + len - p));
+
+		if (nl == NULL)
+			break;
+		if (nl == p || (nl == p + 1 && *p == '\r')) {
+			*off = (size_t)(nl + 1 - t);
+			return;
+		}
+		p = nl + 1;
+	}
+	*off = len;
+}
+
+/* Mail that must not be answered (reflector and loop protection). */
+static int
+no_answer(const struct conf *c, const char *sender, const struct msg *m)
+{
+	const char *v;
+	size_t i = 0;
+	const struct hdr *h;
+
+	if (sender[0] == '\0' || !addr_deliverable(sender) ||
+	    strncasecmp(sender, "mailer-daemon@", 14) == 0 ||
+	    strncasecmp(sender, "postmaster@", 11) == 0)
+		return 1;
+	if ((v = msg_get(m, "Auto-Submitted")) != NULL &&
+	    strncasecmp(v, "no", 2) != 0)
+		return 1;
+	if ((v = msg_get(m, "Precedence")) != NULL &&
+	    (strcasecmp(v, "bulk") == 0 || strcasecmp(v, "junk") == 0 ||
+	    strcasecmp(v, "list") == 0))
+		return 1;
+	while ((h = msg_next(m, "X-Loop", &i)) != NULL)
+		if (strcasecmp(h->value, c->loop_id) == 0)
+			return 1;
+	return 0;
+}
+
+int
+rm_key_reply(const struct conf *c, const char *sender, const struct msg *m,
+    time_t now)
+{
+	struct store *st;
+	struct buf fpr = BUF_INIT, out = BUF_INIT;
+	const char *rcpt[1];
+	char err[256];
+	int rc = -1;
+
+	if (no_answer(c, sender, m)) {
+		log_info("remailer-key: request not answered (automatic or "
+		    "null sender)");
+		return 0;
+	}
+	if (store_open(&st, c->statedir, c->map_size, 0, err, sizeof(err)) !=
+	    STORE_OK) {
+		log_err("state: %s", err);
+		return -1;
+	}
+	if (store_get(st, DB_META, "remailerkey", &fpr) != STORE_OK) {
+		log_err("no remailer key in the state (run nymctl init)");
+		goto done;
+	}
+	buf_adds(&out, "Date: ");
+	util_date(&out, now);
+	buf_adds(&out, "\nMessage-ID: ");
+	util_msgid(&out, c->hostname);
+	buf_addf(&out, "\nFrom: remailer-key@%s\nTo: %s\n"
+	    "Subject: public key of remailer@%s\nAuto-Submitted: auto-replied\n"
+	    "X-Loop: %s\n\n", c->hostname, sender, c->hostname, c->loop_id);
+	buf_addf(&out, "The type-1 remailer remailer@%s.  Encrypt your "
+	    "remailer messages to this key.\n\n", c->hostname);
+	if (gpg_export(c->gnupghome, fpr.s, &out) < 0) {
+		log_err("cannot export the remailer key");
+		goto done;
+	}
+	rcpt[0] = sender;
+	rc = sendmail_send(c->sendmail, "", rcpt, 1, out.s, out.len);
+done:
+	store_close(st);
+	buf_free(&fpr);
+	buf_free(&out);
+	return rc;
+}

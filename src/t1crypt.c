@@ -1,0 +1,200 @@
+/* t1crypt.c - gpgme operations of the type-1 remailer (DESIGN.md section 9). */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gpgme.h>
+
+#include "buf.h"
+#include "die.h"
+#include "gpg.h"
+#include "t1crypt.h"
+#include "util.h"
+
+/* Output into a buf, failing (so gpg stops) past a cap. */
+struct capout {
+	struct buf *b;
+	size_t max;
+	int over;
+};
+
+static ssize_t
+cap_write(void *h, const void *p, size_t n)
+{
+	struct capout *c = h;
+
+	if (c->b->len + n > c->max) {
+		c->over = 1;
+		errno = EFBIG;
+		return -1;
+	}
+	buf_add(c->b, p, n);
+	return (ssize_t)n;
+}
+
+/* Refuse any passphrase request while decrypting (no symmetric layers). */
+static gpgme_error_t
+no_passphrase(void *h, const char *hint, const char *info, int bad, int fd)
+{
+	(void)h; (void)hint; (void)info; (void)bad; (void)fd;
+	return gpg_error(GPG_ERR_CANCELED);
+}
+
+static int
+permanent(gpgme_error_t e)
+{
+	switch (gpgme_err_code(e)) {
+	case GPG_ERR_NO_SECKEY:
+	case GPG_ERR_DECRYPT_FAILED:
+	case GPG_ERR_BAD_DATA:
+	case GPG_ERR_NO_DATA:
+	case GPG_ERR_INV_PACKET:
+	case GPG_ERR_UNKNOWN_PACKET:
+	case GPG_ERR_CANCELED:
+	case GPG_ERR_NO_PASSPHRASE:
+	case GPG_ERR_BAD_PASSPHRASE:
+	case GPG_ERR_CIPHER_ALGO:
+	case GPG_ERR_UNSUPPORTED_ALGORITHM:
+	case GPG_ERR_WRONG_SECKEY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
+    struct buf *out, const char **why)
+{
+	struct gpgme_data_cbs cbs = { NULL, cap_write, NULL, NULL };
+	struct capout co = { out, max, 0 };
+	gpgme_ctx_t ctx;
+	gpgme_data_t din = NULL, dout = NULL;
+	gpgme_decrypt_result_t res;
+	gpgme_error_t e;
+	int rc = T1C_TEMP;
+
+	*why = NULL;
+	if ((ctx = gpg_ctx(home)) == NULL)
+		return T1C_TEMP;
+	gpgme_set_passphrase_cb(ctx, no_passphrase, NULL);
+	if (gpgme_data_new_from_mem(&din, in, len, 0) != 0 ||
+	    gpgme_data_new_from_cbs(&dout, &cbs, &co) != 0)
+		goto done;
+	e = gpgme_op_decrypt(ctx, din, dout);
+	res = gpgme_op_decrypt_result(ctx);
+	if (res != NULL && res->legacy_cipher_nomdc) {
+		*why = "legacy encryption without MDC (integrity protection) "
+		    "refused";
+		rc = T1C_BAD;
+		buf_wipe(out);
+		goto done;
+	}
+	if (co.over) {
+		*why = "decrypted layer too large";
+		rc = T1C_BAD;
+		buf_wipe(out);
+		goto done;
+	}
+	if (e != 0) {
+		log_info("decrypt: %s", gpgme_strerror(e));
+		buf_wipe(out);
+		if (permanent(e)) {
+			*why = "cannot decrypt the PGP layer with this "
+			    "remailer's key";
+			rc = T1C_BAD;
+		}
+		goto done;
+	}
+	if (res != NULL && res->recipients == NULL) {
+		/* Symmetric only: nothing for our key. */
+		*why = "layer not encrypted to this remailer's key";
+		rc = T1C_BAD;
+		buf_wipe(out);
+		goto done;
+	}
+	rc = T1C_OK;
+done:
+	gpgme_data_release(din);
+	gpgme_data_release(dout);
+	gpgme_release(ctx);
+	return rc;
+}
+
+int
+t1c_symhome(const char *home)
+{
+	static const char gc[] = "# written by remail: Encrypt-Key only\n"
+	    "no-greeting\nno-permission-warning\n"
+	    "s2k-cipher-algo AES256\ns2k-digest-algo SHA256\n"
+	    "s2k-mode 3\ns2k-count 65536\n"
+	    "cipher-algo AES256\n";
+	struct buf path = BUF_INIT;
+	int rc = 0;
+
+	if (mkdir(home, 0700) < 0 && errno != EEXIST)
+		return -1;
+	buf_addf(&path, "%s/gpg.conf", home);
+	if (access(path.s, F_OK) < 0)
+		rc = util_write_file(path.s, gc, sizeof(gc) - 1, 0600);
+	buf_free(&path);
+	return rc;
+}
+
+/* Hand the Encrypt-Key passphrase to gpg (loopback pinentry). */
+static gpgme_error_t
+give_passphrase(void *h, const char *hint, const char *info, int bad, int fd)
+{
+	const char *key = h;
+
+	(void)hint; (void)info;
+	if (bad)
+		return gpg_error(GPG_ERR_CANCELED);
+	if (gpgme_io_writen(fd, key, strlen(key)) < 0 ||
+	    gpgme_io_writen(fd, "\n", 1) < 0)
+		return gpg_error(GPG_ERR_EPIPE);
+	return 0;
+}
+
+int
+t1c_encrypt_key(const char *home, const char *key, const void *in,
+    size_t len, struct buf *out)
+{
+	gpgme_ctx_t ctx;
+	gpgme_data_t din = NULL, dout = NULL;
+	gpgme_error_t e;
+	char *p;
+	size_t n;
+	int rc = T1C_TEMP;
+
+	if (key[0] == '\0' || strchr(key, '\n') != NULL)
+		return T1C_BAD;
+	if ((ctx = gpg_ctx(home)) == NULL)
+		return T1C_TEMP;
+	if ((e = gpgme_set_ctx_flag(ctx, "no-symkey-cache", "1")) != 0) {
+		log_err("gpgme no-symkey-cache: %s", gpgme_strerror(e));
+		goto done;
+	}
+	gpgme_set_passphrase_cb(ctx, give_passphrase, (void *)key);
+	if (gpgme_data_new_from_mem(&din, in, len, 0) != 0 ||
+	    gpgme_data_new(&dout) != 0)
+		goto done;
+	e = gpgme_op_encrypt(ctx, NULL, GPGME_ENCRYPT_SYMMETRIC, din, dout);
+	if (e != 0) {
+		log_err("Encrypt-Key: %s", gpgme_strerror(e));
+		goto done;
+	}
+	p = gpgme_data_release_and_get_mem(dout, &n);
+	dout = NULL;
+	if (p == NULL)
+		goto done;
+	buf_add(out, p, n);
+	gpgme_free(p);
+	rc = T1C_OK;
+done:
+	gpgme_data_release(din);
+	gpgme_data_release(dout);
+	gpgme_release(ctx);
+	return rc;
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# tests/e2e/remail-nym.sh - nymserv delivering to nyms through the real
+# remail: a reply block with a public hop, and the exponential loop of a
+# nym whose two reply blocks lead back to itself.
+. "$(dirname "$0")/../lib.sh"
+if ! declare -F client_init >/dev/null || [ ! -f "$REPO/contrib/nymcfg" ]; then
+	skip "nym delivery through remail: this tree has no nym delivery"
+	exit 0
+fi
+setup_state "remail = $NYM_BIN/remail -c $T/nymserv.conf" "confirm = no"
+client_init
+# Hop a: a public remail instance whose mail is captured with the rest.
+mkdir -p "$T/a"
+cat >"$T/a.conf" <<CONF
+hostname = a.test
+statedir = $T/a
+sendmail = $T/capture-sendmail $T/cap
+timeout = 60
+CONF
+[ "$(id -u)" = 0 ] && chown -R 65534:65534 "$T/a"
+HOMES+=("$T/a/gnupg" "$T/a/remail-gnupg" "$T/s/remail-gnupg")
+as_user "$NYM_BIN/nymctl" -c "$T/a.conf" init -t ed25519 >/dev/null 2>&1
+as_user "$NYM_BIN/nymctl" -c "$T/a.conf" export-keys | cgpg --import
+ncap() { ls "$T/cap" | grep -c '\.msg$'; }
+lastcap() { ls "$T/cap" | grep '\.msg$' | sort -n | tail -1 | sed "s|^|$T/cap/|"; }
+armored() { sed -n '/^-----BEGIN PGP MESSAGE-----$/,/^-----END PGP MESSAGE-----$/{p;/^-----END PGP MESSAGE-----$/q}'; }
+hop_a() { as_user "$NYM_BIN/remail" -c "$T/a.conf" -p remailer -f '' <"$1" >"$T/out-a" 2>&1; }
+
+# --- A nym whose reply block goes nymserv -> remail (local) -> hop a. ---
+mkkey alice
+printf '::\nAnon-To: alice@real.example\nEncrypt-Key: alicepass\n\n' |
+    cgpg --armor --encrypt --recipient '<remailer@a.test>' >"$T/la"
+{ printf '::\nAnon-To: remailer@a.test\n\n::\nEncrypted: PGP\n\n'; cat "$T/la"; } >"$T/blk-alice"
+nymcfg -n alice -u alice -k -c create -b "$T/blk-alice" >"$T/create-alice"
+nymserv -f someone@example.org config <"$T/create-alice"
+check "config@ create accepted, notice through real remail" \
+    sh -c "[ $RC = 0 ] && grep -qx remailer@a.test '$(lastcap | sed 's/msg$/args/')'"
+printf 'From: Bob <bob@example.org>\nTo: alice@nym.test\nSubject: hello\n\nThe fox writes to alice.\n' >"$T/in1"
+nymserv -f bob@example.org alice <"$T/in1"
+m=$(lastcap)
+check "delivery through remail: exit 0, mailed to hop a" \
+    sh -c "[ $RC = 0 ] && grep -qx remailer@a.test '${m%.msg}.args'"
+check "what the local remail sent holds no body and no final address" \
+    sh -c "! grep -q 'fox\|real.example' '$m'"
+check "local remail wrote fresh headers" grep -qx 'From: Anonymous <remailer@nym.test>' "$m"
+hop_a "$m"
+m=$(lastcap)
+check "hop a peels its layer and mails alice" \
+    sh -c "grep -qx alice@real.example '${m%.msg}.args'"
+armored <"$m" | cgpg --pinentry-mode loopback --passphrase alicepass --decrypt >"$T/p1"
+armored <"$T/p1" | cgpg --decrypt >"$T/final"
+check "alice decrypts the mail to the original body" grep -qx 'The fox writes to alice.' "$T/final"
+check "the hop never saw the body in clear" sh -c "! grep -q fox '$m'"
+
+# --- Exponential loop: two reply blocks that lead back to the nym. ---
+mkkey loop
+printf '::\nAnon-To: loop@nym.test\n\n' |
+    cgpg --armor --encrypt --recipient '<remailer@a.test>' >"$T/ll"
+{ printf '::\nAnon-To: remailer@a.test\n\n::\nEncrypted: PGP\n\n'; cat "$T/ll"; } >"$T/blk-loop"
+nymcfg -n loop -u loop -k -c create -b "$T/blk-loop" -b "$T/blk-loop" >"$T/create-loop"
+start=$(ncap)
+nymserv -f someone@example.org config <"$T/create-loop"
+check "loop nym created" test "$RC" = 0
+# Everything captured from now on is fed back where it is addressed,
+# until nothing is left: hop a's mail to loop@nym.test goes to nymserv.
+done_=$start
+to_nym=0 refused=0 hopin=0 s=$SECONDS
+nymserv -f bob@example.org loop <"$T/in1"
+while [ "$done_" -lt "$(ncap)" ] && [ $((SECONDS - s)) -lt 600 ]; do
+	done_=$((done_ + 1))
+	f=$T/cap/$done_.msg
+	if grep -qx remailer@a.test "$T/cap/$done_.args"; then
+		hopin=$((hopin + 1))
+		hop_a "$f"
+	elif grep -qx loop@nym.test "$T/cap/$done_.args"; then
+		to_nym=$((to_nym + 1))
+		nymserv -f '' loop <"$f"
+		[ "$RC" = 69 ] && refused=$((refused + 1))
+	fi
+done
+echo "# loop: $hopin remailer inputs (chunks), $to_nym deliveries to the nym, $refused refused, $((SECONDS - s)) s"
+check "loop: the nym ends disabled" \
+    sh -c "'$NYM_BIN/nymserv' -c '$T/nymserv.conf' -f x@example.org loop <'$T/in1' >/dev/null 2>&1; [ \$? = 69 ]"
+check "loop: the loop stopped (nothing left to feed)" test "$done_" = "$(ncap)"
+check "loop: total chunks stay under 600 ($hopin)" test "$hopin" -lt 600
