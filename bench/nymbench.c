@@ -11,10 +11,12 @@
  *   nymbench run [-u UID:GID] [-r REPS] [-i INPUT] -- PROGRAM ARGS...
  *	Run PROGRAM REPS times (stdin from INPUT, output discarded, as
  *	UID:GID with an empty environment but PATH), timing fork to reap.
- *	One line per run "us=N rss_kb=N exit=N", then a summary line
- *	"runs=N mean_us=N min_us=N max_rss_kb=N exits=CODE:COUNT...".
- *	rss_kb is ru_maxrss from wait4: the program and the children it
- *	waited for (gpg).
+ *	One line per run "us=N rss_kb=N exit=N kids=N kids_rss_kb=N", then
+ *	a summary "runs=N mean_us=N min_us=N max_rss_kb=N max_kids_rss_kb=N
+ *	exits=CODE:COUNT...".  rss_kb is ru_maxrss of the program (wait4);
+ *	gpgme double-forks gpg, so nymbench is a child subreaper and reaps
+ *	those orphans itself: kids counts them, kids_rss_kb is the largest
+ *	peak among them (a gpg-agent that stays up is not counted).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -315,7 +318,7 @@ run(int argc, char **argv)
 	    (char *)"LANG=C", NULL };
 	long uid = -1, gid = -1, reps = 1, r;
 	long long sum = 0, min = -1;
-	long maxrss = 0;
+	long maxrss = 0, maxkidrss = 0;
 	int exits[256], o, i;
 
 	memset(exits, 0, sizeof(exits));
@@ -333,11 +336,14 @@ run(int argc, char **argv)
 	}
 	if (optind >= argc || reps < 1)
 		usage();
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		perror("prctl");
 	for (r = 0; r < reps; r++) {
 		struct timespec t0, t1;
 		struct rusage ru;
-		int status, fd;
+		int status, st, fd, kids;
 		long long us;
+		long rss, kidrss;
 		pid_t pid;
 
 		if ((fd = open(input, O_RDONLY)) < 0) {
@@ -364,24 +370,51 @@ run(int argc, char **argv)
 			_exit(127);
 		}
 		close(fd);
-		if (wait4(pid, &status, 0, &ru) < 0) {
-			perror("wait4");
-			return 1;
+		kids = 0;
+		kidrss = 0;
+		for (;;) {			/* the program and orphans */
+			pid_t w = wait4(-1, &st, 0, &ru);
+
+			if (w < 0) {
+				perror("wait4");
+				return 1;
+			}
+			if (w == pid) {
+				status = st;
+				rss = ru.ru_maxrss;
+				break;
+			}
+			kids++;
+			if (ru.ru_maxrss > kidrss)
+				kidrss = ru.ru_maxrss;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
+		for (;;) {			/* orphans already done */
+			pid_t w = wait4(-1, &st, WNOHANG, &ru);
+
+			if (w <= 0)
+				break;
+			kids++;
+			if (ru.ru_maxrss > kidrss)
+				kidrss = ru.ru_maxrss;
+		}
 		us = (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
 		    (t1.tv_nsec - t0.tv_nsec) / 1000;
 		sum += us;
 		if (min < 0 || us < min)
 			min = us;
-		if (ru.ru_maxrss > maxrss)
-			maxrss = ru.ru_maxrss;
+		if (rss > maxrss)
+			maxrss = rss;
+		if (kidrss > maxkidrss)
+			maxkidrss = kidrss;
 		i = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 		exits[i]++;
-		printf("us=%lld rss_kb=%ld exit=%d\n", us, ru.ru_maxrss, i);
+		printf("us=%lld rss_kb=%ld exit=%d kids=%d kids_rss_kb=%ld\n",
+		    us, rss, i, kids, kidrss);
 	}
-	printf("runs=%ld mean_us=%lld min_us=%lld max_rss_kb=%ld exits=", reps,
-	    sum / reps, min, maxrss);
+	printf("runs=%ld mean_us=%lld min_us=%lld max_rss_kb=%ld "
+	    "max_kids_rss_kb=%ld exits=", reps, sum / reps, min, maxrss,
+	    maxkidrss);
 	for (i = 0, o = 0; i < 256; i++)
 		if (exits[i])
 			printf("%s%d:%d", o++ ? "," : "", i, exits[i]);

@@ -42,7 +42,8 @@ struct pgp_info {
 /*
  * Walk the packets in data (descending into compressed packets, at most
  * max bytes decompressed in all, over every packet and level).  Returns
- * 0, or -1 on malformed data or a cap exceeded.
+ * 0, or -1 on malformed data or a cap exceeded (info then holds nothing
+ * to free).
  */
 int pgp_walk(const void *data, size_t len, size_t max, struct pgp_info *);
 void pgp_info_free(struct pgp_info *);

@@ -401,7 +401,13 @@ pgp_walk(const void *data, size_t len, size_t max, struct pgp_info *info)
 	size_t budget = max;
 
 	memset(info, 0, sizeof(*info));
-	return walk(data, len, &budget, 0, info);
+	if (walk(data, len, &budget, 0, info) < 0) {
+		/* Nothing to free after a failure (callers just return). */
+		pgp_info_free(info);
+		memset(info, 0, sizeof(*info));
+		return -1;
+	}
+	return 0;
 }
 
 void

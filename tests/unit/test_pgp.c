@@ -716,6 +716,34 @@ test_compression_total(void)
 	buf_free(&level);
 }
 
+/*
+ * A walk that fails after the literal packet leaves nothing to free:
+ * callers return on failure without pgp_info_free (found by fuzz_mime;
+ * LeakSanitizer reports this test under SANITIZE=1 if it regresses).
+ */
+static void
+test_failed_walk_frees(void)
+{
+	struct buf lit = BUF_INIT, p = BUF_INIT;
+	struct pgp_info info;
+	int rc;
+
+	literal_body(&lit, "a literal that gets copied", 26);
+	pkt_new(&p, 11, lit.s, lit.len);
+	pkt_new(&p, 0, "", 0);		/* tag 0: malformed */
+	rc = pgp_walk(p.s, p.len, 1 << 20, &info);
+	T(rc < 0 && info.has_literal == 0 && info.literal.s == NULL &&
+	    info.literal.len == 0, "a failed walk holds no literal copy");
+	buf_reset(&p);
+	pkt_new(&p, 11, lit.s, lit.len);
+	buf_add(&p, "\xc2\xff", 2);	/* a cut signature packet header */
+	rc = pgp_walk(p.s, p.len, 1 << 20, &info);
+	T(rc < 0 && info.literal.s == NULL, "a walk cut after the literal "
+	    "holds no literal copy");
+	buf_free(&lit);
+	buf_free(&p);
+}
+
 /* pgp_packet steps over a transferable public key packet by packet. */
 static void
 test_packets(void)
@@ -760,6 +788,7 @@ main(void)
 	test_encrypted();
 	test_compression_caps();
 	test_compression_total();
+	test_failed_walk_frees();
 	test_packets();
 	T_END();
 }
