@@ -44,7 +44,7 @@ CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
 LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account expire nymmail outcome send block dstblk admin backup finger
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl nymfingerd
-UNITS    = test_buf test_msg test_addr test_conf test_store test_block
+UNITS    = test_buf test_msg test_addr test_conf test_store test_block test_finger
 FUZZERS  = fuzz_msg fuzz_addr fuzz_finger
 
 all: $(PROGS:%=$(BIN)/%)
