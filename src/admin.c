@@ -208,6 +208,7 @@ struct chk {
 	struct stxn *t;
 	struct buf *out;
 	int n;
+	long today;		/* UTC day number, for counter dates */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -316,6 +317,9 @@ check_chunks(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 		if (sscanf(t, "%ld %lu%c", &d, &n, &extra) != 2)
 			problem(c, "chunks: %s: the record does not parse",
 			    key.s);
+		else if (d < 0 || d > c->today + 1)
+			problem(c, "chunks: %s: dated day %ld, today is %ld",
+			    key.s, d, c->today);
 	}
 	buf_free(&key);
 	return 0;
@@ -405,7 +409,7 @@ check_keys(const struct conf *conf, struct store *st, struct chk *c)
 int
 admin_check(const struct conf *conf, struct store *st, struct buf *out)
 {
-	struct chk c = { NULL, out, 0 };
+	struct chk c = { NULL, out, 0, (long)(time(NULL) / DAY) };
 	int n;
 
 	if (store_read(st, check_fn, &c) < 0)

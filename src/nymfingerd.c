@@ -66,6 +66,17 @@ reply(const char *text, size_t len, int code)
 
 #define REPLY(s, code) reply(s, sizeof(s) - 1, code)
 
+/* The bound on the whole run (a stuck state or gpg): tell, and go. */
+static void
+on_alarm(int sig)
+{
+	static const char msg[] = "finger: timeout.\r\n";
+
+	(void)sig;
+	(void)!write(1, msg, sizeof(msg) - 1);
+	_exit(FD_FAIL);
+}
+
 /*
  * Read the query line: at most FINGER_MAX_QUERY bytes before LF, within
  * FINGER_TIMEOUT seconds in all.  Returns its length (CR LF removed).
@@ -150,7 +161,15 @@ main(int argc, char **argv)
 		REPLY("finger: service unavailable.\n", FD_FAIL);
 	}
 	/* A bound on the whole run, reading included (state or gpg hangs). */
-	die_signals(2 * FINGER_TIMEOUT);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_alarm;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGALRM, &sa, NULL);
+		alarm(2 * FINGER_TIMEOUT);
+	}
 
 	len = read_query(line);
 	finger_parse(line, len, &q);

@@ -115,6 +115,7 @@ decrypt_notice "$T/rem/$((n + 1)).msg" >"$T/d1"
 check "restored: the delivery decrypts with alice's key" grep -q 'unique id' "$T/d1"
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" export-keys >"$T/srv2.asc"
 check "restored: the same server keys" cmp -s "$T/srv.asc" "$T/srv2.asc"
+as_user env GNUPGHOME="$T/s/gnupg" gpgconf --kill all
 ctl restore -f "$T/bk.tar"
 check "restore -f over a live state: exit 0" [ "$CRC" = 0 ]
 head -c 3000 "$T/bk.tar" >"$T/bad.tar"
@@ -133,7 +134,7 @@ printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n zz\n garbage\nDATA=END
     as_user mdb_load -T -s nyms "$T/s2/db" 2>/dev/null ||
     printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n zz\n garbage\nDATA=END\n' |
     as_user mdb_load -s nyms "$T/s2/db"
-printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n ghost\n 20000 5\nDATA=END\n' |
+printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n ghost\n 99999 5\nDATA=END\n' |
     as_user mdb_load -s chunks "$T/s2/db"
 rm -rf "$T/s2/gnupg/private-keys-v1.d"
 as_user "$NYM_BIN/nymctl" -c "$T/s2.conf" check >"$T/ctl" 2>&1
@@ -141,5 +142,6 @@ CRC=$?
 check "check on a damaged state: exit 3" [ "$CRC" = 3 ]
 check "check names the undecodable record" grep -q '^nyms: zz: the record does not decode' "$T/ctl"
 check "check names the counter of a missing nym" grep -q '^chunks: ghost: a counter for a nym that does not exist' "$T/ctl"
+check "check names a counter dated in the future" grep -q '^chunks: ghost: dated day 99999' "$T/ctl"
 check "check names the missing secret keys" grep -q 'secret key of serverkey .* is missing' "$T/ctl"
 check "check ends with the count" grep -q 'problems found$' "$T/ctl"
