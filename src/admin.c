@@ -11,6 +11,7 @@
 #include "gpg.h"
 #include "names.h"
 #include "nym.h"
+#include "pgp.h"
 #include "store.h"
 #include "util.h"
 
@@ -244,6 +245,38 @@ show_key(struct buf *b, const void *k, size_t kl)
 		buf_adds(b, "...");
 }
 
+/*
+ * Cheap structural check of a stored key (no gpg process per nym): one
+ * armored public key block that decodes and starts with a public-key
+ * packet (tag 6, old or new packet format).
+ */
+static int
+key_parses(const struct buf *key)
+{
+	const char *start, *end;
+	struct buf bin = BUF_INIT;
+	int ok = 0;
+
+	if (pgp_find_armor(key->s, key->len, &start, &end) == PGP_PUBKEY &&
+	    pgp_dearmor(start, (size_t)(end - start), &bin) == 0 &&
+	    bin.len > 2) {
+		unsigned char b = (unsigned char)bin.s[0];
+
+		ok = b == 0xc6 || (b & 0xfc) == 0x98;
+	}
+	buf_free(&bin);
+	return ok;
+}
+
+/* A v4 (40) or v5 (64) hex fingerprint. */
+static int
+fpr_ok(const char *f)
+{
+	size_t n = strspn(f, "0123456789ABCDEFabcdef");
+
+	return f[n] == '\0' && (n == 40 || n == 64);
+}
+
 static int
 check_nym(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 {
@@ -264,6 +297,10 @@ check_nym(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 		problem(c, "nyms: %s: unknown state %d", key.s, y.state);
 	if (y.fpr == NULL || y.fpr[0] == '\0' || y.key.len == 0)
 		problem(c, "nyms: %s: no public key", key.s);
+	else if (!key_parses(&y.key))
+		problem(c, "nyms: %s: the public key does not parse", key.s);
+	else if (!fpr_ok(y.fpr))
+		problem(c, "nyms: %s: the fingerprint is malformed", key.s);
 	if (y.nblocks == 0)
 		problem(c, "nyms: %s: no reply block", key.s);
 	nym_free(&y);

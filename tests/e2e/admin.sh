@@ -136,6 +136,9 @@ printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n zz\n garbage\nDATA=END
     as_user mdb_load -s nyms "$T/s2/db"
 printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n ghost\n 99999 5\nDATA=END\n' |
     as_user mdb_load -s chunks "$T/s2/db"
+as_user mdb_dump -p -s nyms "$T/s2/db" |
+    sed 's/BEGIN PGP PUBLIC KEY BLOCK/BEGIN PGP PUBLIC KEX BLOCK/' |
+    as_user mdb_load -s nyms "$T/s2/db"
 rm -rf "$T/s2/gnupg/private-keys-v1.d"
 as_user "$NYM_BIN/nymctl" -c "$T/s2.conf" check >"$T/ctl" 2>&1
 CRC=$?
@@ -143,5 +146,6 @@ check "check on a damaged state: exit 3" [ "$CRC" = 3 ]
 check "check names the undecodable record" grep -q '^nyms: zz: the record does not decode' "$T/ctl"
 check "check names the counter of a missing nym" grep -q '^chunks: ghost: a counter for a nym that does not exist' "$T/ctl"
 check "check names a counter dated in the future" grep -q '^chunks: ghost: dated day 99999' "$T/ctl"
+check "check names a key that does not parse" grep -q '^nyms: alice: the public key does not parse' "$T/ctl"
 check "check names the missing secret keys" grep -q 'secret key of serverkey .* is missing' "$T/ctl"
 check "check ends with the count" grep -q 'problems found$' "$T/ctl"
