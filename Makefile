@@ -41,7 +41,7 @@ BIN      = $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
 CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
-LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account expire nymmail outcome send
+LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account expire nymmail outcome send block dstblk admin backup finger
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
@@ -53,6 +53,11 @@ LIBSRC  += type1 t1crypt spool remailer
 PROGS   += remail
 UNITS   += test_type1
 FUZZERS += fuzz_type1
+
+# administration: nymfingerd, destination blocking
+PROGS   += nymfingerd
+UNITS   += test_block test_finger
+FUZZERS += fuzz_finger
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -113,6 +118,7 @@ install: all
 	install -m 755 bin/nymctl $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymserv $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/remail $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 bin/nymfingerd $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/

@@ -28,6 +28,9 @@ int gpg_make_key(const char *home, enum gpg_keytype type,
 /* Export the public key fpr, armored, appending to out. */
 int gpg_export(const char *home, const char *fpr, struct buf *out);
 
+/* Does home hold the secret key fpr?  1 yes, 0 no, -1 engine trouble. */
+int gpg_have_secret(const char *home, const char *fpr);
+
 /* Is home a usable GnuPG home directory?  -1 with errno if not. */
 int gpg_home_ok(const char *home);
 

@@ -158,6 +158,29 @@ out:
 	return rc;
 }
 
+int
+gpg_have_secret(const char *home, const char *fpr)
+{
+	gpgme_ctx_t ctx = gpg_ctx(home);
+	gpgme_key_t key = NULL;
+	gpgme_error_t e;
+	int rc;
+
+	if (ctx == NULL)
+		return -1;
+	e = gpgme_get_key(ctx, fpr, &key, 1);
+	if (e == 0 && key != NULL)
+		rc = 1;
+	else if (gpgme_err_code(e) == GPG_ERR_EOF)
+		rc = 0;
+	else
+		rc = -1;
+	if (key != NULL)
+		gpgme_key_unref(key);
+	gpgme_release(ctx);
+	return rc;
+}
+
 /* ---- operations for config@/send@ and deliveries ---- */
 
 /* Errors that mean "this input is not for us / broken", not trouble. */

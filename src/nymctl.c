@@ -1,4 +1,4 @@
-/* nymctl.c - operator tool: initialise state and keys, export public keys. */
+/* nymctl.c - operator tool: state and keys, listing, maintenance, backups. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,10 +8,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin.h"
+#include "backup.h"
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
+#include "dstblk.h"
 #include "expire.h"
+#include "names.h"
+#include "outbound.h"
 #include "nym.h"
 #include "gpg.h"
 #include "store.h"
@@ -21,6 +26,8 @@
 #define CTL_OK 0
 #define CTL_FAIL 1
 #define CTL_USAGE 2
+#define CTL_PROBLEMS 3		/* check found problems */
+#define CTL_NONYM 4		/* no such nym */
 
 static struct conf conf;
 
@@ -33,8 +40,16 @@ usage(void)
 	    "  init [-t rsa|ed25519]   create the state directory and server keys\n"
 	    "  export-keys             print the server's public keys, armored\n"
 	    "  list                    names, state, switches, dates\n"
+	    "  stats                   counts by state, today's chunk total\n"
+	    "  wipe NAME               delete a nym and everything about it\n"
+	    "  disable NAME            stop a nym (mail to it bounces)\n"
+	    "  enable NAME             undo disable and the daily-limit stop\n"
 	    "  expire [-n] [-t EPOCH]  warn/wipe idle nyms, drop stale state\n"
-	    "                          (-n: dry run, counts only; -t: the time)");
+	    "                          (-n: dry run, counts only; -t: the time)\n"
+	    "  queue-run               run the configured remail with -q\n"
+	    "  backup FILE             state and GnuPG home into FILE (- stdout)\n"
+	    "  restore [-f] FILE       put a backup in place (-f: replace a state)\n"
+	    "  check                   verify the state's integrity");
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -230,7 +245,7 @@ cmd_expire(int argc, char **argv)
 	struct store *st;
 	struct expire_counts n;
 	time_t now = time(NULL);
-	int c, dry = 0, rc;
+	int c, dry = 0, rc, probes;
 
 	optind = 1;
 	while ((c = getopt(argc, argv, "nt:")) != -1) {
@@ -243,14 +258,174 @@ cmd_expire(int argc, char **argv)
 	}
 	st = open_store(0);
 	rc = expire_run(&conf, st, now, dry, &n);
+	probes = dstblk_expire(st, now, dry);
 	printf("%swarned %u, wiped %u, unconfirmed removed %u, "
-	    "changes dropped %u, replay entries pruned %u\n",
+	    "changes dropped %u, replay entries pruned %u, "
+	    "block requests expired %d\n",
 	    dry ? "dry run: " : "", n.warned, n.wiped, n.unconfirmed,
-	    n.dropped_changes, n.replay_pruned);
+	    n.dropped_changes, n.replay_pruned, probes < 0 ? 0 : probes);
 	store_close(st);
-	if (rc < 0)
+	if (rc < 0 || probes < 0)
 		fail("some actions failed (see the log); run again later");
 	return CTL_OK;
+}
+
+static int
+cmd_stats(void)
+{
+	struct store *st = open_store(0);
+	struct admin_stats s;
+
+	if (admin_stats(st, time(NULL), &s) < 0)
+		fail("cannot read state");
+	store_close(st);
+	printf("nyms %zu\nactive %zu\npending %zu\ndisabled %zu\n"
+	    "limited %zu\naliases %zu\nconfirmations %zu\nreplay %zu\n"
+	    "blocked-destinations %zu\nblock-requests %zu\n"
+	    "chunks-today %lu\n", s.nyms, s.active, s.pending, s.disabled,
+	    s.limited, s.aliases, s.confirmations, s.replay, s.blocked,
+	    s.block_requests, s.chunks_today);
+	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
+}
+
+/* NAME as stored: lowercase, and it must be a possible nym name. */
+static char *
+nym_arg(const char *arg)
+{
+	char *name = util_lower(xstrdup(arg));
+
+	if (!names_valid(name))
+		die_usage(CTL_USAGE, "%s: not a nym name", arg);
+	return name;
+}
+
+static int
+cmd_wipe(const char *arg)
+{
+	struct store *st = open_store(0);
+	char *name = nym_arg(arg);
+	int rc = admin_wipe(st, name);
+
+	store_close(st);
+	if (rc == STORE_NOTFOUND) {
+		fprintf(stderr, "nymctl: %s: no such nym\n", name);
+		free(name);
+		return CTL_NONYM;
+	}
+	if (rc != STORE_OK)
+		fail("cannot update state");
+	printf("%s: wiped\n", name);
+	free(name);
+	return CTL_OK;
+}
+
+static int
+cmd_disable(const char *arg, int on)
+{
+	struct store *st = open_store(0);
+	char *name = nym_arg(arg);
+	int rc = admin_disable(st, name, on);
+
+	store_close(st);
+	if (rc == STORE_NOTFOUND) {
+		fprintf(stderr, "nymctl: %s: no such nym\n", name);
+		free(name);
+		return CTL_NONYM;
+	}
+	if (rc != STORE_OK)
+		fail("cannot update state");
+	printf("%s: %s\n", name, on ? "disabled" : "enabled");
+	free(name);
+	return CTL_OK;
+}
+
+/* The remail queue: the configured command with -q appended. */
+static int
+cmd_queue_run(void)
+{
+	struct buf out = BUF_INIT;
+	char **av;
+	size_t n, i;
+	int rc;
+
+	for (n = 0; conf.remail != NULL && conf.remail[n] != NULL; n++)
+		;
+	if (n == 0)
+		fail("no remail command configured");
+	av = xcalloc(n + 2, sizeof(*av));
+	for (i = 0; i < n; i++)
+		av[i] = conf.remail[i];
+	av[n] = (char *)"-q";
+	rc = run_capture(av, NULL, 0, &out, 1 << 20);
+	free(av);
+	fwrite(out.s ? out.s : "", 1, out.len, stdout);
+	buf_free(&out);
+	fflush(stdout);
+	if (rc < 0)
+		fail("%s -q: could not run, or killed by a signal",
+		    conf.remail[0]);
+	if (rc != 0)
+		fail("%s -q exited %d", conf.remail[0], rc);
+	return CTL_OK;
+}
+
+static int
+cmd_backup(const char *path)
+{
+	struct store *st = open_store(0);
+	char err[512];
+	int rc = backup_write(&conf, st, path, err, sizeof(err));
+
+	store_close(st);
+	if (rc < 0)
+		fail("backup: %s", err);
+	if (strcmp(path, "-") != 0)
+		printf("backup written to %s\n", path);
+	return CTL_OK;
+}
+
+static int
+cmd_restore(int argc, char **argv)
+{
+	char err[512];
+	int c, force = 0;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "f")) != -1) {
+		if (c == 'f')
+			force = 1;
+		else
+			usage();
+	}
+	if (optind + 1 != argc)
+		usage();
+	if (backup_restore(&conf, argv[optind], force, err, sizeof(err)) < 0)
+		fail("restore: %s", err);
+	printf("restored into %s (GnuPG home %s)\n", conf.statedir,
+	    conf.gnupghome);
+	return CTL_OK;
+}
+
+static int
+cmd_check(void)
+{
+	struct store *st = open_store(0);
+	struct buf out = BUF_INIT;
+	int n = admin_check(&conf, st, &out);
+
+	store_close(st);
+	if (n < 0)
+		fail("cannot read state");
+	if (n > 0) {
+		fwrite(out.s, 1, out.len, stdout);
+		printf("%d problem%s found\n", n, n == 1 ? "" : "s");
+		buf_free(&out);
+		fflush(stdout);
+		return CTL_PROBLEMS;
+	}
+	printf("state ok\n");
+	buf_free(&out);
+	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
 }
 
 int
@@ -288,5 +463,21 @@ main(int argc, char **argv)
 		return cmd_list();
 	if (strcmp(argv[0], "expire") == 0)
 		return cmd_expire(argc, argv);
+	if (strcmp(argv[0], "stats") == 0 && argc == 1)
+		return cmd_stats();
+	if (strcmp(argv[0], "wipe") == 0 && argc == 2)
+		return cmd_wipe(argv[1]);
+	if (strcmp(argv[0], "disable") == 0 && argc == 2)
+		return cmd_disable(argv[1], 1);
+	if (strcmp(argv[0], "enable") == 0 && argc == 2)
+		return cmd_disable(argv[1], 0);
+	if (strcmp(argv[0], "queue-run") == 0 && argc == 1)
+		return cmd_queue_run();
+	if (strcmp(argv[0], "backup") == 0 && argc == 2)
+		return cmd_backup(argv[1]);
+	if (strcmp(argv[0], "restore") == 0)
+		return cmd_restore(argc, argv);
+	if (strcmp(argv[0], "check") == 0 && argc == 1)
+		return cmd_check();
 	usage();
 }

@@ -12,6 +12,7 @@
 #include "die.h"
 #include "gpg.h"
 #include "account.h"
+#include "dstblk.h"
 #include "msg.h"
 #include "names.h"
 #include "nym.h"
@@ -43,6 +44,8 @@ static const struct handler handlers[] = {
 	{ "config", account_config },
 	{ "confirm", account_confirm },
 	{ "send", send_handle },
+	{ "dstblk-request", dstblk_request },
+	{ "dstblk", dstblk_reply },	/* dstblk+TOKEN: replies to probes */
 };
 
 static void

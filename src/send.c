@@ -5,6 +5,7 @@
 
 #include "account.h"
 #include "addr.h"
+#include "block.h"
 #include "buf.h"
 #include "cfgreq.h"
 #include "deliver.h"
@@ -115,6 +116,40 @@ collect(struct snd *x, const char *field)
 		}
 		addr_free_list(&l);
 	}
+}
+
+/*
+ * Drop recipients on the destination block list (DESIGN.md section 7):
+ * the owner is told which, in the acknowledgement; the log only counts.
+ */
+static void
+drop_blocked(struct snd *x)
+{
+	int *blocked;
+	size_t i, k = 0;
+	int rc;
+
+	if (x->nrcpts == 0)
+		return;
+	blocked = xcalloc(x->nrcpts, sizeof(*blocked));
+	rc = block_check(x->r->st, (const char *const *)x->rcpts, x->nrcpts,
+	    blocked);
+	if (rc < 0)
+		die_temp("cannot read the block list");
+	for (i = 0; i < x->nrcpts; i++) {
+		if (!blocked[i]) {
+			x->rcpts[k++] = x->rcpts[i];
+			continue;
+		}
+		buf_addf(&x->changes, "not sent to %.254s: that destination "
+		    "asked not to receive nym mail\n", x->rcpts[i]);
+		free(x->rcpts[i]);
+	}
+	x->nrcpts = k;
+	free(blocked);
+	if (rc > 0)
+		log_info("send: %d blocked recipient%s dropped", rc,
+		    rc == 1 ? "" : "s");
 }
 
 /* The display name, quoted when it holds specials. */
@@ -483,6 +518,9 @@ send_handle(struct req *r)
 		refuse(&x, "Some recipient addresses are unusable.");
 	if (x.nrcpts == 0)
 		refuse(&x, "The message has no recipients.");
+	drop_blocked(&x);
+	if (x.nrcpts == 0)
+		refuse(&x, "Every recipient asked not to receive nym mail.");
 	if (x.nrcpts > r->conf->max_recipients) {
 		buf_addf(&x.problems, "%zu recipients; the limit is %u per "
 		    "message\n", x.nrcpts, r->conf->max_recipients);

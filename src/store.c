@@ -351,8 +351,10 @@ txn_iter(struct stxn *t, enum store_db db, const void *prefix, size_t plen,
 		int r;
 
 		if (plen && (key.mv_size < plen ||
-		    memcmp(key.mv_data, prefix, plen) != 0))
+		    memcmp(key.mv_data, prefix, plen) != 0)) {
+			rc = MDB_NOTFOUND;	/* past the prefix: done */
 			break;
+		}
 		r = cb(key.mv_data, key.mv_size, val.mv_data, val.mv_size,
 		    arg);
 		if (r != 0) {

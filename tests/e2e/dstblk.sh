@@ -1,0 +1,159 @@
+# dstblk.sh - self-service destination blocking: the probe round, the
+# block through a reply to the self probe, send@ dropping the blocked
+# recipient (and saying so), unblock, a list blocked only through its
+# owner probe, requests never answered, expiry, hashes not addresses.
+. "$(dirname "$0")/../lib.sh"
+setup_nyms
+make_nym alice '+acksend name="Alice Nym"'
+lastrem() { ls "$T/rem" | grep '\.msg$' | sort -n | tail -1; }
+
+# request SENDER [SUBJECT] [extra header]: mail dstblk-request@ from SENDER.
+request() {
+	printf 'From: %s\nTo: dstblk-request@nym.test\nSubject: %s\n%s\nplease\n' \
+	    "$1" "${2:-block me}" "${3:-}" >"$T/req"
+	nymserv -f "$1" dstblk-request <"$T/req"
+}
+# token_for RCPT: the token of the probe sent to RCPT (last one).
+token_for() {
+	local a f=""
+	for a in $(ls "$T/cap" | grep '\.args$' | sort -n); do
+		[ "$(tail -1 "$T/cap/$a")" = "$1" ] && f=$a
+	done
+	[ -n "$f" ] && sed -n 2p "$T/cap/$f" | sed 's/^dstblk+//; s/@nym.test$//'
+}
+# answer TOKEN SENDER [FROM] [extra header]: a reply to a probe.
+answer() {
+	printf 'From: %s\nTo: dstblk+%s@nym.test\nSubject: Re: confirm\n%s\nyes\n' \
+	    "${3:-$2}" "$1" "${4:-}" >"$T/ans"
+	nymserv -f "$2" "dstblk+$1" <"$T/ans"
+}
+# sendto RCPTS...: alice sends one message to these recipients (each
+# message differs: two identical ones signed in one second are a replay).
+nsent=0
+sendto() {
+	nsent=$((nsent + 1))
+	{ printf 'From: alice\nTo: '; local IFS=,; printf '%s' "$*"; printf '\nSubject: hi %d\n\nbody\n' "$nsent"; } >"$T/m"
+	nymsend -u alice <"$T/m" >"$T/r"
+	clear_cap
+	nymserv -f someone@client.example send <"$T/r"
+}
+
+# --- the probe round ---
+request victim@example.org
+check "request: exit 0" [ "$RC" = 0 ]
+check "request: four probes" [ "$(captured)" = 4 ]
+rcpts=$(for a in "$T"/cap/*.args; do tail -1 "$a"; done | sort | tr '\n' ' ')
+check "request: owner-x, x-request, x-owner and the address itself" \
+    [ "$rcpts" = "owner-victim@example.org victim-owner@example.org victim-request@example.org victim@example.org " ]
+check "request: every probe from its own dstblk+COOKIE (>= 64 bits)" \
+    bash -c "[ \$(awk 'FNR==2' '$T'/cap/*.args | sort -u | grep -c '^dstblk+[0-9a-f]\{32\}@nym.test$') = 4 ]"
+check "probe: From and envelope agree, it says how to confirm" \
+    bash -c "f=\$(grep -l 'victim@example.org' '$T'/cap/*.args | head -1); m=\${f%.args}.msg; grep -q '^From: .*<dstblk+' \$m && grep -q 'reply to this message' \$m"
+check "probe: quotes the request's header" grep -q '^> Subject: block me' "$T/cap/1.msg"
+tself=$(token_for victim@example.org)
+towner=$(token_for owner-victim@example.org)
+as_user mdb_dump -p -s pending "$T/s/db" >"$T/dump" 2>&1
+check "pending probes hold no address, only hashes" \
+    bash -c "grep -q '^ dstblk:a:' '$T/dump' && ! grep -qi 'victim\|example' '$T/dump'"
+
+request victim@example.org
+check "a second request the same day: no new probes" [ "$(captured)" = 4 ]
+
+# --- a wrong reply to the self probe does nothing ---
+clear_cap
+answer "$tself" stranger@example.net
+check "self probe answered from another address: 5.7.1" [ "$RC" = 77 ]
+answer "$tself" MAILER-DAEMON@example.org
+check "a bounce to the probe: ignored (exit 0, nothing sent)" [ "$RC" = 0 -a "$(captured)" = 0 ]
+answer "$tself" victim@example.org victim@example.org 'Auto-Submitted: auto-replied'
+check "an auto-reply to the probe: ignored" [ "$RC" = 0 -a "$(captured)" = 0 ]
+sendto victim@example.org
+check "not blocked yet: send@ delivers" [ "$RC" = 0 -a "$(captured)" = 1 ]
+
+# --- the block: a reply to the self probe ---
+clear_cap
+answer "$tself" victim@example.org
+check "reply to the self probe: exit 0" [ "$RC" = 0 ]
+check "the replier is told (null envelope sender)" \
+    bash -c "[ $(captured) = 1 ] && sed -n 2p '$T/cap/1.args' | grep -qx '<>' && grep -q 'is now blocked' '$T/cap/1.msg'"
+answer "$tself" victim@example.org
+check "the token is used up: 5.1.1" [ "$RC" = 67 ]
+answer "$towner" owner@example.org
+check "the round's other tokens are retired too" [ "$RC" = 67 ]
+for db in blocks meta; do as_user mdb_dump -p -s $db "$T/s/db"; done >"$T/dump" 2>&1
+check "the block list holds no address, only keyed hashes" \
+    bash -c "grep -q '^database=blocks' '$T/dump' && ! grep -qi 'victim\|example' '$T/dump'"
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" stats >"$T/st"
+check "stats: one blocked destination" grep -qx 'blocked-destinations 1' "$T/st"
+
+# --- send@ honours the list ---
+n=$(count_in "$T/rem")
+sendto friend@example.net Victim@Example.org
+check "send@ with a blocked recipient: exit 0" [ "$RC" = 0 ]
+check "the blocked recipient is dropped from the envelope" \
+    diff <(printf '%s\n' -f alice@nym.test -oi -- friend@example.net) "$T/cap/1.args"
+decrypt_notice "$T/rem/$(lastrem)" >"$T/ack"
+check "the acknowledgement says it was not sent there" \
+    grep -qi 'not sent to victim@example.org' "$T/ack"
+sendto victim@example.org
+check "send@ to only a blocked recipient: nothing sent" [ "$(captured)" = 0 ]
+decrypt_notice "$T/rem/$(lastrem)" >"$T/ack2"
+check "... and the owner is told why" grep -q 'asked not to receive nym mail' "$T/ack2"
+
+# --- unblock round trip ---
+clear_cap
+request victim@example.org unblock
+check "unblock request: probes sent" [ "$(captured)" = 4 ]
+check "unblock probe says unblock" grep -q '^Subject: confirm: unblock' "$T/cap/1.msg"
+tu=$(token_for victim@example.org)
+clear_cap
+answer "$tu" victim@example.org
+check "unblock: reply accepted" [ "$RC" = 0 ]
+check "unblock: the replier is told" grep -q 'is now unblocked' "$T/cap/1.msg"
+sendto victim@example.org
+check "unblocked: send@ delivers again" [ "$RC" = 0 -a "$(captured)" = 1 ]
+
+# --- a mailing list: only its owner can block it ---
+clear_cap
+request list@lists.example
+tl=$(token_for list@lists.example)
+tlo=$(token_for owner-list@lists.example)
+clear_cap
+answer "$tl" member@else.example
+check "list: a member answering the list's probe cannot block it" [ "$RC" = 77 ]
+answer "$tl" list-bounces@lists.example list@lists.example 'List-Id: <list.lists.example>'
+check "list: the probe coming back through the list is ignored" [ "$RC" = 0 -a "$(captured)" = 0 ]
+sendto list@lists.example
+check "list: not blocked yet" [ "$(captured)" = 1 ]
+clear_cap
+answer "$tlo" listadmin@owner.example
+check "list: the owner's reply to owner-list@ blocks it" [ "$RC" = 0 ]
+check "list: the owner is told" grep -q 'now blocked' "$T/cap/1.msg"
+sendto list@lists.example
+check "list: blocked now" [ "$(captured)" = 0 ]
+
+# --- requests that are never answered ---
+clear_cap
+request ""
+check "null sender: no probes" [ "$RC" = 0 -a "$(captured)" = 0 ]
+request MAILER-DAEMON@example.org
+check "MAILER-DAEMON: no probes" [ "$(captured)" = 0 ]
+request someone@example.org "block" 'Auto-Submitted: auto-generated'
+check "auto-submitted: no probes" [ "$(captured)" = 0 ]
+request someone@nym.test
+check "our own domain: no probes" [ "$(captured)" = 0 ]
+answer 0123 x@example.org
+check "malformed token: 5.1.1" [ "$RC" = 67 ]
+
+# --- pending probes expire ---
+clear_cap
+request late@example.org
+tlate=$(token_for late@example.org)
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" stats >"$T/st"
+check "stats: one block request pending" grep -qx 'block-requests 1' "$T/st"
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" expire -t $(( $(date +%s) + 8 * 86400 )) >"$T/ex"
+check "expire after 8 days drops the request" grep -q 'block requests expired 1' "$T/ex"
+answer "$tlate" late@example.org
+check "a reply after expiry: 5.1.1, nothing blocked" [ "$RC" = 67 ]
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >"$T/ck"
+check "nymctl check: state ok after all this" grep -qx 'state ok' "$T/ck"
