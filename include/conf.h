@@ -34,6 +34,11 @@ struct conf {
 	unsigned replay_days;		/* replay cache lifetime */
 	unsigned future_days;		/* refuse signatures dated later */
 	size_t map_size;		/* initial LMDB map size */
+	char *alias_domain;		/* domain of aliases (default hostname) */
+	int alias_keep_name;		/* keep the From display name */
+	char *alias_log;		/* optional message log (off: NULL) */
+	char *alias_web_url;		/* nymreg URL for confirmation links */
+	unsigned alias_rate;		/* alias requests per minute, global */
 };
 
 /*

@@ -46,6 +46,11 @@ static const struct key keys[] = {
 	{ "replay_days", K_UINT, O(replay_days), 1, 365 },
 	{ "future_days", K_UINT, O(future_days), 0, 365 },
 	{ "map_size", K_SIZE, O(map_size), 1 << 20, 1ULL << 40 },
+	{ "alias_domain", K_STR, O(alias_domain), 0, 0 },
+	{ "alias_keep_name", K_BOOL, O(alias_keep_name), 0, 1 },
+	{ "alias_log", K_STR, O(alias_log), 0, 0 },
+	{ "alias_web_url", K_STR, O(alias_web_url), 0, 0 },
+	{ "alias_rate", K_UINT, O(alias_rate), 1, 100000 },
 };
 #undef O
 
@@ -69,6 +74,7 @@ set_defaults(struct conf *c)
 	c->replay_days = 7;
 	c->future_days = 1;
 	c->map_size = 64 * 1024 * 1024;
+	c->alias_rate = 10;
 }
 
 char **
@@ -302,6 +308,41 @@ fail:
 	return -1;
 }
 
+/* The alias service's keys (alias_domain, alias_log, alias_web_url). */
+static int
+finish_alias(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	const char *u = c->alias_web_url;
+	const char *p;
+
+	if (c->alias_domain != NULL && !valid_hostname(c->alias_domain)) {
+		snprintf(err, errlen, "%s: alias_domain: not a valid domain",
+		    path);
+		return -1;
+	}
+	if (c->alias_domain != NULL)
+		util_lower(c->alias_domain);
+	if (c->alias_log != NULL && c->alias_log[0] != '/') {
+		snprintf(err, errlen, "%s: alias_log: must be an absolute path",
+		    path);
+		return -1;
+	}
+	if (u == NULL)
+		return 0;
+	for (p = u; *p != '\0'; p++)
+		if ((unsigned char)*p <= 32 || (unsigned char)*p >= 127 ||
+		    *p == '"' || *p == '<' || *p == '>' || *p == '?' ||
+		    *p == '#' || *p == '&')
+			break;
+	if (*p != '\0' || strlen(u) > 400 || (strncmp(u, "https://", 8) != 0 &&
+	    strncmp(u, "http://", 7) != 0)) {
+		snprintf(err, errlen, "%s: alias_web_url: expected an http(s) "
+		    "URL without query", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks that need the whole file, and derived defaults. */
 static int
 finish(struct conf *c, const char *path, char *err, size_t errlen)
@@ -328,7 +369,7 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 	}
 	if (c->loop_id == NULL)
 		c->loop_id = xstrdup(c->hostname);
-	return 0;
+	return finish_alias(c, path, err, errlen);
 }
 
 void
@@ -342,5 +383,8 @@ conf_free(struct conf *c)
 	conf_free_argv(c->remail);
 	free(c->helpfile);
 	free(c->loop_id);
+	free(c->alias_domain);
+	free(c->alias_log);
+	free(c->alias_web_url);
 	memset(c, 0, sizeof(*c));
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alias.h"
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
@@ -35,6 +36,8 @@ static const struct handler handlers[] = {
 	{ "list", respond_list },
 	{ "used", respond_list },
 	{ "nobody", discard },
+	{ "register", alias_register },
+	{ "remove", alias_remove },
 };
 
 static void
@@ -67,6 +70,7 @@ dispatch(struct req *r)
 			return;
 		}
 	}
+	alias_deliver(r);	/* returns only if r->local is no alias */
 	die_perm(EX_NOUSER_, "5.1.1", "no such user here");
 }
 
