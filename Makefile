@@ -43,9 +43,9 @@ CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
 
 LIBSRC   = buf die conf msg addr store gpg outbound util req respond names alias cgi
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
-PROGS    = nymserv nymctl
-UNITS    = test_buf test_msg test_addr test_conf test_store
-FUZZERS  = fuzz_msg fuzz_addr
+PROGS    = nymserv nymctl nymreg
+UNITS    = test_buf test_msg test_addr test_conf test_store test_cgi test_alias
+FUZZERS  = fuzz_msg fuzz_addr fuzz_cgi
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -98,6 +98,7 @@ install: all
 	  $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 bin/nymctl $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymserv $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 bin/nymreg $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
