@@ -363,6 +363,10 @@ confirm_fn(struct stxn *t, void *arg)
 	c->op = f[0][0];
 	buf_sets(&c->alias, f[2]);
 	buf_sets(&c->addr, f[3]);
+	/* The owner is present: lift the one-mail-per-10-minutes stamp. */
+	hkey(&k, 'a', f[3]);
+	if ((rc = txn_del(t, DB_PENDING, k.s, k.len)) < 0)
+		goto out;
 	rc = txn_get(t, DB_ADDRS, f[3], strlen(f[3]), &cur);
 	if (rc == STORE_ERR)
 		goto out;

@@ -265,8 +265,9 @@ test_state(void)
 
 	T(request(st, ALIAS_REGISTER, "al", "bob@example.net", now, 100, NULL)
 	    == ALIAS_TAKEN, "a taken name is refused");
-	T(request(st, ALIAS_REGISTER, "bb", "alice@example.org", now + 700, 100,
-	    NULL) == ALIAS_HAS_ONE, "one alias per address");
+	T(request(st, ALIAS_REGISTER, "bb", "alice@example.org", now + 30, 100,
+	    NULL) == ALIAS_HAS_ONE,
+	    "one alias per address (confirming lifted the 10-minute stamp)");
 	store_write(st, put_nym, NULL);
 	T(request(st, ALIAS_REGISTER, "somenym", "carol@example.net", now, 100,
 	    NULL) == ALIAS_TAKEN, "a nym's name cannot become an alias");
