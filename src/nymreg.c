@@ -175,9 +175,9 @@ do_request(struct page *pg, const struct cgi_form *f, int op)
 	log_info("nymreg: %s request answered", op == ALIAS_REGISTER ?
 	    "register" : "remove");
 	/* The same words whatever happened: nothing is revealed here. */
-	message(pg, 200, "Thank you.  Please check your mail: the answer to "
-	    "your request has been sent to the address you gave (if you "
-	    "asked less than ten minutes ago already, wait and try again).");
+	message(pg, 200, "Thank you.  Please check your mail: the answer "
+	    "to your request is on its way to the address you gave.  (An "
+	    "address gets at most one such message every ten minutes.)");
 	buf_free(&a.current);
 out:
 	buf_free(&name);

@@ -78,13 +78,16 @@ browser() {
 ok_if() { local w=$1; shift; if eval "$*"; then ok "$w"; else notok "$w"; fi; }
 link_of() { grep -o "$URL?t=[0-9a-f]*" "$T/cap/$1.msg" | head -1; }
 last() { ls "$T/cap" | grep '\.msg$' | sort -n | tail -1 | sed 's/\.msg//'; }
-shot() { N=$((N + 1)); printf '%s/%02d-%s.png' "$OUT" "$N" "$1"; }
+# shot NAME: the next screenshot file name in $SHOT (no subshell, so
+# the number counts up).
+shot() { N=$((N + 1)); SHOT=$(printf '%s/%02d-%s.png' "$OUT" "$N" "$1"); }
 
 # register USER-ALIAS EMAIL: fill in the form, press Register, follow the
 # confirmation link from the captured mail, press Confirm.
 register() {
 	local alias=$1 email=$2 s1 s2 s3 s4 n link
-	s1=$(shot "form-$alias") s2=$(shot "register-$alias")
+	shot "form-$alias"; s1=$SHOT
+	shot "register-$alias"; s2=$SHOT
 	before=$(captured)
 	browser nav "$URL" shot "$s1" fill alias "$alias" fill email "$email" \
 	    click register shot "$s2" text "$T/page.txt"
@@ -95,7 +98,8 @@ register() {
 	    '[ "$(captured)" = $((before + 1)) ] && [ "$(tail -1 "$T/cap/$n.args")" = "$email" ]'
 	link=$(link_of "$n")
 	check "$alias: the mail carries the confirmation link" [ -n "$link" ]
-	s3=$(shot "confirm-$alias") s4=$(shot "confirmed-$alias")
+	shot "confirm-$alias"; s3=$SHOT
+	shot "confirmed-$alias"; s4=$SHOT
 	browser nav "$link" shot "$s3" text "$T/page1.txt" click confirm \
 	    shot "$s4" text "$T/page.txt"
 	check "$alias: the link shows a Confirm button (nothing done on GET)" \
@@ -142,8 +146,9 @@ check "... delivered header carries no real address or host" \
 
 # --- the form reveals nothing: a taken name gets the same answer ---
 before=$(captured)
+shot taken-name
 browser nav "$URL" fill alias bobby fill email carol@example.com \
-    click register shot "$(shot taken-name)" text "$T/taken.txt"
+    click register shot "$SHOT" text "$T/taken.txt"
 browser nav "$URL" fill alias carol fill email dave@example.com \
     click register text "$T/free.txt"
 check "taken and free names get the same page" diff "$T/taken.txt" "$T/free.txt"
@@ -151,8 +156,9 @@ check "... the difference is only in the mail" \
     grep -q 'is not available' "$T/cap/$((before + 1)).msg"
 
 # --- hostile input through the browser ---
+shot hostile-token
 browser nav "$URL?t=%3Cscript%3Ealert(1)%3C%2Fscript%3E" \
-    shot "$(shot hostile-token)" html "$T/hostile.html"
+    shot "$SHOT" html "$T/hostile.html"
 check "script in the query is echoed escaped, never as markup" \
     bash -c "grep -q '&lt;script&gt;' '$T/hostile.html' && ! grep -q '<script' '$T/hostile.html'"
 fetch "$URL?t=a%0d%0aSet-Cookie:+x=1"
@@ -170,12 +176,14 @@ check "the page says the server keeps the alias list" \
     grep -q 'only as anonymous as its operator is trustworthy' "$T/fetch"
 
 # --- removal through the form ---
+shot remove-ally
 browser nav "$URL" fill email alice@example.org click remove \
-    shot "$(shot remove-ally)" text "$T/page.txt"
+    shot "$SHOT" text "$T/page.txt"
 check "Remove answers 'check your mail'" grep -q 'check your mail' "$T/page.txt"
 link=$(link_of "$(last)")
 check "... the removal mail carries a link" [ -n "$link" ]
-browser nav "$link" click confirm shot "$(shot removed-ally)" text "$T/page.txt"
+shot removed-ally
+browser nav "$link" click confirm shot "$SHOT" text "$T/page.txt"
 check "... Confirm removes ally" grep -q 'Done: the alias ally@nym.test is removed' "$T/page.txt"
 browser nav "$link" click confirm text "$T/page.txt"
 check "... the link works once" grep -q 'not valid' "$T/page.txt"
