@@ -314,6 +314,57 @@ test_state(void)
 	buf_free(&v);
 }
 
+/* Load a configuration made of the given lines; 0 or -1. */
+static int
+load(struct conf *c, const char *text)
+{
+	char path[] = "/tmp/nymaliasconfXXXXXX", err[256];
+	int fd = mkstemp(path), rc;
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return -2;
+	close(fd);
+	rc = conf_load(c, path, err, sizeof(err));
+	unlink(path);
+	return rc;
+}
+
+static void
+test_conf(void)
+{
+	struct conf c;
+
+	T(load(&c, "hostname = nym.test\n") == 0 && c.alias_enabled &&
+	    !c.alias_keep_name && c.alias_log == NULL &&
+	    c.alias_web_url == NULL && c.alias_rate == 10 &&
+	    strcmp(alias_domain(&c), "nym.test") == 0,
+	    "alias defaults: on, no log, name dropped, 10/min");
+	conf_free(&c);
+	T(load(&c, "hostname = nym.test\nalias_domain = Anon.Test\n"
+	    "alias_keep_name = yes\nalias_log = /var/log/a\n"
+	    "alias_web_url = https://nym.test/nymreg\nalias_rate = 3\n") == 0 &&
+	    strcmp(alias_domain(&c), "anon.test") == 0 && c.alias_keep_name &&
+	    strcmp(c.alias_log, "/var/log/a") == 0 && c.alias_rate == 3,
+	    "alias keys read (domain lowercased)");
+	conf_free(&c);
+	T(load(&c, "hostname = h.test\nalias_domain = bad..domain\n") < 0,
+	    "bad alias_domain refused");
+	conf_free(&c);
+	T(load(&c, "hostname = h.test\nalias_log = relative\n") < 0,
+	    "relative alias_log refused");
+	conf_free(&c);
+	T(load(&c, "hostname = h.test\nalias_web_url = ftp://x/\n") < 0 &&
+	    (conf_free(&c), load(&c, "hostname = h.test\nalias_web_url = "
+	    "https://x/y?t=\n")) < 0 &&
+	    (conf_free(&c), load(&c, "hostname = h.test\nalias_web_url = "
+	    "https://x/\"><script>\n")) < 0,
+	    "alias_web_url: only http(s), no query, no markup");
+	conf_free(&c);
+	T(load(&c, "hostname = h.test\nalias_rate = 0\n") < 0,
+	    "alias_rate 0 refused");
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -324,5 +375,6 @@ main(void)
 	test_rewrite();
 	test_addresses(&c);
 	test_state();
+	test_conf();
 	T_END();
 }
