@@ -45,7 +45,7 @@ LIBSRC   = buf die conf msg addr store gpg outbound util req respond names alias
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl nymreg
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cgi test_alias
-FUZZERS  = fuzz_msg fuzz_addr fuzz_cgi
+FUZZERS  = fuzz_msg fuzz_addr fuzz_cgi fuzz_alias
 
 all: $(PROGS:%=$(BIN)/%)
 
