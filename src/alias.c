@@ -620,10 +620,56 @@ add_display(struct buf *b, const char *d)
 	buf_adds(b, "\" ");
 }
 
+/*
+ * The sender's own addresses: real (the envelope) and those in From,
+ * Sender and Reply-To, NUL-separated in list.  A field naming any of
+ * them goes, even when the header From differs from the envelope.
+ */
+static void
+sender_addrs(const struct msg *m, const char *real, struct buf *list)
+{
+	static const char *const fields[] = { "From", "Sender", "Reply-To" };
+	struct addrlist l;
+	const struct hdr *h;
+	size_t f, i, k;
+
+	buf_reset(list);
+	buf_add(list, real, strlen(real) + 1);
+	for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+		k = 0;
+		while ((h = msg_next(m, fields[f], &k)) != NULL) {
+			if (addr_parse_list(h->value, strlen(h->value), 16,
+			    &l) < 0)
+				continue;
+			for (i = 0; i < l.n; i++)
+				if (l.a[i].domain != NULL)
+					buf_add(list, l.a[i].addr,
+					    strlen(l.a[i].addr) + 1);
+			addr_free_list(&l);
+		}
+	}
+}
+
+static int
+names_sender(const struct hdr *h, const struct buf *list)
+{
+	size_t off = 0;
+
+	while (off < list->len) {
+		const char *a = list->s + off;
+
+		if (contains_ci(h->raw, h->rawlen, a))
+			return 1;
+		off += strlen(a) + 1;
+	}
+	return 0;
+}
+
 void
 alias_rewrite(const struct msg *m, const char *from_addr, const char *display,
     const char *real, const char *host, time_t now, struct buf *out)
 {
+	struct buf list = BUF_INIT;
 	size_t i;
 
 	buf_reset(out);
@@ -636,17 +682,19 @@ alias_rewrite(const struct msg *m, const char *from_addr, const char *display,
 	buf_adds(out, "\nMessage-ID: ");
 	util_msgid(out, host);
 	buf_addc(out, '\n');
+	sender_addrs(m, real, &list);
 	for (i = 0; i < m->nh; i++) {
 		const struct hdr *h = &m->h[i];
 
 		if (alias_strip_field(h->name, h->namelen) ||
-		    contains_ci(h->raw, h->rawlen, real))
+		    names_sender(h, &list))
 			continue;
 		buf_add(out, h->raw, h->rawlen);
 		buf_addc(out, '\n');
 	}
 	buf_addc(out, '\n');
 	buf_add(out, m->body, m->bodylen);
+	buf_free(&list);
 }
 
 /* ---- nymserv: delivery and the mail handlers ---- */

@@ -22,7 +22,7 @@ static const char sample[] =
     "\tb=AAAA\n"
     "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.org\n"
     "ARC-Message-Signature: i=1; d=example.org\n"
-    "From: Alice Realname <alice@example.org>\n"
+    "From: Alice Realname <alice@example.org>, <a.realname@work.example>\n"
     "Sender: alice@example.org\n"
     "Reply-To: Alice <ALICE@Example.ORG>\n"
     "To: bob@nym.test\n"
@@ -32,6 +32,7 @@ static const char sample[] =
     "Message-ID: <1234@pc.alice.example>\n"
     "X-Originating-IP: [192.0.2.7]\n"
     "X-Mailer: Example Mail 1.0\n"
+    "X-Contact: a.realname@work.example, and more\n"
     "X-Comment: write to alice@EXAMPLE.org\n"
     "\tanytime\n"
     "MIME-Version: 1.0\n"
@@ -94,6 +95,8 @@ test_rewrite(void)
 	T(strstr(h.s, "X-Originating-IP") == NULL, "X-Originating-IP removed");
 	T(strstr(h.s, "X-Comment") == NULL && strstr(h.s, "anytime") == NULL,
 	    "a field naming the real address (folded, any case) removed");
+	T(strstr(h.s, "X-Contact") == NULL,
+	    "a field naming an address of the old From removed");
 	T(strstr(h.s, "<1234@") == NULL && strstr(h.s, "Message-ID: <") != NULL &&
 	    strstr(h.s, "@nym.test>") != NULL, "Message-ID regenerated");
 	T(has_line(&h, "Date: Thu, 01 Jan 1970 00:00:00 +0000"),
