@@ -130,6 +130,34 @@ else
 	skip "nym/alias collision: mdb_load (lmdb-utils) not installed"
 fi
 
+# Both directions through config@, when the accounts module is present.
+if declare -F make_nym >/dev/null && [ -f "$REPO/contrib/nymcfg" ]; then
+	mkdir -p "$T/rem"
+	[ "$(id -u)" = 0 ] && chown 65534:65534 "$T/rem"
+	echo "remail = $T/capture-sendmail $T/rem" >>"$T/nymserv.conf"
+	client_init
+	make_nym realnym
+	clear_cap
+	mail henry@example.com register@nym.test realnym >"$T/m"
+	nymserv -f henry@example.com register <"$T/m"
+	check "a nym made by config@: its name cannot become an alias" \
+	    grep -q '^Subject: Alias realnym@nym.test is not available' "$T/cap/1.msg"
+	mkkey ally
+	printf '::\nAnon-To: ally@real.example\n' >"$T/blk-ally"
+	nymcfg -n ally -u ally -k -c create -b "$T/blk-ally" >"$T/create-ally"
+	n=$(count_in "$T/rem")
+	nymserv -f someone@example.org config <"$T/create-ally"
+	# (If this fails with exit 75 "cannot update the state", account.c's
+	# plan does not check DB_ALIASES before its apply step does.)
+	ok_if "an alias's name: config@ create refused, 'taken' (exit $RC)" \
+	    '[ "$RC" = 0 ] && decrypt_notice "$T/rem/$((n + 1)).msg" | grep -q "is taken"'
+	ok_if "... and no nym ally exists" \
+	    '! as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" list | grep -q "^ally "'
+	clear_cap
+else
+	skip "nym/alias collision through config@: the accounts module is not in this tree"
+fi
+
 # --- a sendmail failure is retried, and the retry is answered ---
 clear_cap
 mail frank@example.com register@nym.test frank >"$T/m"
