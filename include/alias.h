@@ -65,6 +65,11 @@ int alias_name_ok(const char *name, struct buf *out);
 
 /* Apply the rules of a request in one write transaction. */
 int alias_request(struct store *, struct alias_req *);
+/*
+ * Remove expired tokens and address stamps (requests and confirmations
+ * do it too; an expiry timer, e.g. nymctl expire, may call it).
+ */
+int alias_expire(struct store *, time_t now);
 /* Forget a request whose mail could not be sent (stamp and token). */
 int alias_request_undo(struct store *, const struct alias_req *);
 /* Use a token in one write transaction (single use). */

@@ -154,6 +154,18 @@ purge(struct stxn *t, time_t now)
 	return rc < 0 ? STORE_ERR : 0;
 }
 
+static int
+expire_fn(struct stxn *t, void *arg)
+{
+	return purge(t, *(time_t *)arg);
+}
+
+int
+alias_expire(struct store *st, time_t now)
+{
+	return store_write(st, expire_fn, &now) < 0 ? STORE_ERR : 0;
+}
+
 /* Take one unit of the global per-minute budget; 0, 1 if spent, < 0. */
 static int
 take_budget(struct stxn *t, time_t now, unsigned rate)
@@ -341,6 +353,8 @@ confirm_fn(struct stxn *t, void *arg)
 	int rc;
 
 	c->outcome = ALIAS_BADTOKEN;
+	if ((rc = purge(t, c->now)) < 0)
+		goto out;
 	hkey(&k, 't', c->token);
 	rc = txn_get(t, DB_PENDING, k.s, k.len, &v);
 	if (rc != STORE_OK) {

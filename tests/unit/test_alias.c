@@ -309,6 +309,14 @@ test_state(void)
 	T(request(st, ALIAS_REGISTER, "g3", "g3@example.net", now + 6060, 2,
 	    NULL) == ALIAS_CONFIRM_SENT, "the next minute has a new budget");
 
+	/* Expiry leaves nothing of the pending records behind. */
+	T(alias_expire(st, now + 6060 + ALIAS_TOKEN_TTL + 1) == 0, "expire runs");
+	sc.tok = "alias:t:";
+	store_read(st, scan_fn, &sc);
+	T(sc.rc == 0, "expired tokens are gone");
+	sc.tok = "alias:a:";
+	store_read(st, scan_fn, &sc);
+	T(sc.rc == 0, "expired address stamps are gone");
 	store_close(st);
 	buf_reset(&v);
 	buf_addf(&v, "rm -rf %s", dir);
