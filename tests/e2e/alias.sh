@@ -174,6 +174,62 @@ touch "$T/cap/fail-once"
 nymserv -f alice@example.org bobby <"$T/m"
 check "remailing with sendmail failing: exit 75" [ "$RC" = 75 -a "$(captured)" = 0 ]
 
+# --- nymreg as a CGI program, without a web server ---
+# cgi METHOD QUERY [BODY]: run bin/nymreg as the web server would.
+cgi() {
+	local len=${3+${#3}}
+	printf '%s' "${3:-}" | as_user REQUEST_METHOD="$1" QUERY_STRING="$2" \
+	    CONTENT_TYPE=application/x-www-form-urlencoded \
+	    CONTENT_LENGTH="${len:-}" NYMREG_CONF="$T/nymserv.conf" \
+	    "$NYM_BIN/nymreg" >"$T/cgi.out" 2>&1
+	RC=$?
+}
+cgi GET ""
+ok_if "nymreg GET: 200, the form" '[ "$RC" = 0 ] && grep -q "^Status: 200" "$T/cgi.out" && grep -q "name=\"email\"" "$T/cgi.out"'
+cgi POST "" "alias=ivan&email=ivan%40example.com&action=register"
+ok_if "nymreg POST register: 200, one confirmation mailed" \
+    '[ "$(captured)" = 1 ] && grep -q "^Status: 200" "$T/cgi.out" && grep -q "check your mail" "$T/cgi.out"'
+TI=$(grep -o '?t=[0-9a-f]\{32\}' "$T/cap/1.msg" | head -1 | sed 's/?t=//')
+cgi GET "t=$TI"
+check "nymreg GET ?t=TOKEN shows a Confirm button" grep -q 'id="confirm"' "$T/cgi.out"
+mail ivan@example.com bobby@nym.test "x" >"$T/m"
+nymserv -f ivan@example.com bobby <"$T/m"
+check "... and registers nothing (ivan is refused 5.7.1)" [ "$RC" = 77 ]
+cgi POST "" "t=$TI&action=confirm"
+check "nymreg POST confirm: registered" grep -q "Done: the alias ivan@nym.test is registered" "$T/cgi.out"
+cgi POST "" "$(head -c 5000 /dev/zero | tr '\0' a)"
+check "nymreg: a body over 4096 bytes is refused (400)" grep -q '^Status: 400' "$T/cgi.out"
+printf 'alias=x' | as_user REQUEST_METHOD=POST CONTENT_TYPE=application/x-www-form-urlencoded \
+    CONTENT_LENGTH=100 NYMREG_CONF="$T/nymserv.conf" "$NYM_BIN/nymreg" >"$T/cgi.out" 2>&1
+check "nymreg: a short body is refused (400)" grep -q '^Status: 400' "$T/cgi.out"
+cgi POST "" "alias=x%0d%0aBcc:%20y&email=a%40b.org&action=register"
+check "nymreg: CR LF in a field is refused (400)" grep -q '^Status: 400' "$T/cgi.out"
+cgi POST "" "alias=%3Cb%3Ehi&email=a%40b.org&action=register"
+ok_if "nymreg: a bad alias is refused (400) and nothing of it echoed" \
+    'grep -q "^Status: 400" "$T/cgi.out" && ! grep -q "<b>hi" "$T/cgi.out"'
+cgi PUT ""
+check "nymreg: PUT is refused (405)" grep -q '^Status: 405' "$T/cgi.out"
+clear_cap
+cgi POST "" "email=x%40nym.test&action=remove"
+ok_if "nymreg: an address in our domain is refused, nothing sent" \
+    'grep -q "^Status: 400" "$T/cgi.out" && [ "$(captured)" = 0 ]'
+if [ "$(id -u)" = 0 ]; then
+	REQUEST_METHOD=GET NYMREG_CONF="$T/nymserv.conf" "$NYM_BIN/nymreg" >"$T/cgi.out" 2>&1
+	check "nymreg refuses to run as root (503)" grep -q '^Status: 503' "$T/cgi.out"
+fi
+cp "$T/nymserv.conf" "$T/good.conf"
+echo "alias_rate = 1" >>"$T/nymserv.conf"
+cgi POST "" "alias=jack&email=jack%40example.com&action=register"
+cgi POST "" "alias=kate&email=kate%40example.com&action=register"
+ok_if "nymreg: over alias_rate a minute: 503, no mail" \
+    '[ "$(captured)" -le 1 ] && grep -q "^Status: 503" "$T/cgi.out"'
+cp "$T/good.conf" "$T/nymserv.conf"
+echo "alias_enabled = no" >>"$T/nymserv.conf"
+cgi GET ""
+check "nymreg with alias_enabled = no: 404" grep -q '^Status: 404' "$T/cgi.out"
+cp "$T/good.conf" "$T/nymserv.conf"
+clear_cap
+
 # --- the optional message log: off by default ---
 check "no message log by default" bash -c "! ls '$T/s' | grep -qi log"
 cp "$T/nymserv.conf" "$T/good.conf"
