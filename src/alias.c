@@ -37,6 +37,7 @@ alias_domain(const struct conf *c)
 	return c->alias_domain != NULL ? c->alias_domain : c->hostname;
 }
 
+/* Is domain d host or below it? */
 static int
 in_domain(const char *d, const char *host)
 {
@@ -96,12 +97,15 @@ hkey(struct buf *k, char kind, const char *data)
 
 /* ---- expiry of pending records ---- */
 
+/* ---- expiry: every "alias:" record has a lifetime ---- */
+
 struct purge {
 	time_t now;
 	struct buf keys;	/* NUL-separated */
 	size_t n;
 };
 
+/* Collect keys of expired tokens and stamps (deleted after the walk). */
 static int
 purge_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 {
@@ -135,6 +139,7 @@ purge_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 	return 0;
 }
 
+/* Delete up to PURGE_MAX expired records in this transaction. */
 static int
 purge(struct stxn *t, time_t now)
 {
@@ -202,6 +207,11 @@ struct reqarg {
 	const char *tokhash;	/* key for the token */
 };
 
+/*
+ * A request: expiry, the address stamp (throttle), the global budget,
+ * then the rules (one alias per address, names free in both tables),
+ * and the pending record under the token's hash.  Outcome in a->outcome.
+ */
 static int
 request_fn(struct stxn *t, void *arg)
 {
@@ -330,6 +340,7 @@ alias_request_undo(struct store *st, const struct alias_req *a)
 
 /* ---- confirmation ---- */
 
+/* A token as we make them: 32 lowercase hex digits. */
 static int
 token_ok(const char *s)
 {
@@ -342,6 +353,10 @@ token_ok(const char *s)
 	return i == 2 * ALIAS_TOKEN_BYTES;
 }
 
+/*
+ * Use a token: delete it (single use) and the address stamp, check its
+ * age, then apply the change if the rules still allow it.
+ */
 static int
 confirm_fn(struct stxn *t, void *arg)
 {
@@ -435,6 +450,7 @@ alias_confirm(struct store *st, struct alias_confirm *c)
 
 /* ---- mail to the real address ---- */
 
+/* An automatic message from LOCAL@hostname with the null sender. */
 static int
 send_auto(const struct req *r, const char *from_local, const char *to,
     const char *subject, const struct buf *body, const char *replyto)
@@ -719,6 +735,7 @@ struct lookup {
 	int rcpt_found, sender_found;
 };
 
+/* Both lookups of a delivery in one read transaction. */
 static int
 lookup_fn(struct stxn *t, void *arg)
 {
@@ -758,6 +775,7 @@ message_log(const struct conf *c, const char *from, const char *to,
 	buf_free(&line);
 }
 
+/* The display name of the sender's From, or NULL. */
 static const char *
 from_display(const struct msg *m, struct buf *out)
 {
@@ -772,6 +790,11 @@ from_display(const struct msg *m, struct buf *out)
 	return out->len > 0 ? out->s : NULL;
 }
 
+/*
+ * Mail to an alias: the sender must have one (else 5.7.1); the rewritten
+ * message goes to the recipient alias's real address.  Exits, except when
+ * r->local is no alias (the caller then refuses with 5.1.1).
+ */
 void
 alias_deliver(struct req *r)
 {
@@ -845,6 +868,7 @@ requested_name(const struct msg *m, struct buf *out)
 		out->s[out->len = (size_t)(p - out->s)] = '\0';
 }
 
+/* register+TOKEN@ / remove+TOKEN@: use the token, mail the result. */
 static void
 mail_confirm(struct req *r)
 {
@@ -871,6 +895,7 @@ mail_confirm(struct req *r)
 	buf_free(&cf.addr);
 }
 
+/* register@ / remove@: a request for the envelope sender's address. */
 static void
 mail_request(struct req *r, int op)
 {

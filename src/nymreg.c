@@ -64,6 +64,7 @@ emit(struct page *pg, const char *title)
 	buf_free(&out);
 }
 
+/* The form with the explanatory (honest) text. */
 static void
 form_page(struct page *pg)
 {
@@ -107,6 +108,7 @@ form_page(struct page *pg)
 	    "id=\"remove\">Remove</button>\n</form>\n");
 }
 
+/* A one-paragraph answer page (text is escaped). */
 static void
 message(struct page *pg, int status, const char *text)
 {
@@ -127,6 +129,10 @@ fake_req(struct page *pg, struct req *r)
 	r->now = util_now();
 }
 
+/*
+ * Register or Remove: validate, record, mail the address, and answer the
+ * same "check your mail" whatever the outcome was.
+ */
 static void
 do_request(struct page *pg, const struct cgi_form *f, int op)
 {
@@ -198,6 +204,7 @@ confirm_form(struct page *pg, const char *token)
 	    "value=\"confirm\" id=\"confirm\">Confirm</button></form>\n");
 }
 
+/* POST action=confirm: use the token and say what happened. */
 static void
 do_confirm(struct page *pg, const char *token)
 {
