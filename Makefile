@@ -59,6 +59,12 @@ PROGS   += nymfingerd
 UNITS   += test_block test_finger
 FUZZERS += fuzz_finger
 
+# the alias service: alias delivery, the nymreg CGI
+LIBSRC  += alias cgi
+PROGS   += nymreg
+UNITS   += test_cgi test_alias
+FUZZERS += fuzz_cgi fuzz_alias
+
 all: $(PROGS:%=$(BIN)/%)
 
 $(OUT) $(BIN) $(OUT)/tests:
@@ -119,6 +125,7 @@ install: all
 	install -m 755 bin/nymserv $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/remail $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/nymfingerd $(DESTDIR)$(SBINDIR)/
+	install -m 755 bin/nymreg $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/

@@ -45,6 +45,11 @@ struct conf {
 	size_t max_send_size;		/* outgoing send@ message */
 	char **strip_headers;		/* send@: header names to remove */
 	char *mark_header;		/* send@: "Name: value" marking nym mail */
+	char *alias_domain;		/* domain of aliases (default hostname) */
+	int alias_keep_name;		/* keep the From display name */
+	char *alias_log;		/* optional message log (off: NULL) */
+	char *alias_web_url;		/* nymreg URL for confirmation links */
+	unsigned alias_rate;		/* alias requests per minute, global */
 };
 
 /*

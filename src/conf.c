@@ -57,6 +57,11 @@ static const struct key keys[] = {
 	{ "max_send_size", K_SIZE, O(max_send_size), 1024, 1ULL << 30 },
 	{ "strip_headers", K_WORDS, O(strip_headers), 0, 0 },
 	{ "mark_header", K_STR, O(mark_header), 0, 0 },
+	{ "alias_domain", K_STR, O(alias_domain), 0, 0 },
+	{ "alias_keep_name", K_BOOL, O(alias_keep_name), 0, 1 },
+	{ "alias_log", K_STR, O(alias_log), 0, 0 },
+	{ "alias_web_url", K_STR, O(alias_web_url), 0, 0 },
+	{ "alias_rate", K_UINT, O(alias_rate), 1, 100000 },
 };
 #undef O
 
@@ -93,6 +98,7 @@ set_defaults(struct conf *c)
 	    "X-Face Face X-PGP-* Openpgp Autocrypt Disposition-Notification-To "
 	    "Return-Receipt-To X-Confirm-Reading-To Delivered-To X-Original-To "
 	    "X-Envelope-* DKIM-Signature ARC-* Authentication-Results");
+	c->alias_rate = 10;
 }
 
 char **
@@ -330,6 +336,41 @@ fail:
 	return -1;
 }
 
+/* The alias service's keys (alias_domain, alias_log, alias_web_url). */
+static int
+finish_alias(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	const char *u = c->alias_web_url;
+	const char *p;
+
+	if (c->alias_domain != NULL && !valid_hostname(c->alias_domain)) {
+		snprintf(err, errlen, "%s: alias_domain: not a valid domain",
+		    path);
+		return -1;
+	}
+	if (c->alias_domain != NULL)
+		util_lower(c->alias_domain);
+	if (c->alias_log != NULL && c->alias_log[0] != '/') {
+		snprintf(err, errlen, "%s: alias_log: must be an absolute path",
+		    path);
+		return -1;
+	}
+	if (u == NULL)
+		return 0;
+	for (p = u; *p != '\0'; p++)
+		if ((unsigned char)*p <= 32 || (unsigned char)*p >= 127 ||
+		    *p == '"' || *p == '<' || *p == '>' || *p == '?' ||
+		    *p == '#' || *p == '&')
+			break;
+	if (*p != '\0' || strlen(u) > 400 || (strncmp(u, "https://", 8) != 0 &&
+	    strncmp(u, "http://", 7) != 0)) {
+		snprintf(err, errlen, "%s: alias_web_url: expected an http(s) "
+		    "URL without query", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks that need the whole file, and derived defaults. */
 static int
 finish(struct conf *c, const char *path, char *err, size_t errlen)
@@ -374,7 +415,7 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		    path);
 		return -1;
 	}
-	return 0;
+	return finish_alias(c, path, err, errlen);
 }
 
 void
@@ -392,5 +433,8 @@ conf_free(struct conf *c)
 	free(c->mark_header);
 	free(c->helpfile);
 	free(c->loop_id);
+	free(c->alias_domain);
+	free(c->alias_log);
+	free(c->alias_web_url);
 	memset(c, 0, sizeof(*c));
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alias.h"
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
@@ -46,6 +47,8 @@ static const struct handler handlers[] = {
 	{ "send", send_handle },
 	{ "dstblk-request", dstblk_request },
 	{ "dstblk", dstblk_reply },	/* dstblk+TOKEN: replies to probes */
+	{ "register", alias_register },
+	{ "remove", alias_remove },
 };
 
 static void
@@ -90,6 +93,7 @@ dispatch(struct req *r)
 			return;
 		}
 	}
+	alias_deliver(r);	/* returns only if r->local is no alias */
 	die_perm(EX_NOUSER_, "5.1.1", "no such user here");
 }
 
