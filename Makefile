@@ -25,7 +25,7 @@ DEFS     = -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' \
            -DLIBEXECDIR='"$(LIBEXECDIR)"'
 HARDEN   = -fstack-protector-strong -fPIE -fstack-clash-protection
 LDHARDEN = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-LIBS     = $(shell pkg-config --libs $(PKGS)) -lgcrypt
+LIBS     = $(shell pkg-config --libs $(PKGS)) -lgcrypt -lresolv -lm
 
 ifeq ($(SANITIZE),1)
   OUT      = build/san
@@ -42,8 +42,10 @@ CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
 LIBSRC   = buf die conf msg addr store gpg outbound util req respond names
+LIBSRC  += policy ratetab dnscheck
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
+PROGS   += nympolicyd
 UNITS    = test_buf test_msg test_addr test_conf test_store
 FUZZERS  = fuzz_msg fuzz_addr
 
@@ -98,6 +100,7 @@ install: all
 	  $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 bin/nymctl $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymserv $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 bin/nympolicyd $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
