@@ -47,6 +47,7 @@ LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 PROGS   += nympolicyd
 UNITS    = test_buf test_msg test_addr test_conf test_store
+UNITS   += test_ratetab test_policy
 FUZZERS  = fuzz_msg fuzz_addr
 
 all: $(PROGS:%=$(BIN)/%)

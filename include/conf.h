@@ -33,6 +33,7 @@ struct conf {
 	unsigned policy_table_size;	/* senders (and hosts) tracked at most */
 	int policy_dns_check;		/* sender domain must exist in DNS */
 	char *policy_on_error;		/* "dunno" or "defer" */
+	char *policy_dns_server;	/* IPv4[:port] instead of resolv.conf */
 	size_t max_message_size;	/* bytes read from stdin */
 	size_t max_header_lines;	/* physical header lines */
 	size_t max_line_length;		/* bytes in one header line */

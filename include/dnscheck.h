@@ -16,8 +16,15 @@ enum dns_q {
 /* One query; type is ns_t_mx, ns_t_a or ns_t_aaaa. */
 typedef enum dns_q (*dnscheck_query_fn)(const char *domain, int type);
 
-/* Replace the resolver (unit tests); NULL restores res_query(3). */
+/* Replace the resolver (unit tests); NULL restores res_nquery(3). */
 void dnscheck_set_query(dnscheck_query_fn);
+
+/*
+ * Ask the name server at spec ("IPv4" or "IPv4:port", e.g. a local
+ * validating resolver) instead of those in resolv.conf.  Call before the
+ * first lookup; -1 if spec is not such an address.
+ */
+int dnscheck_set_server(const char *spec);
 
 /*
  * The decision for a domain, blocking: POLICY_DNS_OK if it has an MX, or

@@ -68,6 +68,8 @@ enum {
 
 /* 1 if name (lowercase, no +ext) is a nym or alias, 0 if not, -1 on error. */
 typedef int (*policy_known_fn)(void *arg, const char *name);
+/* The policy_known_fn of nympolicyd: arg is a struct store (store.h). */
+int policy_store_known(void *store, const char *name);
 /* POLICY_DNS_* for a lowercase domain name. */
 typedef int (*policy_dns_fn)(void *arg, const char *domain);
 
@@ -88,7 +90,7 @@ enum policy_verdict {
 	PV_NOUSER,		/* reject 5.1.1: unknown nym */
 	PV_DOMAIN,		/* reject 5.1.8: sender domain does not exist */
 	PV_DNS_TEMP,		/* defer 4.1.8: sender domain lookup failed */
-	PV_RCPTS,		/* 452 4.5.3: too many recipients */
+	PV_RCPTS,		/* defer 4.5.3: too many recipients */
 	PV_HOST,		/* defer 4.7.1: client host over quota */
 	PV_SENDER,		/* defer 4.7.1: sender over quota */
 	PV_ERROR,		/* internal error: dunno or defer 4.3.0 */

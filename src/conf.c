@@ -43,6 +43,7 @@ static const struct key keys[] = {
 	{ "policy_table_size", K_UINT, O(policy_table_size), 16, 10000000 },
 	{ "policy_dns_check", K_BOOL, O(policy_dns_check), 0, 1 },
 	{ "policy_on_error", K_STR, O(policy_on_error), 0, 0 },
+	{ "policy_dns_server", K_STR, O(policy_dns_server), 0, 0 },
 	{ "max_message_size", K_SIZE, O(max_message_size), 1024,
 	    1ULL << 30 },
 	{ "max_header_lines", K_SIZE, O(max_header_lines), 10, 100000 },
@@ -362,5 +363,6 @@ conf_free(struct conf *c)
 	free(c->helpfile);
 	free(c->loop_id);
 	free(c->policy_on_error);
+	free(c->policy_dns_server);
 	memset(c, 0, sizeof(*c));
 }

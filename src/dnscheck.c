@@ -1,4 +1,5 @@
 /* dnscheck.c - sender-domain lookups through res_query, cached, off-thread. */
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,64 @@
 static enum dns_q res_lookup(const char *, int);
 static dnscheck_query_fn query = res_lookup;
 
+/*
+ * The resolver state of the one thread that looks names up (the resolver
+ * thread, or the main thread in spawn mode): private, so the name server
+ * can be overridden and the timeouts kept short.
+ */
+static struct __res_state rs;
+static int rs_ready;
+static struct sockaddr_in server;
+static int have_server;
+
+int
+dnscheck_set_server(const char *spec)
+{
+	char host[64], *colon, *end;
+	unsigned long port = 53;
+
+	if (snprintf(host, sizeof(host), "%s", spec) >= (int)sizeof(host))
+		return -1;
+	if ((colon = strchr(host, ':')) != NULL) {
+		*colon = '\0';
+		port = strtoul(colon + 1, &end, 10);
+		if (colon[1] == '\0' || *end != '\0' || port < 1 ||
+		    port > 65535)
+			return -1;
+	}
+	memset(&server, 0, sizeof(server));
+	server.sin_family = AF_INET;
+	server.sin_port = htons((unsigned short)port);
+	if (inet_pton(AF_INET, host, &server.sin_addr) != 1)
+		return -1;
+	have_server = 1;
+	return 0;
+}
+
+/* Set up rs on first use: 2 s per try, 2 tries, our server if given. */
+static int
+rs_init(void)
+{
+	int i;
+
+	if (rs_ready)
+		return 0;
+	if (res_ninit(&rs) < 0)
+		return -1;
+	rs.retrans = 2;
+	rs.retry = 2;
+	if (have_server) {
+		for (i = 0; i < MAXNS; i++) {
+			free(rs._u._ext.nsaddrs[i]);
+			rs._u._ext.nsaddrs[i] = NULL;
+		}
+		rs.nscount = 1;
+		rs.nsaddr_list[0] = server;
+	}
+	rs_ready = 1;
+	return 0;
+}
+
 void
 dnscheck_set_query(dnscheck_query_fn fn)
 {
@@ -40,9 +99,11 @@ res_lookup(const char *domain, int type)
 	ns_rr rr;
 	int n, i, count, found = 0, nullmx = 0;
 
-	n = res_query(domain, ns_c_in, type, ans, sizeof(ans));
+	if (rs_init() < 0)
+		return DNSQ_TEMP;
+	n = res_nquery(&rs, domain, ns_c_in, type, ans, sizeof(ans));
 	if (n < 0) {
-		switch (h_errno) {
+		switch (rs.res_h_errno) {
 		case HOST_NOT_FOUND:
 			return DNSQ_NXDOMAIN;
 		case NO_DATA:

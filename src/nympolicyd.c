@@ -159,37 +159,10 @@ log_stats(const char *why)
 	buf_free(&b);
 }
 
-/* Is name a nym or an alias?  A read-only LMDB lookup. */
-static int
-lookup_fn(struct stxn *t, void *arg)
-{
-	const char *name = arg;
-	size_t n = strlen(name);
-	int rc = txn_get(t, DB_NYMS, name, n, NULL);
-
-	if (rc == STORE_NOTFOUND)
-		rc = txn_get(t, DB_ALIASES, name, n, NULL);
-	return rc;
-}
-
-static int
-known_name(void *arg, const char *name)
-{
-	(void)arg;
-	switch (store_read(st, lookup_fn, (void *)name)) {
-	case STORE_OK:
-		return 1;
-	case STORE_NOTFOUND:
-		return 0;
-	default:
-		return -1;
-	}
-}
-
 static int
 dns_fn(void *arg, const char *domain)
 {
-	(void)arg;
+	(void)arg;	/* the store: policy_store_known's */
 	return dnscache_get(dns, domain, now_mono());
 }
 
@@ -308,11 +281,13 @@ listen_on(const char *spec, unsigned mode)
 		struct sockaddr_un sun;
 		const char *path = spec + 5;
 		struct stat sb;
+		char tmp[sizeof(sun.sun_path)];
 
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
-		if (*path == '\0' || strlen(path) >= sizeof(sun.sun_path))
-			fail("%s: bad socket path", spec);
+		/* Room for the temporary name ".new" too. */
+		if (*path == '\0' || strlen(path) + 4 >= sizeof(sun.sun_path))
+			fail("%s: bad or too long socket path", spec);
 		memcpy(sun.sun_path, path, strlen(path));
 		if (lstat(path, &sb) == 0) {
 			int t;
@@ -327,14 +302,24 @@ listen_on(const char *spec, unsigned mode)
 				close(t);
 			unlink(path);	/* left over from a crash */
 		}
+		/*
+		 * Bind a temporary name and rename it into place once it
+		 * listens: whoever sees PATH can connect (the ready signal).
+		 */
+		snprintf(tmp, sizeof(tmp), "%s.new", path);
+		memcpy(sun.sun_path, tmp, strlen(tmp) + 1);
+		(void)unlink(tmp);
 		lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun,
 		    sizeof(sun)) < 0)
 			fail("%s: %s", spec, strerror(errno));
-		unix_path = xstrdup(path);
-		if (chmod(path, mode) < 0 || listen(lfd, SOMAXCONN) < 0)
+		if (chmod(tmp, mode) < 0 || listen(lfd, SOMAXCONN) < 0 ||
+		    rename(tmp, path) < 0) {
+			(void)unlink(tmp);
 			fail("%s: %s", spec, strerror(errno));
+		}
+		unix_path = xstrdup(path);
 		log_info("listening on %s", spec);
 	} else if (strncmp(spec, "inet:", 5) == 0) {
 		struct addrinfo hints, *res;
@@ -613,6 +598,9 @@ main(int argc, char **argv)
 	if (store_open_ro(&st, conf.statedir, conf.map_size, err,
 	    sizeof(err)) != STORE_OK)
 		fail("%s", err);
+	if (conf.policy_dns_server != NULL &&
+	    dnscheck_set_server(conf.policy_dns_server) < 0)
+		fail("policy_dns_server: expected IPv4 or IPv4:port");
 	if (conf.policy_dns_check && (dns = dnscache_new(!spawn)) == NULL)
 		fail("cannot start the resolver thread: %s", strerror(errno));
 	memset(&set, 0, sizeof(set));
@@ -624,7 +612,7 @@ main(int argc, char **argv)
 	set.table_size = conf.policy_table_size;
 	set.dns_check = conf.policy_dns_check;
 	set.on_error_defer = strcmp(conf.policy_on_error, "defer") == 0;
-	if ((pol = policy_new(&set, known_name, dns_fn, NULL)) == NULL)
+	if ((pol = policy_new(&set, policy_store_known, dns_fn, st)) == NULL)
 		fail("cannot set up the quota tables");
 	setup_signals(&waitmask);
 	if (spawn) {

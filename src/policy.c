@@ -10,6 +10,7 @@
 #include "names.h"
 #include "policy.h"
 #include "ratetab.h"
+#include "store.h"
 
 struct policy {
 	struct policy_settings set;
@@ -30,7 +31,7 @@ static const char *const verdict_names[PV_COUNT] = {
 /*
  * The actions.  Postfix adds the address and "Recipient address
  * rejected:" itself.  Quotas use defer_if_permit, so a later reject
- * still wins; the recipient limit is RFC 5321's 452.
+ * still wins.
  */
 static const char *const actions[PV_COUNT] = {
 	[PV_DUNNO] = "dunno",
@@ -38,7 +39,8 @@ static const char *const actions[PV_COUNT] = {
 	[PV_DOMAIN] = "reject 5.1.8 Sender address domain not found",
 	[PV_DNS_TEMP] = "defer_if_permit 4.1.8 Sender address domain lookup "
 	    "failed, try again later",
-	[PV_RCPTS] = "452 4.5.3 Too many recipients, send the rest later",
+	[PV_RCPTS] = "defer_if_permit 4.5.3 Too many recipients, send the "
+	    "rest later",
 	[PV_HOST] = "defer_if_permit 4.7.1 Too much mail from this client, "
 	    "try again later",
 	[PV_SENDER] = "defer_if_permit 4.7.1 Too much mail from this sender, "
@@ -240,6 +242,32 @@ policy_sender_domain(const char *sender, char out[256])
 	}
 	out[n] = '\0';
 	return 0;
+}
+
+/* Is name a nym or an alias?  One read-only LMDB transaction. */
+static int
+lookup_fn(struct stxn *t, void *arg)
+{
+	const char *name = arg;
+	size_t n = strlen(name);
+	int rc = txn_get(t, DB_NYMS, name, n, NULL);
+
+	if (rc == STORE_NOTFOUND)
+		rc = txn_get(t, DB_ALIASES, name, n, NULL);
+	return rc;
+}
+
+int
+policy_store_known(void *store, const char *name)
+{
+	switch (store_read(store, lookup_fn, (void *)name)) {
+	case STORE_OK:
+		return 1;
+	case STORE_NOTFOUND:
+		return 0;
+	default:
+		return -1;
+	}
 }
 
 /* Unknown nym at RCPT: PV_NOUSER; not our domain or known: PV_DUNNO. */
