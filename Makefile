@@ -49,6 +49,7 @@ PROGS   += nympolicyd
 UNITS    = test_buf test_msg test_addr test_conf test_store
 UNITS   += test_ratetab test_policy
 FUZZERS  = fuzz_msg fuzz_addr
+FUZZERS += fuzz_policy
 
 all: $(PROGS:%=$(BIN)/%)
 
