@@ -328,7 +328,7 @@ check_quotas(struct policy *p, const struct policy_req *r, double now)
 		if (ratetab_get(p->hosts, host, now) + 1 > p->set.host_limit)
 			return PV_HOST;
 	}
-	/* The null sender (bounces) is one "sender" for the whole world. */
+	/* The null sender (bounces) is counted per host only. */
 	if (r->sender[0] != '\0') {
 		sender = sender_key(p, r->sender);
 		if (ratetab_get(p->senders, sender, now) + 1 >

@@ -226,3 +226,5 @@ check "dns: unknown nym rejected without a DNS query" \
     [ "$(req u@other.test bob@nym.test | ask unix:$T/d.sock)" = "action=reject 5.1.1 No such user here" ] &&
     ! grep -q '^other.test' "$T/dns.port.log"
 kill -TERM $DNSD; wait $DNSD
+check "no sanitizer report from any daemon" \
+    bash -c "! grep -l 'Sanitizer\|runtime error' '$T'/*.log"
