@@ -16,7 +16,9 @@
  * does after 100000 requests) is opened again, as smtpd would.  Prints
  * one line:
  *
- *   answers N seconds S rate R dunno D other O reconnects C
+ *   answers N seconds S rate R dunno D other O reconnects C cpu U
+ *
+ * where U is this client's own CPU seconds (user and system).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -201,6 +204,7 @@ main(int argc, char **argv)
 {
 	struct conn *cs;
 	struct epoll_event ev, evs[256];
+	struct rusage ru;
 	unsigned long answers = 0, dunno = 0, total = 0;
 	unsigned nconn, i, open;
 	double seconds = 0, t0, deadline, t1;
@@ -315,8 +319,11 @@ main(int argc, char **argv)
 		}
 	}
 	t1 = now();
+	getrusage(RUSAGE_SELF, &ru);
 	printf("answers %lu seconds %.3f rate %.0f dunno %lu other %lu "
-	    "reconnects %lu\n", answers, t1 - t0, answers / (t1 - t0), dunno,
-	    answers - dunno, reconnects);
+	    "reconnects %lu cpu %.2f\n", answers, t1 - t0, answers / (t1 - t0),
+	    dunno, answers - dunno, reconnects, ru.ru_utime.tv_sec +
+	    ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) /
+	    1e6);
 	return 0;
 }

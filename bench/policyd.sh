@@ -13,7 +13,9 @@
 # Postfix's smtpd is, every request a new message from a new sender and
 # a new client address.  Each level gets a fresh daemon and a short
 # warm-up.  Besides the wall-clock rate it prints the daemon's own CPU
-# seconds, so a loaded machine shows as a lower rate, not a lower cost.
+# seconds (and requests per daemon CPU second), so a loaded machine shows
+# as a lower rate, not a lower cost, and the client's CPU seconds, to show
+# how much of the machine the load generator itself took.
 # Memory: VmRSS (and RssAnon) of a fresh daemon before and after
 # MEM_SENDERS distinct senders from one host, divided by the number of
 # senders the daemon reports tracking (SIGUSR1 totals).  Not part of the
@@ -102,9 +104,9 @@ HZ=$(getconf CLK_TCK)
 
 echo "nympolicyd benchmark ($MODE socket), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "each level: fresh daemon, 1 s warm-up, $DUR s measured; every answer must be dunno"
+echo "each level: fresh daemon, 1 s warm-up, $DUR s measured; every answer must be dunno, with no internal error"
 echo
-printf '%-6s %9s %10s %6s %13s %10s %11s\n' conns answers req/s vs_1 daemon_cpu_s req/cpu_s reconnects
+printf '%-6s %9s %9s %6s %13s %10s %13s %11s\n' conns answers req/s vs_1 daemon_cpu_s req/cpu_s client_cpu_s reconnects
 declare -A RATE EFF
 fail=0
 for c in 1 10 100; do
@@ -114,15 +116,19 @@ for c in 1 10 100; do
 	out=$("$LOAD" "$SOCK" "$c" -t "$DUR" r$c) || { fail=1; stop; continue; }
 	c1=$(cpu)
 	stop
+	# dunno is also the answer to an internal error: the daemon's
+	# totals must show none.
+	grep 'stopping:' "$T/d.log" | grep -q ' error=0;' ||
+	    { echo "level $c: internal errors:" >&2; cat "$T/d.log" >&2; fail=1; }
 	set -- $out
-	# answers N seconds S rate R dunno D other O reconnects C
+	# answers N seconds S rate R dunno D other O reconnects C cpu U
 	[ "${10}" = 0 ] || { echo "level $c: ${10} answers were not dunno" >&2; fail=1; }
 	cs=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')
 	RATE[$c]=$6
 	EFF[$c]=$(awk -v n="$2" -v s="$cs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
-	printf '%-6s %9s %10s %6s %13s %10s %11s\n' "$c" "$2" "$6" \
+	printf '%-6s %9s %9s %6s %13s %10s %13s %11s\n' "$c" "$2" "$6" \
 	    "$(awk -v r="$6" -v b="${RATE[1]:-0}" 'BEGIN { if (b > 0) printf "%.2f", r / b; else print "-" }')" \
-	    "$cs" "${EFF[$c]}" "${12}"
+	    "$cs" "${EFF[$c]}" "${14}" "${12}"
 done
 echo
 if [ "$fail" = 0 ]; then
