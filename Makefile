@@ -25,7 +25,7 @@ DEFS     = -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' \
            -DLIBEXECDIR='"$(LIBEXECDIR)"'
 HARDEN   = -fstack-protector-strong -fPIE -fstack-clash-protection
 LDHARDEN = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-LIBS     = $(shell pkg-config --libs $(PKGS)) -lgcrypt -lz -lbz2
+LIBS     = $(shell pkg-config --libs $(PKGS)) -lgcrypt -lz -lbz2 -lresolv -lm
 
 ifeq ($(SANITIZE),1)
   OUT      = build/san
@@ -64,6 +64,12 @@ LIBSRC  += alias cgi
 PROGS   += nymreg
 UNITS   += test_cgi test_alias
 FUZZERS += fuzz_cgi fuzz_alias
+
+# nympolicyd, the Postfix policy service
+LIBSRC  += policy ratetab dnscheck
+PROGS   += nympolicyd
+UNITS   += test_ratetab test_policy
+FUZZERS += fuzz_policy
 
 all: $(PROGS:%=$(BIN)/%)
 
@@ -126,6 +132,7 @@ install: all
 	install -m 755 bin/remail $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/nymfingerd $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymreg $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 bin/nympolicyd $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/

@@ -33,6 +33,15 @@ struct conf {
 	int list_enabled;		/* answer list@/used@ and finger list */
 	int confirm;			/* reply blocks need confirmation */
 	int alias_enabled;		/* the alias service */
+	/* nympolicyd(8): in-memory quotas and recipient checks */
+	unsigned policy_half_life;	/* seconds for a count to halve */
+	unsigned policy_sender_limit;	/* decayed messages per sender */
+	unsigned policy_host_limit;	/* decayed messages per client host */
+	unsigned policy_max_rcpts;	/* recipients per message */
+	unsigned policy_table_size;	/* senders (and hosts) tracked at most */
+	int policy_dns_check;		/* sender domain must exist in DNS */
+	char *policy_on_error;		/* "dunno" or "defer" */
+	char *policy_dns_server;	/* IPv4[:port] instead of resolv.conf */
 	size_t max_message_size;	/* bytes read from stdin */
 	size_t max_header_lines;	/* physical header lines */
 	size_t max_line_length;		/* bytes in one header line */

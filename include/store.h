@@ -39,6 +39,13 @@ struct stxn;
  */
 int store_open(struct store **, const char *statedir, size_t mapsize,
     int create, char *err, size_t errlen);
+/*
+ * Open an existing environment for lookups only (MDB_RDONLY: nothing is
+ * ever written, store_write fails).  A database missing from an older
+ * schema reads as empty.
+ */
+int store_open_ro(struct store **, const char *statedir, size_t mapsize,
+    char *err, size_t errlen);
 void store_close(struct store *);
 
 /*

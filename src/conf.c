@@ -44,6 +44,14 @@ static const struct key keys[] = {
 	{ "list_enabled", K_BOOL, O(list_enabled), 0, 1 },
 	{ "confirm", K_BOOL, O(confirm), 0, 1 },
 	{ "alias_enabled", K_BOOL, O(alias_enabled), 0, 1 },
+	{ "policy_half_life", K_UINT, O(policy_half_life), 1, 7 * 86400 },
+	{ "policy_sender_limit", K_UINT, O(policy_sender_limit), 1, 1000000 },
+	{ "policy_host_limit", K_UINT, O(policy_host_limit), 1, 1000000 },
+	{ "policy_max_rcpts", K_UINT, O(policy_max_rcpts), 1, 10000 },
+	{ "policy_table_size", K_UINT, O(policy_table_size), 16, 10000000 },
+	{ "policy_dns_check", K_BOOL, O(policy_dns_check), 0, 1 },
+	{ "policy_on_error", K_STR, O(policy_on_error), 0, 0 },
+	{ "policy_dns_server", K_STR, O(policy_dns_server), 0, 0 },
 	{ "max_message_size", K_SIZE, O(max_message_size), 1024,
 	    1ULL << 30 },
 	{ "max_header_lines", K_SIZE, O(max_header_lines), 10, 100000 },
@@ -81,6 +89,12 @@ set_defaults(struct conf *c)
 	c->list_enabled = 1;
 	c->confirm = 1;
 	c->alias_enabled = 1;
+	c->policy_half_life = 3600;
+	c->policy_sender_limit = 20;
+	c->policy_host_limit = 100;
+	c->policy_max_rcpts = 5;
+	c->policy_table_size = 100000;
+	c->policy_on_error = xstrdup("dunno");
 	c->max_message_size = 10 * 1024 * 1024;
 	c->max_header_lines = 1000;
 	c->max_line_length = 8192;
@@ -386,6 +400,12 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	util_lower(c->hostname);
+	if (strcmp(c->policy_on_error, "dunno") != 0 &&
+	    strcmp(c->policy_on_error, "defer") != 0) {
+		snprintf(err, errlen, "%s: policy_on_error: expected dunno or "
+		    "defer", path);
+		return -1;
+	}
 	if (c->statedir[0] != '/') {
 		snprintf(err, errlen, "%s: statedir: must be an absolute path",
 		    path);
@@ -436,5 +456,7 @@ conf_free(struct conf *c)
 	free(c->alias_domain);
 	free(c->alias_log);
 	free(c->alias_web_url);
+	free(c->policy_on_error);
+	free(c->policy_dns_server);
 	memset(c, 0, sizeof(*c));
 }

@@ -21,7 +21,9 @@ static const char *const db_names[DB_COUNT] = {
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_COUNT];
+	unsigned char absent[DB_COUNT];	/* read-only open of an older schema */
 	size_t mapsize;
+	int rdonly;
 };
 
 struct stxn {
@@ -53,6 +55,11 @@ open_dbis(struct store *st, int create, char *err, size_t errlen)
 	for (i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0,
 		    &st->dbi[i]);
+		if (rc == MDB_NOTFOUND && st->rdonly) {
+			/* Never write: lookups in it find nothing. */
+			st->absent[i] = 1;
+			continue;
+		}
 		if (rc == MDB_NOTFOUND && !create) {
 			mdb_txn_abort(txn);
 			/* An older schema without this database: add it. */
@@ -109,9 +116,10 @@ check_schema(struct store *st, char *err, size_t errlen)
 	return rc;
 }
 
-int
-store_open(struct store **out, const char *statedir, size_t mapsize,
-    int create, char *err, size_t errlen)
+/* Open the environment; rdonly never writes (MDB_RDONLY, no schema fix-up). */
+static int
+open_env(struct store **out, const char *statedir, size_t mapsize,
+    int create, int rdonly, char *err, size_t errlen)
 {
 	struct store *st;
 	struct buf dir = BUF_INIT;
@@ -133,10 +141,12 @@ store_open(struct store **out, const char *statedir, size_t mapsize,
 		return rc;
 	}
 	st = xcalloc(1, sizeof(*st));
+	st->rdonly = rdonly;
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 4)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, mapsize)) != 0 ||
-	    (rc = mdb_env_open(st->env, dir.s, MDB_NOTLS, 0600)) != 0) {
+	    (rc = mdb_env_open(st->env, dir.s,
+	    MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0600)) != 0) {
 		snprintf(err, errlen, "lmdb open %s: %s", dir.s,
 		    mdb_strerror(rc));
 		if (st->env)
@@ -160,6 +170,20 @@ store_open(struct store **out, const char *statedir, size_t mapsize,
 	}
 	*out = st;
 	return STORE_OK;
+}
+
+int
+store_open(struct store **out, const char *statedir, size_t mapsize,
+    int create, char *err, size_t errlen)
+{
+	return open_env(out, statedir, mapsize, create, 0, err, errlen);
+}
+
+int
+store_open_ro(struct store **out, const char *statedir, size_t mapsize,
+    char *err, size_t errlen)
+{
+	return open_env(out, statedir, mapsize, 0, 1, err, errlen);
 }
 
 void
@@ -209,6 +233,10 @@ store_write(struct store *st, store_fn fn, void *arg)
 {
 	int tries;
 
+	if (st->rdonly) {
+		log_err("lmdb: write to a read-only store");
+		return STORE_ERR;
+	}
 	for (tries = 0; tries < MAX_GROW_TRIES; tries++) {
 		struct stxn t = { st, NULL, 0, 0 };
 		int rc, crc;
@@ -273,7 +301,7 @@ txn_get(struct stxn *t, enum store_db db, const void *k, size_t kl,
 	MDB_val key = { kl, (void *)k }, val;
 	int rc;
 
-	if (kl == 0 || kl > 511)
+	if (kl == 0 || kl > 511 || t->st->absent[db])
 		return STORE_NOTFOUND;
 	rc = mdb_get(t->txn, t->st->dbi[db], &key, &val);
 	if (rc == MDB_NOTFOUND)
@@ -343,6 +371,8 @@ txn_iter(struct stxn *t, enum store_db db, const void *prefix, size_t plen,
 	MDB_val key = { plen, (void *)prefix }, val;
 	int rc, op = plen ? MDB_SET_RANGE : MDB_FIRST, ret = STORE_OK;
 
+	if (t->st->absent[db])
+		return STORE_OK;
 	rc = mdb_cursor_open(t->txn, t->st->dbi[db], &c);
 	if (rc != 0)
 		return fail(t, rc, "cursor");
@@ -373,8 +403,13 @@ int
 txn_count(struct stxn *t, enum store_db db, size_t *n)
 {
 	MDB_stat s;
-	int rc = mdb_stat(t->txn, t->st->dbi[db], &s);
+	int rc;
 
+	if (t->st->absent[db]) {
+		*n = 0;
+		return STORE_OK;
+	}
+	rc = mdb_stat(t->txn, t->st->dbi[db], &s);
 	if (rc != 0)
 		return fail(t, rc, "stat");
 	*n = s.ms_entries;

@@ -38,6 +38,25 @@ main(void)
 	T(c.list_enabled == 0 && c.confirm == 1, "bool and default");
 	T(c.daily_chunks == 512 && c.max_recipients == 20,
 	    "limit defaults");
+	T(c.policy_max_rcpts == 5 && c.policy_dns_check == 0 &&
+	    strcmp(c.policy_on_error, "dunno") == 0 &&
+	    c.policy_half_life == 3600, "policy defaults");
+	conf_free(&c);
+
+	T(load("hostname = h.example\npolicy_sender_limit = 3\n"
+	    "policy_half_life = 2\npolicy_on_error = defer\n"
+	    "policy_dns_check = yes\n", &c, err, sizeof(err)) == 0 &&
+	    c.policy_sender_limit == 3 && c.policy_half_life == 2 &&
+	    strcmp(c.policy_on_error, "defer") == 0 && c.policy_dns_check,
+	    "policy keys load");
+	conf_free(&c);
+	T(load("hostname = h.example\npolicy_on_error = reject\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, "policy_on_error"),
+	    "policy_on_error other than dunno/defer refused: %s", err);
+	conf_free(&c);
+	T(load("hostname = h.example\npolicy_half_life = 0\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, "out of range"),
+	    "zero half-life refused: %s", err);
 	conf_free(&c);
 
 	T(load("hostname = h.example\nfrobnicate = 1\n", &c, err,

@@ -1,6 +1,7 @@
 /* test_store.c - the LMDB store: CRUD, iteration, growth, many writers. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -134,6 +135,51 @@ main(void)
 	    store_get(st, DB_CHUNKS, "counter", &v) == STORE_OK &&
 	    strcmp(v.s, "1000") == 0, "no lost update: counter %s", v.s);
 	store_close(st);
+
+	/* Read-only: lookups work, writes fail, a map grown meanwhile is adopted. */
+	{
+		struct store *ro;
+		struct stat sb1, sb2;
+		pid_t pid;
+		int status;
+
+		buf_reset(&path);
+		buf_addf(&path, "%s/db", dir);
+		stat(path.s, &sb1);
+		T(store_open_ro(&ro, dir, 1 << 20, err, sizeof(err)) ==
+		    STORE_OK, "read-only open");
+		T(store_get(ro, DB_NYMS, "alice", &v) == STORE_OK &&
+		    v.len == 3, "read-only lookup finds a key");
+		T(store_get(ro, DB_ALIASES, "alice", &v) == STORE_NOTFOUND,
+		    "read-only lookup misses a key");
+		T(store_put(ro, DB_NYMS, "carol", "x", 1) == STORE_ERR,
+		    "read-only store refuses writes");
+		if ((pid = fork()) == 0) {
+			if (store_open(&st, dir, 1 << 20, 0, err,
+			    sizeof(err)) != STORE_OK)
+				_exit(1);
+			for (i = 0; i < 4; i++)
+				if (store_write(st, big, NULL) < 0 ||
+				    store_put(st, DB_NYMS, "dave", "y", 1) < 0)
+					_exit(1);
+			store_close(st);
+			_exit(0);
+		}
+		waitpid(pid, &status, 0);
+		T(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "another process writes while a reader has it open");
+		T(store_get(ro, DB_NYMS, "dave", &v) == STORE_OK,
+		    "the reader sees the new key");
+		store_close(ro);
+		stat(path.s, &sb2);
+		T(sb1.st_mtim.tv_sec == sb2.st_mtim.tv_sec &&
+		    sb1.st_mtim.tv_nsec == sb2.st_mtim.tv_nsec,
+		    "no file created or removed by the reader");
+		buf_reset(&path);
+		T(store_open_ro(&ro, "/nonexistent", 1 << 20, err,
+		    sizeof(err)) == STORE_NOINIT, "read-only open of missing "
+		    "state: %s", err);
+	}
 
 	buf_addf(&path, "rm -rf %s", dir);
 	if (system(path.s) != 0)

@@ -1,0 +1,230 @@
+# policyd.sh - nympolicyd end to end: the Postfix policy protocol in spawn
+# and socket modes, its caps, quotas under a flood from a second process,
+# recovery by decay, recipient limits, unknown nyms against a real LMDB
+# state, the sender-domain check against a fake DNS server on loopback.
+. "$(dirname "$0")/../lib.sh"
+PC=$REPO/tests/policy-client
+HALF=2
+setup_state "policy_half_life = $HALF" "policy_sender_limit = 5" \
+    "policy_host_limit = 10"
+check "state made by nymctl init" test -d "$T/s/db"
+
+# Nyms and aliases in the real LMDB state: through config@ when the
+# account helpers are there (make_nym), else written with mdb_load.
+add_names() {
+	printf 'alice\nx\n' | as_user mdb_load -T -s nyms "$T/s/db" &&
+	    printf 'carol\ny\n' | as_user mdb_load -T -s aliases "$T/s/db"
+}
+check "nym alice and alias carol in the state" add_names
+
+PIDS=()
+stop_all() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	cleanup
+}
+trap stop_all EXIT
+
+# req SENDER RCPT [CLIENT] [INSTANCE]: one RCPT-time request.  SENDER
+# "-" and no CLIENT: a random one, to keep clear of the quotas.
+req() {
+	local s=$1
+	[ "$s" = - ] && s=s$RANDOM$RANDOM@x.example
+	set -- "$s" "$2" "${3:-10.$((RANDOM % 256)).$((RANDOM % 256)).$((RANDOM % 256))}" "${4:-}"
+	printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nclient_address=%s\nclient_name=unknown\nhelo_name=h\nsender=%s\nrecipient=%s\nrecipient_count=0\ninstance=%s\nsize=0\n\n' \
+	    "${3:-192.0.2.1}" "$1" "$2" "${4:-i$RANDOM}"
+}
+spawn() { as_user "$NYM_BIN/nympolicyd" -c "$T/nymserv.conf" -s "$@"; }
+# start NAME ARGS...: a standalone daemon; waits until its socket is there.
+start() {
+	local name=$1 i; shift
+	# exec: $! is the daemon itself, so signals reach it.
+	(exec "${RUNAS[@]}" env -i PATH=/usr/bin:/bin LANG=C \
+	    "$NYM_BIN/nympolicyd" -c "$T/nymserv.conf" -v "$@" \
+	    2>"$T/$name.log") &
+	PID=$!
+	PIDS+=("$PID")
+}
+wait_for() {
+	local i
+	for i in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+# ask SOCK < request: the answer's action line(s), one per request.
+ask() { "$PC" raw "$@" | grep '^action=' ; }
+
+# --- spawn(8) mode: stdin/stdout, one client, exit at EOF ---
+out=$(req - alice@nym.test | spawn)
+check "spawn: known nym -> action=dunno and an empty line" \
+    [ "$out" = "action=dunno" ]
+check "spawn: the answer ends with an empty line" \
+    bash -c "[ \"\$(printf 'request=smtpd_access_policy\nprotocol_state=RCPT\n\n' | setpriv --reuid=65534 --regid=65534 --clear-groups -- $NYM_BIN/nympolicyd -c $T/nymserv.conf -s 2>/dev/null | od -An -c | tr -d ' \n')\" = 'action=dunno\n\n' ] || [ \"\$(id -u)\" != 0 ]"
+out=$({ req - alice@nym.test; req - bob@nym.test;
+    req - config@nym.test; } | spawn)
+check "spawn: three pipelined requests, three answers in order" \
+    [ "$out" = "$(printf 'action=dunno\n\naction=reject 5.1.1 No such user here\n\naction=dunno\n\n')" ]
+req - alice@nym.test | spawn >/dev/null
+check "spawn: exits 0 at end of input" [ $? = 0 ]
+out=$(printf 'request=smtpd_access_policy\nprotocol_state=RCPT\n' | spawn)
+check "spawn: a partial request at EOF gets no answer" [ -z "$out" ]
+out=$(req - alice@nym.test | as_user "$NYM_BIN/nympolicyd" -c /nonexistent -s 2>&1)
+check "missing configuration: exit 1, nothing answered" [ $? = 1 ]
+if [ "$(id -u)" = 0 ]; then
+	"$NYM_BIN/nympolicyd" -c "$T/nymserv.conf" -s </dev/null 2>/dev/null
+	check "refuses to run as root" [ $? = 1 ]
+fi
+"$NYM_BIN/nympolicyd" -s -l unix:/x 2>/dev/null
+check "usage error: exit 2" [ $? = 2 ]
+
+# --- socket mode ---
+S=$T/p.sock
+start main -l "unix:$S"
+MAIN=$PID
+check "socket mode: the socket appears (ready signal)" wait_for "$S"
+U=unix:$S
+check "socket: well-formed request -> dunno" \
+    [ "$(req - alice@nym.test | ask $U)" = "action=dunno" ]
+check "socket: unknown nym -> reject 5.1.1" \
+    [ "$(req - bob@nym.test | ask $U)" = "action=reject 5.1.1 No such user here" ]
+check "socket: alias -> dunno" \
+    [ "$(req - Carol@NYM.test | ask $U)" = "action=dunno" ]
+for a in config send help list used confirm+0a1b2c3d remailer postmaster \
+    alice+tag; do
+	check "socket: $a@nym.test passes" \
+	    [ "$(req - "$a@nym.test" | ask $U)" = "action=dunno" ]
+done
+check "socket: other domains are not ours -> dunno" \
+    [ "$(req - bob@elsewhere.example | ask $U)" = "action=dunno" ]
+check "socket: missing attributes -> dunno" \
+    [ "$(printf 'request=smtpd_access_policy\n\n' | ask $U)" = "action=dunno" ]
+check "socket: not a policy request -> dunno (policy_on_error)" \
+    [ "$(printf 'request=other\nprotocol_state=RCPT\nrecipient=bob@nym.test\n\n' | ask $U)" = "action=dunno" ]
+out=$({ printf 'garbage line\n\n'; req - bob@nym.test; } | ask $U)
+check "socket: a line without '=' -> dunno, connection goes on" \
+    [ "$out" = "$(printf 'action=dunno\naction=reject 5.1.1 No such user here')" ]
+out=$(printf 'request=smtpd_access_policy\r\nprotocol_state=RCPT\r\nrecipient=bob@nym.test\r\n\r\n' | ask $U)
+check "socket: CRLF line ends accepted" \
+    [ "$out" = "action=reject 5.1.1 No such user here" ]
+out=$({ for i in 1 2 3 4 5 6 7; do req - alice@nym.test 192.0.2.77 msg1; done;
+    req - alice@nym.test 192.0.2.77 msg2; } | ask $U)
+check "socket: 8 pipelined requests, 8 answers" [ "$(echo "$out" | wc -l)" = 8 ]
+check "socket: recipients 1-5 of one message pass" \
+    [ "$(echo "$out" | head -5 | grep -c '^action=dunno$')" = 5 ]
+check "socket: recipients 6 and 7 -> defer_if_permit 4.5.3" \
+    [ "$(echo "$out" | sed -n 6,7p | grep -c '^action=defer_if_permit 4.5.3 ')" = 2 ]
+check "socket: the next message starts again" \
+    [ "$(echo "$out" | tail -1)" = "action=dunno" ]
+long=$(head -c 2000 /dev/zero | tr '\0' x)
+out=$({ req - alice@nym.test; printf 'request=smtpd_access_policy\nsender=%s\n\n' "$long"; } | "$PC" raw $U)
+check "socket: over-long line -> connection closed, earlier answer kept" \
+    [ "$out" = "$(printf 'action=dunno\n\n')" ]
+out=$({ printf 'request=smtpd_access_policy\n'; for i in $(seq 150); do printf 'a%d=1\n' $i; done; printf '\n'; } | "$PC" raw $U)
+check "socket: too many attributes -> closed without an answer" [ -z "$out" ]
+check "socket: the daemon still serves" \
+    [ "$(req - alice@nym.test | ask $U)" = "action=dunno" ]
+
+# --- the flood: a second process floods from one host, another passes ---
+"$PC" load $U 203.0.113.66 "flood%d@spam.example" 300 10 >"$T/flood.out" &
+FL=$!
+"$PC" load $U 198.51.100.7 "friend%d@good.example" 8 2 >"$T/good.out"
+wait $FL
+passed=$(awk '$1=="dunno"{print $2}' "$T/flood.out")
+deferred=$(awk '$1=="defer_if_permit" && $2=="4.7.1"{print $3}' "$T/flood.out")
+check "flood from one host: at most ~limit of 300 pass (${passed:-0} passed, ${deferred:-0} deferred 4.7.1)" \
+    [ "${passed:-0}" -ge 10 -a "${passed:-0}" -le 60 -a $(( ${passed:-0} + ${deferred:-0} )) = 300 ]
+check "meanwhile another host's 8 messages all pass" \
+    [ "$(cat "$T/good.out")" = "dunno 8" ]
+"$PC" load $U 192.0.2.200 "same@spam.example" 40 4 >"$T/snd.out"
+check "one sender from many connections: 5 pass, 35 deferred 4.7.1" \
+    [ "$(cat "$T/snd.out")" = "$(printf 'defer_if_permit 4.7.1 35\ndunno 5')" ]
+sleep $((3 * HALF))
+"$PC" load $U 203.0.113.66 "late%d@spam.example" 5 1 >"$T/late.out"
+check "after three half-lives the flooding host passes again" \
+    [ "$(cat "$T/late.out")" = "dunno 5" ]
+"$PC" load $U 192.0.2.201 "same@spam.example" 3 1 >"$T/late2.out"
+check "... and so does the flooding sender" [ "$(cat "$T/late2.out")" = "dunno 3" ]
+
+# --- the connection cap ---
+start capped -n 2 -l "unix:$T/c.sock"
+CAP=$PID
+wait_for "$T/c.sock"
+"$PC" hold unix:$T/c.sock 3 & H1=$!
+"$PC" hold unix:$T/c.sock 3 & H2=$!
+sleep 0.5
+out=$(req - alice@nym.test | "$PC" raw unix:$T/c.sock 1)
+check "connection cap: a third client waits while two are open" \
+    [ "$out" = "[timeout]" ]
+wait $H1 $H2
+check "connection cap: served once the others closed" \
+    [ "$(req - alice@nym.test | ask unix:$T/c.sock)" = "action=dunno" ]
+kill -TERM $CAP; wait $CAP
+
+# --- loopback TCP ---
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start tcp -l "inet:127.0.0.1:$PORT"
+TCP=$PID
+for i in $(seq 50); do grep -q "listening on inet:127.0.0.1:$PORT" "$T/tcp.log" && break; sleep 0.1; done
+check "loopback TCP: unknown nym -> reject 5.1.1" \
+    [ "$(req - bob@nym.test | ask inet:127.0.0.1:$PORT)" = "action=reject 5.1.1 No such user here" ]
+kill -TERM $TCP; wait $TCP
+as_user "$NYM_BIN/nympolicyd" -c "$T/nymserv.conf" -l inet:0.0.0.0:$PORT 2>"$T/any.log"
+check "a non-loopback TCP address is refused" \
+    [ $? = 1 ] && grep -q 'not a loopback' "$T/any.log"
+
+# --- SIGTERM: clean stop, socket removed ---
+kill -TERM $MAIN
+wait $MAIN
+check "SIGTERM: exit 0" [ $? = 0 ]
+check "SIGTERM: socket removed" [ ! -e "$S" ]
+check "no address of anyone in the daemon's log" \
+    bash -c "! grep -h '@' '$T'/main.log '$T'/tcp.log '$T'/capped.log"
+check "the log holds only totals" grep -q 'stopping: answers dunno=' "$T/main.log"
+start again -l "unix:$S"
+AG=$PID
+wait_for "$S"
+"$PC" load $U 203.0.113.66 "fresh%d@spam.example" 5 1 >"$T/fresh.out"
+check "statistics are in memory only: a restart forgets them" \
+    [ "$(cat "$T/fresh.out")" = "dunno 5" ]
+kill -TERM $AG; wait $AG
+check "nothing written to the state directory" \
+    bash -c "[ -z \"\$(find '$T/s/db' -newer '$T/fresh.out')\" ]"
+
+# --- the sender-domain check against a fake DNS server on loopback ---
+"$REPO/tests/fake-dns" "$T/dns.port" & PIDS+=($!)
+wait_for "$T/dns.port"
+cat >>"$T/nymserv.conf" <<CONF
+policy_dns_check = yes
+policy_dns_server = 127.0.0.1:$(cat "$T/dns.port")
+CONF
+dnscase() {	# MODE DOMAIN EXPECTED
+	local out
+	if [ "$1" = spawn ]; then
+		out=$(req "u@$2" alice@nym.test | spawn | grep '^action=')
+	else
+		out=$(req "u@$2" alice@nym.test | ask unix:$T/d.sock)
+	fi
+	case "$out" in "action=$3"*) ok "dns $1: $2 -> $3" ;;
+	*) notok "dns $1: $2 -> $3 (got '$out')" ;; esac
+}
+for m in spawn socket; do
+	if [ $m = socket ]; then
+		start dns -l "unix:$T/d.sock"
+		DNSD=$PID
+		wait_for "$T/d.sock"
+	fi
+	dnscase $m mx.test dunno
+	dnscase $m a.test dunno
+	dnscase $m v6.test dunno
+	dnscase $m nx.test "reject 5.1.8"
+	dnscase $m nullmx.test "reject 5.1.8"
+	dnscase $m empty.test "reject 5.1.8"
+	dnscase $m fail.test "defer_if_permit 4.1.8"
+done
+n=$(grep -c '^mx.test ' "$T/dns.port.log")
+check "dns: answers cached per daemon (mx.test asked $n times for 2 runs)" [ "$n" = 2 ]
+check "dns: unknown nym rejected without a DNS query" \
+    [ "$(req u@other.test bob@nym.test | ask unix:$T/d.sock)" = "action=reject 5.1.1 No such user here" ] &&
+    ! grep -q '^other.test' "$T/dns.port.log"
+kill -TERM $DNSD; wait $DNSD
+check "no sanitizer report from any daemon" \
+    bash -c "! grep -l 'Sanitizer\|runtime error' '$T'/*.log"
