@@ -689,6 +689,14 @@ account_config(struct req *r)
 	if (!x.have_old && (x.q.create || x.q.create_maybe) &&
 	    names_reserved(x.q.name))
 		problem(&x, "the name %s is reserved", x.q.name);
+	else if (!x.have_old && (x.q.create || x.q.create_maybe)) {
+		/* Nyms and aliases share one namespace. */
+		rc = store_get(r->st, DB_ALIASES, x.q.name, NULL);
+		if (rc == STORE_ERR)
+			die_temp("cannot read the state");
+		if (rc == STORE_OK)
+			problem(&x, "the name %s is taken", x.q.name);
+	}
 
 	plan(&x);
 	if (x.errors.len > 0)
