@@ -132,7 +132,7 @@ install: all
 	install -m 755 bin/remail $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/nymfingerd $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymreg $(DESTDIR)$(LIBEXECDIR)/
-	install -m 755 bin/nympolicyd $(DESTDIR)$(SBINDIR)/
+	install -m 755 bin/nympolicyd $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
