@@ -71,7 +71,7 @@ stats() {	# mean and median of us= in a file, in ms
 }
 read -r ma mda n <<<"$(stats "$T/A")"
 read -r mb mdb _ <<<"$(stats "$T/B")"
-bad=$(cat "$T/A" "$T/B" | grep -vc 'exit=0$')
+bad=$(cat "$T/A" "$T/B" | grep -vc ' exit=0\( \|$\)')
 okA=$(count_in "$T/remA") okB=$(count_in "$T/remB")
 echo "config@ modify, $n requests signed by nym1..nym20 at each scale (+1 warm-up):"
 printf '  %6d nyms: mean %7.2f ms  median %7.2f ms  notices %d\n' "$na" "$ma" "$mda" "$okA"
