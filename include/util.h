@@ -50,4 +50,9 @@ int util_rm_rf(const char *path);
 void util_quote(struct buf *, const char *text, size_t len,
     const char *prefix);
 
+/* Write all of data to fd (EINTR retried); -1 with errno on error. */
+int util_write_all(int fd, const void *data, size_t len);
+/* Make sure fds 0-2 are open, so no file a program opens becomes one. */
+void util_sane_fds(void);
+
 #endif

@@ -42,25 +42,6 @@ terr(struct tar *t, const char *fmt, ...)
 	return -1;
 }
 
-static int
-write_all(int fd, const void *data, size_t n)
-{
-	const char *p = data;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Read up to n bytes; fewer only at end of file.  -1 on error. */
 static ssize_t
 read_full(int fd, void *data, size_t n)
@@ -130,7 +111,7 @@ put_header(struct tar *t, const char *name, int type, unsigned mode,
 	memcpy(h + 263, "00", 2);
 	octal(h + 148, 7, checksum(h));
 	h[155] = ' ';
-	if (write_all(t->fd, h, BLK) < 0)
+	if (util_write_all(t->fd, h, BLK) < 0)
 		return terr(t, "write: %s", strerror(errno));
 	return 0;
 }
@@ -141,7 +122,7 @@ put_pad(struct tar *t, unsigned long long size)
 	static const unsigned char zero[BLK];
 	size_t pad = (size_t)((BLK - size % BLK) % BLK);
 
-	if (pad > 0 && write_all(t->fd, zero, pad) < 0)
+	if (pad > 0 && util_write_all(t->fd, zero, pad) < 0)
 		return terr(t, "write: %s", strerror(errno));
 	return 0;
 }
@@ -151,7 +132,7 @@ put_data(struct tar *t, const char *name, const void *p, size_t n)
 {
 	if (put_header(t, name, '0', 0600, n, (long)time(NULL)) < 0)
 		return -1;
-	if (write_all(t->fd, p, n) < 0)
+	if (util_write_all(t->fd, p, n) < 0)
 		return terr(t, "write: %s", strerror(errno));
 	return put_pad(t, n);
 }
@@ -185,7 +166,7 @@ put_file(struct tar *t, const char *path, const char *name)
 			return terr(t, "%s: %s", path, r < 0 ? strerror(errno) :
 			    "changed while being archived");
 		}
-		if (write_all(t->fd, tmp, (size_t)r) < 0) {
+		if (util_write_all(t->fd, tmp, (size_t)r) < 0) {
 			close(fd);
 			return terr(t, "write: %s", strerror(errno));
 		}
@@ -315,7 +296,7 @@ backup_write(const struct conf *c, struct store *st, const char *path,
 	    put_file(&t, p.s, "db/data.mdb") < 0 ||
 	    put_tree(&t, c->gnupghome, "gnupg", 0) < 0)
 		goto out;
-	if (write_all(t.fd, zero, sizeof(zero)) < 0) {
+	if (util_write_all(t.fd, zero, sizeof(zero)) < 0) {
 		terr(&t, "write: %s", strerror(errno));
 		goto out;
 	}
@@ -452,7 +433,7 @@ copy_body(struct tar *t, int fd, unsigned long long size, struct buf *keep)
 		if ((size_t)r < want)
 			return terr(t, "the archive is truncated");
 		use = data < (unsigned long long)r ? (size_t)data : (size_t)r;
-		if (fd >= 0 && use > 0 && write_all(fd, tmp, use) < 0)
+		if (fd >= 0 && use > 0 && util_write_all(fd, tmp, use) < 0)
 			return terr(t, "write: %s", strerror(errno));
 		if (keep != NULL && use > 0)
 			buf_add(keep, tmp, use);

@@ -23,34 +23,6 @@
 #define FD_FAIL 1		/* client error, timeout or server trouble */
 #define FD_USAGE 2
 
-static void
-sane_fds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Send text (LF line ends) as CRLF and exit with code. */
 static void __attribute__((noreturn))
 reply(const char *text, size_t len, int code)
@@ -58,7 +30,7 @@ reply(const char *text, size_t len, int code)
 	struct buf out = BUF_INIT;
 
 	finger_crlf(&out, text, len);
-	if (write_all(1, out.s ? out.s : "", out.len) < 0)
+	if (util_write_all(1, out.s ? out.s : "", out.len) < 0)
 		code = FD_FAIL;
 	buf_free(&out);
 	exit(code);
@@ -138,7 +110,7 @@ main(int argc, char **argv)
 	size_t len;
 	int c, rc;
 
-	sane_fds();
+	util_sane_fds();
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	die_init("nymfingerd");

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
+#include "util.h"
 #include "dnscheck.h"
 #include "policy.h"
 #include "store.h"
@@ -90,18 +91,6 @@ now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Make sure fds 0-2 are open so no socket we open becomes one of them. */
-static void
-sane_fds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
 }
 
 static void
@@ -549,7 +538,7 @@ main(int argc, char **argv)
 	unsigned mode = 0666;
 	int spawn = 0, c;
 
-	sane_fds();
+	util_sane_fds();
 	die_init("nympolicyd");
 	while ((c = getopt(argc, argv, "c:l:m:n:st:v")) != -1) {
 		switch (c) {

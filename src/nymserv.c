@@ -58,18 +58,6 @@ usage(void)
 	    "recipient < message");
 }
 
-/* Make sure fds 0-2 are open so no file we open becomes one of them. */
-static void
-sane_fds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
 static void
 dispatch(struct req *r)
 {
@@ -108,7 +96,7 @@ main(int argc, char **argv)
 	char err[512];
 	int c, rc;
 
-	sane_fds();
+	util_sane_fds();
 	umask(077);
 	die_init("nymserv");
 	while ((c = getopt(argc, argv, "c:f:Qv")) != -1) {

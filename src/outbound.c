@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "die.h"
+#include "util.h"
 #include "outbound.h"
 
 static char *const child_env[] = {
@@ -18,24 +19,6 @@ static char *const child_env[] = {
 	"LANG=C",
 	NULL
 };
-
-/* Write all of data to fd; EPIPE means the reader went away. */
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static int
 wait_child(pid_t pid)
@@ -99,7 +82,7 @@ run_capture(char *const argv[], const void *data, size_t len,
 	if (out != NULL)
 		close(outp[1]);
 	if (out == NULL) {
-		if (data != NULL && write_all(in[1], data, len) < 0)
+		if (data != NULL && util_write_all(in[1], data, len) < 0)
 			werr = 1;
 		close(in[1]);
 	} else {

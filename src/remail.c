@@ -23,18 +23,6 @@ usage(void)
 	    "[-p localpart] < message\n       remail [-v] [-c conf] -q");
 }
 
-/* Make sure fds 0-2 are open so no file we open becomes one of them. */
-static void
-sane_fds(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
 /* remail -q: send what is due. */
 static void
 queue_run(const struct conf *c)
@@ -64,7 +52,7 @@ main(int argc, char **argv)
 	char err[512];
 	int c, rc, flush = 0, public_mode;
 
-	sane_fds();
+	util_sane_fds();
 	umask(077);
 	die_init("remail");
 	while ((c = getopt(argc, argv, "c:f:p:qQv")) != -1) {
