@@ -112,8 +112,8 @@ unfold(const char *p, size_t len)
 	return buf_steal(&b);
 }
 
-int
-msg_parse(struct msg *m, const char *data, size_t len,
+static int
+parse(struct msg *m, const char *data, size_t len,
     const struct msg_limits *lim)
 {
 	const char *p, *end;
@@ -181,6 +181,18 @@ msg_parse(struct msg *m, const char *data, size_t len,
 	m->body = p;
 	m->bodylen = (size_t)(end - p);
 	return MSG_OK;
+}
+
+/* A refused message leaves nothing to free (msg_free is still harmless). */
+int
+msg_parse(struct msg *m, const char *data, size_t len,
+    const struct msg_limits *lim)
+{
+	int rc = parse(m, data, len, lim);
+
+	if (rc != MSG_OK)
+		msg_free(m);
+	return rc;
 }
 
 void

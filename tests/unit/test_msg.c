@@ -91,6 +91,9 @@ test_edges(void)
 		buf_adds(&big, "X: y\n");
 	T(msg_parse(&m, big.s, big.len, &lim) == MSG_BADHDR,
 	    "too many header lines refused");
+	T(m.nh == 0 && m.h == NULL && m.data.s == NULL,
+	    "a refused message leaves nothing to free (fuzz_mime found callers "
+	    "that did not free it)");
 	msg_free(&m);
 	buf_reset(&big);
 	buf_adds(&big, "X: ");
