@@ -35,7 +35,7 @@ sane_fds(void)
 		close(fd);
 }
 
-/* remail -q: send what is due, checked against the block list again. */
+/* remail -q: send what is due. */
 static void
 queue_run(const struct conf *c)
 {
@@ -43,6 +43,7 @@ queue_run(const struct conf *c)
 	struct spool_check chk = { rm_block_check, &blk };
 	size_t sent, left;
 
+	/* Checked against the block list again: it may have changed. */
 	rm_block_init(&blk, c);
 	if (spool_flush(c->remail_spool, c->sendmail, util_now(),
 	    c->max_message_size + 65536, &chk, &sent, &left) < 0)
