@@ -137,7 +137,8 @@ install: all
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
 	install -d $(DESTDIR)$(SHAREDIR)/contrib
-	install -m 755 contrib/nymcfg contrib/nymwrap $(DESTDIR)$(SHAREDIR)/contrib/
+	install -m 755 contrib/nymcfg contrib/nymwrap contrib/nymblock \
+	  contrib/nymread $(DESTDIR)$(SHAREDIR)/contrib/
 	test -e $(DESTDIR)$(SYSCONFDIR)/nymserv.conf || \
 	  install -m 644 etc/nymserv.conf $(DESTDIR)$(SYSCONFDIR)/nymserv.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/help.txt || \

@@ -8,6 +8,30 @@
 #include "buf.h"
 #include "conf.h"
 
+struct store;
+
+/*
+ * The destination block list (nymserv(8), dstblk-request@), read from
+ * the state, opened read-only on first use.  A blocked recipient is
+ * dropped silently: the message still counts as handled (exit 0) and
+ * only the number dropped is logged, never an address.
+ */
+struct rm_block {
+	const struct conf *c;
+	struct store *st;
+	size_t dropped;		/* recipients dropped so far */
+};
+
+void rm_block_init(struct rm_block *, const struct conf *);
+void rm_block_close(struct rm_block *);
+/*
+ * Set blocked[i] for each blocked address (arg: a struct rm_block);
+ * returns how many, or -1 if the state cannot be read (temporary).
+ * Its shape is spool_check's, for the queue run.
+ */
+int rm_block_check(const char *const *rcpts, size_t n, int *blocked,
+    void *arg);
+
 /* One outgoing message. */
 struct rm_out {
 	char **rcpts;		/* validated addresses, NULL-ended */
@@ -23,6 +47,7 @@ struct rm_run {
 	struct rm_out *out;
 	size_t nout;
 	size_t pieces;		/* Cutmarks pieces seen so far */
+	struct rm_block blk;	/* recipients dropped: blk.dropped */
 	/* a refusal: exit code, "5.x.y" status and reason */
 	int code;
 	const char *status;
@@ -37,14 +62,16 @@ void rm_free(struct rm_run *);
 
 /*
  * Process one input text (the body: "::" block, layers, payload).
- * Fills run->out.  RM_PERM sets code/status/why; RM_TEMP means retry.
+ * Fills run->out; blocked recipients are left out (a message left with
+ * none is dropped).  RM_PERM sets code/status/why; RM_TEMP means retry.
  * Nothing is sent here.
  */
 int rm_process(struct rm_run *, const char *text, size_t len);
 
 /*
  * Hand the outputs on: a single message due now goes straight to
- * sendmail; anything delayed (or several messages) is spooled first.
+ * sendmail; anything delayed (or several messages) is spooled first,
+ * and checked against the block list again when it leaves the spool.
  * 0 once every message is spooled or accepted, -1 (temporary) if not.
  */
 int rm_commit(struct rm_run *);

@@ -16,19 +16,34 @@ int spool_put(const char *dir, time_t due, const char *const *rcpts,
     size_t n, const void *msg, size_t len, struct buf *path);
 
 /*
- * Hand one queued file to sendmail (null envelope sender), then remove
- * it.  0 sent, -1 temporary failure (the file stays), -2 unreadable
- * (moved aside as NAME.bad).
+ * A last look at the recipients when a queued message goes out: fn sets
+ * blocked[i] to 1 for each of the n addresses that must not be mailed
+ * now (the destination block list may have changed since the message
+ * was queued) and returns how many, or -1 (temporary: the file stays).
  */
-int spool_send(const char *path, char *const sendmail[], size_t max);
+struct spool_check {
+	int (*fn)(const char *const *rcpts, size_t n, int *blocked,
+	    void *arg);
+	void *arg;
+};
+
+/*
+ * Hand one queued file to sendmail (null envelope sender), then remove
+ * it; chk (may be NULL) drops recipients first, and a message left with
+ * none is removed unsent.  0 done, -1 temporary failure (the file
+ * stays), -2 unreadable (moved aside as NAME.bad).
+ */
+int spool_send(const char *path, char *const sendmail[], size_t max,
+    const struct spool_check *chk);
 
 /*
  * Send every queued message whose time has come (one flusher at a
- * time: an exclusive lock on DIR/.lock).  *left counts messages that
+ * time: an exclusive lock on DIR/.lock), each through spool_send with
+ * chk.  *sent counts messages done (sent or dropped), *left messages that
  * failed and stay queued.  0, or -1 with errno if the directory is
  * unusable.
  */
 int spool_flush(const char *dir, char *const sendmail[], time_t now,
-    size_t max, size_t *sent, size_t *left);
+    size_t max, const struct spool_check *chk, size_t *sent, size_t *left);
 
 #endif

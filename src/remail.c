@@ -27,12 +27,18 @@ usage(void)
 static void
 queue_run(const struct conf *c)
 {
+	struct rm_block blk;
+	struct spool_check chk = { rm_block_check, &blk };
 	size_t sent, left;
 
+	/* Checked against the block list again: it may have changed. */
+	rm_block_init(&blk, c);
 	if (spool_flush(c->remail_spool, c->sendmail, util_now(),
-	    c->max_message_size + 65536, &sent, &left) < 0)
+	    c->max_message_size + 65536, &chk, &sent, &left) < 0)
 		die_temp("spool %s: %s", c->remail_spool, strerror(errno));
-	log_info("queue run: %zu sent, %zu left", sent, left);
+	rm_block_close(&blk);
+	log_info("queue run: %zu sent, %zu left, %zu blocked recipient(s) "
+	    "dropped", sent, left, blk.dropped);
 	if (left > 0)
 		die_temp("%zu queued messages could not be sent", left);
 	die_ok();
@@ -126,7 +132,8 @@ main(int argc, char **argv)
 		die_perm(run.code, run.status, "%s", run.why);
 	if (rm_commit(&run) < 0)
 		die_temp("hand-off failed (sendmail or spool)");
-	log_info("remailed: %zu message(s)", run.nout);
+	log_info("remailed: %zu message(s), %zu blocked recipient(s) dropped",
+	    run.nout, run.blk.dropped);
 	rm_free(&run);
 	msg_free(&m);
 	buf_wipe(&in);

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "block.h"
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
@@ -27,6 +28,44 @@ rm_init(struct rm_run *r, const struct conf *c, int public_mode, time_t now)
 	r->c = c;
 	r->public_mode = public_mode;
 	r->now = now;
+	rm_block_init(&r->blk, c);
+}
+
+void
+rm_block_init(struct rm_block *b, const struct conf *c)
+{
+	memset(b, 0, sizeof(*b));
+	b->c = c;
+}
+
+void
+rm_block_close(struct rm_block *b)
+{
+	store_close(b->st);
+	b->st = NULL;
+}
+
+int
+rm_block_check(const char *const *rcpts, size_t n, int *blocked, void *arg)
+{
+	struct rm_block *b = arg;
+	char err[256];
+	int rc;
+
+	if (b->st == NULL && store_open_ro(&b->st, b->c->statedir,
+	    b->c->map_size, err, sizeof(err)) != STORE_OK) {
+		/* Unreadable state: fail closed, the MTA retries. */
+		log_err("state: %s", err);
+		b->st = NULL;
+		return -1;
+	}
+	rc = block_check(b->st, rcpts, n, blocked);
+	if (rc < 0) {
+		log_err("cannot read the destination block list");
+		return -1;
+	}
+	b->dropped += (size_t)rc;
+	return rc;
 }
 
 static void
@@ -50,6 +89,7 @@ rm_free(struct rm_run *r)
 	free(r->out);
 	r->out = NULL;
 	r->nout = 0;
+	rm_block_close(&r->blk);
 }
 
 static int __attribute__((format(printf, 4, 5)))
@@ -91,6 +131,35 @@ recipients(struct rm_run *r, const char *v, struct rm_out *o)
 	}
 	addr_free_list(&l);
 	return RM_OK;
+}
+
+/*
+ * Leave out the recipients on the destination block list.  Silently, as
+ * classic remailers do with dest.blk: a refusal would bounce to the
+ * previous hop (or make nymserv retry), and would let anyone probe the
+ * list by mailing an address and watching for the bounce.
+ */
+static int
+drop_blocked(struct rm_run *r, struct rm_out *o)
+{
+	int *blocked = xcalloc(o->nrcpts, sizeof(*blocked));
+	size_t i, k = 0;
+	int n;
+
+	n = rm_block_check((const char *const *)o->rcpts, o->nrcpts, blocked,
+	    &r->blk);
+	if (n > 0) {
+		for (i = 0; i < o->nrcpts; i++) {
+			if (blocked[i])
+				free(o->rcpts[i]);
+			else
+				o->rcpts[k++] = o->rcpts[i];
+		}
+		o->rcpts[k] = NULL;
+		o->nrcpts = k;
+	}
+	free(blocked);
+	return n < 0 ? RM_TEMP : RM_OK;
 }
 
 /* The Latent-Time delay: random when asked (CSPRNG), capped. */
@@ -270,6 +339,9 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 	if (l.cutmarks != NULL &&
 	    (rc = cut(r, l.cutmarks, p, &plen, decrypted)) != RM_OK)
 		goto done;
+	/* After the cut: the other pieces go their own way. */
+	if ((rc = drop_blocked(r, &o)) != RM_OK || o.nrcpts == 0)
+		goto done;	/* every recipient blocked: dropped */
 	if (l.encrypt_key != NULL) {
 		if ((rc = super_encrypt(r, l.encrypt_key, p, plen, &body)) !=
 		    RM_OK)
@@ -302,6 +374,7 @@ rm_process(struct rm_run *r, const char *text, size_t len)
 int
 rm_commit(struct rm_run *r)
 {
+	struct spool_check chk = { rm_block_check, &r->blk };
 	struct rm_out *o;
 	size_t i, sent, left;
 
@@ -326,8 +399,8 @@ rm_commit(struct rm_run *r)
 	for (i = 0; i < r->nout; i++)
 		if (r->out[i].delay == 0)
 			break;
-	if (i < r->nout && spool_flush(r->c->remail_spool, r->c->sendmail, r->now,
-	    r->c->max_message_size + 65536, &sent, &left) < 0)
+	if (i < r->nout && spool_flush(r->c->remail_spool, r->c->sendmail,
+	    r->now, r->c->max_message_size + 65536, &chk, &sent, &left) < 0)
 		log_warn("spool flush: %s", strerror(errno));
 	return 0;
 }

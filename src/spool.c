@@ -82,8 +82,32 @@ bad:
 	return -1;
 }
 
+/* Drop the recipients chk rejects; 0, or -1 (temporary). */
+static int
+checked(const struct spool_check *chk, char **rcpts, size_t *n)
+{
+	int *blocked;
+	size_t i, k = 0;
+	int rc;
+
+	if (chk == NULL || chk->fn == NULL || *n == 0)
+		return 0;
+	blocked = xcalloc(*n, sizeof(*blocked));
+	rc = chk->fn((const char *const *)rcpts, *n, blocked, chk->arg);
+	if (rc > 0) {
+		for (i = 0; i < *n; i++)
+			if (!blocked[i])
+				rcpts[k++] = rcpts[i];
+		rcpts[k] = NULL;
+		*n = k;
+	}
+	free(blocked);
+	return rc < 0 ? -1 : 0;
+}
+
 int
-spool_send(const char *path, char *const sendmail[], size_t max)
+spool_send(const char *path, char *const sendmail[], size_t max,
+    const struct spool_check *chk)
 {
 	struct buf f = BUF_INIT, bad = BUF_INIT;
 	char **rcpts;
@@ -106,13 +130,18 @@ spool_send(const char *path, char *const sendmail[], size_t max)
 		buf_wipe(&f);
 		return -2;
 	}
-	rc = sendmail_send(sendmail, "", (const char *const *)rcpts, n, msg,
-	    len);
+	if (checked(chk, rcpts, &n) < 0)
+		rc = -1;
+	else if (n == 0)
+		rc = 0;		/* every recipient blocked: nothing to send */
+	else
+		rc = sendmail_send(sendmail, "", (const char *const *)rcpts,
+		    n, msg, len);
 	free(rcpts);
 	buf_wipe(&f);
 	if (rc != 0)
 		return -1;
-	/* Sent: a crash before this unlink means a duplicate, never a loss. */
+	/* Done: a crash before this unlink means a duplicate, never a loss. */
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_warn("spool: cannot remove a sent file: %s",
 		    strerror(errno));
@@ -150,7 +179,7 @@ cmp(const void *a, const void *b)
 
 int
 spool_flush(const char *dir, char *const sendmail[], time_t now, size_t max,
-    size_t *sent, size_t *left)
+    const struct spool_check *chk, size_t *sent, size_t *left)
 {
 	struct buf path = BUF_INIT;
 	struct dirent *de;
@@ -198,7 +227,7 @@ spool_flush(const char *dir, char *const sendmail[], time_t now, size_t max,
 	for (i = 0; i < n; i++) {
 		buf_reset(&path);
 		buf_addf(&path, "%s/%s", dir, names[i]);
-		if (spool_send(path.s, sendmail, max) == 0)
+		if (spool_send(path.s, sendmail, max, chk) == 0)
 			(*sent)++;
 		else
 			(*left)++;

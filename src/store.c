@@ -158,9 +158,14 @@ open_env(struct store **out, const char *statedir, size_t mapsize,
 	buf_free(&dir);
 	{
 		MDB_envinfo info;
+		int dead = 0;
 
 		mdb_env_info(st->env, &info);
 		st->mapsize = info.me_mapsize;
+		/* Free reader slots of processes killed inside a read
+		 * transaction (kill -9, an MTA's time limit): they would pin
+		 * old pages and, piling up, exhaust the reader table. */
+		(void)mdb_reader_check(st->env, &dead);
 	}
 	if ((rc = open_dbis(st, create, err, errlen)) != STORE_OK ||
 	    (rc = check_schema(st, err, errlen)) != STORE_OK) {

@@ -1,7 +1,9 @@
 # dstblk.sh - self-service destination blocking: the probe round, the
 # block through a reply to the self probe, send@ dropping the blocked
 # recipient (and saying so), unblock, a list blocked only through its
-# owner probe, requests never answered, expiry, hashes not addresses.
+# owner probe, requests never answered, expiry, hashes not addresses;
+# remail (direct, public and through its delay spool) dropping blocked
+# recipients silently and logging no address.
 . "$(dirname "$0")/../lib.sh"
 setup_nyms
 make_nym alice '+acksend name="Alice Nym"'
@@ -37,6 +39,26 @@ sendto() {
 	clear_cap
 	nymserv -f someone@client.example send <"$T/r"
 }
+
+# rml [args] < input: remail on this server's state (verbose: its log
+# lines on stderr), output in $T/rout, every log line kept in $T/rlog.
+rml() {
+	as_user "$NYM_BIN/remail" -v -c "$T/nymserv.conf" "$@" >"$T/rout" 2>&1
+	RC=$?
+	cat "$T/rout" >>"$T/rlog"
+}
+: >"$T/rlog"
+# spooled: messages waiting in remail's delay queue.
+spooled() { ls "$T/s/spool" 2>/dev/null | grep -c '^[0-9]*\.[0-9a-f]*$'; }
+# make_due: everything in the delay queue is due now.
+make_due() {
+	local f
+	for f in "$T"/s/spool/[0-9]*; do
+		case $f in *.tmp*|*.bad) continue ;; esac
+		mv "$f" "$T/s/spool/0000000001.${f##*.}"
+	done
+}
+rcpts_of() { grep -v '^-' "$1" | sed 1d; }
 
 # --- the probe round ---
 request victim@example.org
@@ -100,6 +122,35 @@ check "send@ to only a blocked recipient: nothing sent" [ "$(captured)" = 0 ]
 decrypt_notice "$T/rem/$(lastrem)" >"$T/ack2"
 check "... and the owner is told why" grep -q 'asked not to receive nym mail' "$T/ack2"
 
+# --- remail honours the list: the blocked recipient is dropped silently
+# (exit 0: a bounce would tell anyone who is on the list), the others
+# are mailed, and the log only counts ---
+clear_cap
+rml < <(printf '::\nAnon-To: victim@example.org\n\nfor the victim\n')
+check "remail to a blocked address: exit 0, nothing mailed" \
+    [ "$RC" = 0 -a "$(captured)" = 0 ]
+check "remail logs the drop as a count" \
+    grep -q 'remailed: 0 message(s), 1 blocked recipient(s) dropped' "$T/rout"
+rml < <(printf '::\nAnon-To: friend@example.net, Victim@Example.ORG\n\n::\nEncrypted: PGP\n\npayload\n')
+check "remail with a blocked and a free recipient: exit 0, one message" \
+    [ "$RC" = 0 -a "$(captured)" = 1 ]
+check "... its envelope holds only the free recipient" \
+    [ "$(rcpts_of "$T/cap/1.args")" = friend@example.net ]
+check "... and its To: too; the payload travels on" \
+    sh -c "grep -qx 'To: friend@example.net' '$T/cap/1.msg' && ! grep -qi victim '$T/cap/1.msg' && grep -qx payload '$T/cap/1.msg'"
+clear_cap
+printf '::\nAnon-To: victim@example.org\n\nthrough the public remailer\n' |
+    cgpg --armor --encrypt --recipient '<remailer@nym.test>' >"$T/pub"
+rml -p remailer -f anyone@example.net < <(printf '::\nEncrypted: PGP\n\n'; cat "$T/pub")
+check "public remailer@ to a blocked address: exit 0, nothing mailed" \
+    [ "$RC" = 0 -a "$(captured)" = 0 ]
+rml < <(printf '::\nAnon-To: victim@example.org\nLatent-Time: +1:00\n\nlater\n')
+check "remail with Latent-Time to a blocked address: nothing spooled" \
+    [ "$RC" = 0 -a "$(spooled)" = 0 ]
+rml < <(printf '::\nAnon-To: friend@example.net\nCutmarks: --\n\nfirst\n--\n::\nAnon-To: victim@example.org\n\nsecond\n--\n::\nAnon-To: other@example.net\n\nthird\n')
+check "Cutmarks: the blocked piece dropped, the other pieces mailed" \
+    sh -c "[ $RC = 0 ] && [ $(captured) = 2 ] && ! grep -qi victim '$T'/cap/*.args '$T'/cap/*.msg && grep -qx friend@example.net '$T'/cap/*.args && grep -qx other@example.net '$T'/cap/*.args"
+
 # --- unblock round trip ---
 clear_cap
 request victim@example.org unblock
@@ -112,6 +163,10 @@ check "unblock: reply accepted" [ "$RC" = 0 ]
 check "unblock: the replier is told" grep -q 'is now unblocked' "$T/cap/1.msg"
 sendto victim@example.org
 check "unblocked: send@ delivers again" [ "$RC" = 0 -a "$(captured)" = 1 ]
+clear_cap
+rml < <(printf '::\nAnon-To: victim@example.org\n\nwelcome back\n')
+check "unblocked: remail mails the address again" \
+    sh -c "[ $RC = 0 ] && [ $(captured) = 1 ] && grep -qx victim@example.org '$T/cap/1.args'"
 
 # --- a mailing list: only its owner can block it ---
 clear_cap
@@ -125,12 +180,32 @@ answer "$tl" list-bounces@lists.example list@lists.example 'List-Id: <list.lists
 check "list: the probe coming back through the list is ignored" [ "$RC" = 0 -a "$(captured)" = 0 ]
 sendto list@lists.example
 check "list: not blocked yet" [ "$(captured)" = 1 ]
+# Queued in remail's delay spool before the block, due after it.
+clear_cap
+rml < <(printf '::\nAnon-To: list@lists.example\nLatent-Time: +1:00\n\nqueued for the list\n')
+rml < <(printf '::\nAnon-To: friend@example.net, list@lists.example\nLatent-Time: +1:00\n\nqueued for both\n')
+rml < <(printf '::\nAnon-To: friend@example.net\nLatent-Time: +1:00\n\nqueued for the friend\n')
+check "list: not blocked yet, so remail spools all three" \
+    [ "$(spooled)" = 3 -a "$(captured)" = 0 ]
 clear_cap
 answer "$tlo" listadmin@owner.example
 check "list: the owner's reply to owner-list@ blocks it" [ "$RC" = 0 ]
 check "list: the owner is told" grep -q 'now blocked' "$T/cap/1.msg"
 sendto list@lists.example
 check "list: blocked now" [ "$(captured)" = 0 ]
+make_due
+rml -q
+check "remail -q after the block: exit 0, the spool emptied" \
+    [ "$RC" = 0 -a "$(spooled)" = 0 ]
+check "remail -q: the message only for the list is not sent" \
+    sh -c "[ $(captured) = 2 ] && ! grep -q 'queued for the list' '$T'/cap/*.msg"
+check "remail -q: the shared message goes to the free recipient only" \
+    sh -c "f=\$(grep -l 'queued for both' '$T'/cap/*.msg) && [ \"\$(grep -v '^-' \${f%.msg}.args | sed 1d)\" = friend@example.net ]"
+check "remail -q: the unblocked message is sent" grep -q 'queued for the friend' "$T"/cap/*.msg
+check "remail -q logs a count, no address" \
+    grep -q 'queue run: 3 sent, 0 left, 2 blocked recipient(s) dropped' "$T/rout"
+check "no remail log line holds an address" \
+    sh -c "[ -s '$T/rlog' ] && ! grep -qi '@\|victim\|example\|lists' '$T/rlog'"
 
 # --- requests that are never answered ---
 clear_cap

@@ -54,6 +54,34 @@ armored <"$T/p1" | cgpg --decrypt >"$T/final"
 check "alice decrypts the mail to the original body" grep -qx 'The fox writes to alice.' "$T/final"
 check "the hop never saw the body in clear" sh -c "! grep -q fox '$m'"
 
+# --- A blocked final address: nymserv -> remail drops it silently. ---
+mkkey carol
+printf '::\nAnon-To: carol@real.example\n' >"$T/blk-carol"
+nymcfg -n carol -u carol -k -c create -b "$T/blk-carol" >"$T/create-carol"
+nymserv -f someone@example.org config <"$T/create-carol"
+printf 'From: Bob <bob@example.org>\nTo: carol@nym.test\nSubject: one\n\nfirst\n' >"$T/in2"
+n0=$(ncap)
+nymserv -f bob@example.org carol <"$T/in2"
+check "carol not blocked yet: her mail reaches carol@real.example" \
+    sh -c "[ $RC = 0 ] && [ $(ncap) = $((n0 + 1)) ] && grep -qx carol@real.example '$(lastcap | sed 's/msg$/args/')'"
+# carol@real.example blocks itself: a request, then a reply to the probe.
+printf 'From: carol@real.example\nTo: dstblk-request@nym.test\nSubject: block me\n\nplease\n' >"$T/req"
+nymserv -f carol@real.example dstblk-request <"$T/req"
+tok=
+for a in "$T"/cap/*.args; do
+	[ "$(tail -1 "$a")" = carol@real.example ] &&
+	    sed -n 2p "$a" | grep -q '^dstblk+' &&
+	    tok=$(sed -n 2p "$a" | sed 's/^dstblk+//; s/@nym.test$//')
+done
+printf 'From: carol@real.example\nTo: dstblk+%s@nym.test\nSubject: Re: confirm\n\nyes\n' "$tok" >"$T/ans"
+nymserv -f carol@real.example "dstblk+$tok" <"$T/ans"
+check "carol@real.example is blocked" sh -c "[ -n '$tok' ] && [ $RC = 0 ] && grep -q 'is now blocked' '$(lastcap)'"
+n0=$(ncap)
+printf 'From: Bob <bob@example.org>\nTo: carol@nym.test\nSubject: two\n\nsecond\n' >"$T/in3"
+nymserv -f bob@example.org carol <"$T/in3"
+check "mail to the nym whose final address is blocked: exit 0, nothing mailed" \
+    sh -c "[ $RC = 0 ] && [ $(ncap) = $n0 ]"
+
 # --- Exponential loop: two reply blocks that lead back to the nym. ---
 mkkey loop
 printf '::\nAnon-To: loop@nym.test\n\n' |

@@ -1,4 +1,5 @@
 /* test_store.c - the LMDB store: CRUD, iteration, growth, many writers. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -28,6 +29,16 @@ incr(struct stxn *t, void *arg)
 	buf_free(&v);
 	snprintf(s, sizeof(s), "%ld", n + 1);
 	return txn_put(t, DB_CHUNKS, "counter", 7, s, strlen(s));
+}
+
+/* A reader killed inside its read transaction. */
+static int
+die_reading(struct stxn *t, void *arg)
+{
+	(void)arg;
+	(void)txn_get(t, DB_NYMS, "alice", 5, NULL);
+	raise(SIGKILL);
+	return 0;
 }
 
 static int
@@ -179,6 +190,41 @@ main(void)
 		T(store_open_ro(&ro, "/nonexistent", 1 << 20, err,
 		    sizeof(err)) == STORE_NOINIT, "read-only open of missing "
 		    "state: %s", err);
+	}
+
+	/*
+	 * 150 processes killed inside a read transaction (more than
+	 * LMDB's 126 reader slots) while another process keeps the
+	 * environment open: stale slots are reclaimed at open.
+	 */
+	{
+		struct store *hold, *ro;
+		pid_t pid;
+		int killed = 0, status;
+
+		T(store_open_ro(&hold, dir, 1 << 20, err, sizeof(err)) ==
+		    STORE_OK, "open and hold the environment");
+		for (i = 0; i < 150; i++) {
+			if ((pid = fork()) == 0) {
+				if (store_open_ro(&ro, dir, 1 << 20, err,
+				    sizeof(err)) != STORE_OK)
+					_exit(1);
+				(void)store_read(ro, die_reading, NULL);
+				_exit(2);
+			}
+			waitpid(pid, &status, 0);
+			killed += WIFSIGNALED(status) &&
+			    WTERMSIG(status) == SIGKILL;
+		}
+		T(killed == 150, "every reader died inside its transaction "
+		    "(%d of 150)", killed);
+		T(store_open_ro(&ro, dir, 1 << 20, err, sizeof(err)) ==
+		    STORE_OK && store_get(ro, DB_NYMS, "alice", &v) ==
+		    STORE_OK, "a new reader still gets a slot");
+		store_close(ro);
+		T(store_put(hold, DB_NYMS, "x", "1", 1) == STORE_ERR,
+		    "(the held handle stays read-only)");
+		store_close(hold);
 	}
 
 	buf_addf(&path, "rm -rf %s", dir);
