@@ -237,7 +237,7 @@ $BURST "$PF_PORT" 127.0.0.3 friend@good.example alice@nym.test friend-2 \
     >"$T/friend2.out"
 check "while the bomb's MTA is deferred ($(bq) queued), another host's mail passes" \
     [ "$(cat "$T/friend2.out")" = "friend-2 250" ]
-for i in $(seq 160); do [ "$(bq)" = 0 ] && break; sleep 0.25; done
+for _ in $(seq 160); do [ "$(bq)" = 0 ] && break; sleep 0.25; done
 check "the bomb's MTA delivered its whole queue by retrying ($((SECONDS - start)) s)" \
     [ "$(bq)" = 0 ]
 # The first attempt of every message, then all of them.
