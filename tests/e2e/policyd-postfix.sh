@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# tests/e2e/policyd-postfix.sh - a mail bomb against a real, private
+# Postfix whose smtpd asks nympolicyd (standalone, on a Unix socket, as
+# nobody) at RCPT time, as etc/postfix/nympolicyd.main.cf configures it.
+#
+# The cast, all on loopback (mynetworks is 127.0.0.1 only, so every other
+# client host is checked):
+#   127.0.0.2  a bomber talking SMTP itself: one sender, a burst, then
+#              resending what was deferred (the sender quota)
+#   127.0.0.3  a friend, and a sender writing to a nym that does not exist
+#   127.0.0.4  a second private Postfix, the bomb's MTA: many senders,
+#              relayed to ours, retried by Postfix's own queue (the host
+#              quota)
+# The nym domain nym.test is delivered into maildirs, so every message
+# accepted can be counted: nothing lost, nothing doubled.
+. "$(dirname "$0")/../lib.sh"
+. "$REPO/tests/pflib.sh"
+pf_namespace "$@" || exit 0
+
+HALF=2 SLIM=4 HLIM=6	# policy_half_life, policy_sender_limit, _host_limit
+N1=10			# the burst from one sender
+N2=12			# the bomb through the second Postfix, one sender each
+BURST="python3 $REPO/tests/smtp-burst"
+B=$(mktemp -d /tmp/pfb.XXXXXX)
+chmod 755 "$B"
+PD=
+
+stop_all() {
+	local i pid
+	if [ -n "$PD" ]; then kill -TERM "$PD" 2>/dev/null; wait "$PD"; fi
+	if [ -n "${B_STARTED:-}" ]; then
+		postfix -c "$B/etc" stop >/dev/null 2>&1
+		pid=$(tr -d ' ' <"$B/spool/pid/master.pid" 2>/dev/null)
+		for i in $(seq 1 50); do
+			[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	[ -z "${NYM_KEEP:-}" ] && rm -rf "$B"
+	pf_cleanup
+}
+trap stop_all EXIT
+
+# --- the nym state and the policy service ---
+setup_state "policy_half_life = $HALF" "policy_sender_limit = $SLIM" \
+    "policy_host_limit = $HLIM"
+check "nym alice in the state" \
+    bash -c "printf 'alice\nx\n' | ${RUNAS[*]} mdb_load -T -s nyms '$T/s/db'"
+SOCK=$T/policy.sock
+(exec "${RUNAS[@]}" env -i PATH=/usr/bin:/bin LANG=C \
+    "$NYM_BIN/nympolicyd" -c "$T/nymserv.conf" -v -l "unix:$SOCK" \
+    2>"$T/policyd.log") &
+PD=$!
+for i in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+check "nympolicyd listening on a Unix socket, as nobody" \
+    [ -S "$SOCK" -a "$(stat -c %u "/proc/$PD" 2>/dev/null)" = 65534 ]
+
+# --- our Postfix: the restrictions of etc/postfix/nympolicyd.main.cf ---
+pf_setup || { notok "private Postfix configured"; exit 1; }
+# No transports: all our mail goes into maildirs.  Edited in place (an
+# entry appended twice makes every Postfix program
+# warn, and the warnings of the log daemon itself can wedge it).
+postconf -c "$PF/etc" -e "mynetworks = 127.0.0.1/32" "transport_maps =" \
+    "virtual_mailbox_domains = user.test nym.test" \
+    "virtual_mailbox_maps = inline:{ {@user.test = user.test/}, {@nym.test = nym.test/} }" \
+    "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination, check_policy_service unix:$SOCK" \
+    "smtpd_policy_service_timeout = 100s" \
+    "alternate_config_directories = $B/etc"
+touch -d '-5 seconds' "$PF/etc/main.cf"
+if pf_start; then ok "private Postfix started on 127.0.0.1:$PF_PORT"; else
+	notok "private Postfix started"; tail "$PF/log/maillog"; exit 1
+fi
+MAILDIR=$PF/mail/nym.test/new
+# arrived ID: how many copies of message ID the nym's maildir holds.
+arrived() { grep -lx "Subject: $1" "$MAILDIR"/* 2>/dev/null | grep -c .; }
+# refusals FILE CODE: lines of a smtp-burst output refused with CODE,
+# e.g. "450 4.7.1".
+refusals() { awk -v c="$2" 'substr($0, length($1) + 2, length(c)) == c' "$1" | grep -c .; }
+# logged PATTERN [N]: wait until the maillog holds N lines matching.
+logged() {
+	local i
+	for i in $(seq 40); do
+		[ "$(grep -c -- "$1" "$PF/log/maillog")" -ge "${2:-1}" ] && return 0
+		sleep 0.25
+	done
+	return 1
+}
+
+# --- a nym that does not exist: refused at RCPT, never accepted ---
+$BURST "$PF_PORT" 127.0.0.3 someone@good.example bob@nym.test nobody-1 \
+    >"$T/bob.out"
+# (Postfix answers an access "reject" with access_map_reject_code, 554.)
+check "unknown nym: 554 5.1.1 at RCPT time" [ "$(refusals "$T/bob.out" "554 5.1.1")" = 1 ]
+check "unknown nym: the maillog shows the RCPT reject" \
+    logged 'NOQUEUE: reject: RCPT from [^ ]*\[127.0.0.3\]: 554 5.1.1 <bob@nym.test>'
+
+# --- phase 1: a burst from one sender on one connection ---
+ids1=$(seq -f 'bomb-%g' 1 $N1)
+start=$SECONDS
+# shellcheck disable=SC2086
+$BURST "$PF_PORT" 127.0.0.2 bomber@spam.example alice@nym.test $ids1 \
+    >"$T/burst1.out"
+acc=$(awk '$2 == 250' "$T/burst1.out" | grep -c .)
+check "burst: the first $SLIM of $N1 accepted" \
+    [ "$(head -$SLIM "$T/burst1.out" | awk '$2 == 250' | grep -c .)" = $SLIM -a "$acc" = $SLIM ]
+check "burst: the other $((N1 - SLIM)) answered 450 4.7.1 (sender quota)" \
+    [ "$(refusals "$T/burst1.out" "450 4.7.1")" = $((N1 - SLIM)) ] &&
+    [ "$(grep -c 'Too much mail from this sender' "$T/burst1.out")" = $((N1 - SLIM)) ]
+check "burst: the maillog shows $((N1 - SLIM)) RCPT rejects 450 4.7.1" \
+    logged 'NOQUEUE: reject: RCPT from [^ ]*\[127.0.0.2\]: 450 4.7.1 ' $((N1 - SLIM))
+$BURST "$PF_PORT" 127.0.0.3 friend@good.example alice@nym.test friend-1 \
+    >"$T/friend1.out"
+check "meanwhile another sender's mail passes" \
+    [ "$(cat "$T/friend1.out")" = "friend-1 250" ]
+
+# The bomber resends what was deferred, once a second, as an MTA would.
+pending=$(awk '$2 != 250 {print $1}' "$T/burst1.out")
+rounds=0
+while [ -n "$pending" ] && [ $rounds -lt 30 ]; do
+	sleep 1
+	rounds=$((rounds + 1))
+	# shellcheck disable=SC2086
+	$BURST "$PF_PORT" 127.0.0.2 bomber@spam.example alice@nym.test \
+	    $pending >"$T/retry.out"
+	cat "$T/retry.out" >>"$T/retries.out"
+	pending=$(awk '$2 != 250 {print $1}' "$T/retry.out")
+done
+check "burst: every deferred message accepted on a retry ($rounds rounds, $(($SECONDS - start)) s)" \
+    [ -z "$pending" ]
+check "burst: retries too early were deferred again, never refused for good" \
+    [ "$(awk '$2 != 250 && $2 != 450' "$T/retries.out" | grep -c .)" = 0 ]
+check "burst: the quota held between retries (more than one round)" \
+    [ "$rounds" -ge 2 ]
+
+# --- phase 2: a bomb through a second Postfix, which retries itself ---
+BPORT=$(pf_free_port)
+mkdir -p "$B/etc" "$B/spool" "$B/data" "$B/log"
+cp -a /etc/postfix/. "$B/etc/"
+rm -f "$B/etc/main.cf" "$B/etc/master.cf"
+chown postfix "$B/data"
+cat >"$B/etc/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $B/spool
+data_directory = $B/data
+mail_owner = postfix
+setgid_group = postdrop
+syslog_name = bomber
+myhostname = bomber.test
+mydomain = test
+myorigin = bomber.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost = [127.0.0.1]:$PF_PORT
+smtp_bind_address = 127.0.0.4
+relay_domains =
+alias_maps =
+alias_database =
+local_recipient_maps =
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = check_client_access inline:{ 127.0.0.1=HOLD },
+    permit_mynetworks, reject
+smtp_dns_support_level = disabled
+smtputf8_enable = no
+biff = no
+delay_warning_time = 0
+maillog_file = $B/log/maillog
+maillog_file_prefixes = $B
+initial_destination_concurrency = 20
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+CF
+cat >"$B/etc/master.cf" <<CF
+127.0.0.4:$BPORT inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CF
+touch -d '-5 seconds' "$B/etc/main.cf" "$B/etc/master.cf"
+bq() { postqueue -c "$B/etc" -j 2>/dev/null | grep -c .; }
+if timeout 30 postfix -c "$B/etc" start >"$B/start.out" 2>&1; then
+	B_STARTED=1
+	ok "the bomb's Postfix started on 127.0.0.4:$BPORT"
+else
+	notok "the bomb's Postfix started ($?)"; cat "$B/start.out"; script -qec "postfix -c $B/etc start" /dev/null; grep alternate /etc/postfix/main.cf; exit 1
+fi
+for i in $(seq 100); do
+	python3 - "$BPORT" <<'PY' 2>/dev/null && break
+import socket, sys
+s = socket.create_connection(("127.0.0.4", int(sys.argv[1])), 2)
+assert s.recv(100).startswith(b"220")
+PY
+	sleep 0.1
+done
+# The bomb: N2 messages, each from its own sender, all held until the
+# last one is in, then released at once.
+ids2=$(seq -f 'flood-%g' 1 $N2)
+# shellcheck disable=SC2086
+$BURST "127.0.0.4:$BPORT" 127.0.0.1 'r-%s@spam.example' alice@nym.test $ids2 \
+    >"$T/bomb.out"
+check "the bomb's MTA took all $N2 messages" \
+    [ "$(awk '$2 == 250' "$T/bomb.out" | grep -c .)" = $N2 ]
+check "... and holds them" [ "$(bq)" = $N2 ]
+start=$SECONDS
+postsuper -c "$B/etc" -H ALL 2>/dev/null
+postqueue -c "$B/etc" -f
+# blogged PATTERN [N]: wait until the bomb's maillog holds N lines matching.
+blogged() {
+	local i
+	for i in $(seq 80); do
+		[ "$(grep -c -- "$1" "$B/log/maillog" 2>/dev/null)" -ge "${2:-1}" ] && return 0
+		sleep 0.25
+	done
+	return 1
+}
+blogged ' status=deferred ' 1
+$BURST "$PF_PORT" 127.0.0.3 friend@good.example alice@nym.test friend-2 \
+    >"$T/friend2.out"
+check "while the bomb's MTA is deferred ($(bq) queued), another host's mail passes" \
+    [ "$(cat "$T/friend2.out")" = "friend-2 250" ]
+for _ in $(seq 160); do [ "$(bq)" = 0 ] && break; sleep 0.25; done
+check "the bomb's MTA delivered its whole queue by retrying ($((SECONDS - start)) s)" \
+    [ "$(bq)" = 0 ]
+# The first attempt of every message, then all of them.
+awk '/ status=/ && !seen[$6]++ { print $6, ($0 ~ / status=sent /) ? "sent" : $0 ~ /dsn=4\.7\.1, status=deferred / ? "deferred" : "other" }' \
+    "$B/log/maillog" >"$T/first.out"
+first_sent=$(grep -c ' sent$' "$T/first.out")
+first_def=$(grep -c ' deferred$' "$T/first.out")
+# Exactly the host limit when the first wave takes less than
+# half_life*log2(limit/(limit-1)) (0.5 s); a slow machine lets one more in.
+check "first wave: $first_sent of $N2 relayed, $first_def deferred 450 4.7.1 (host quota $HLIM)" \
+    [ "$first_sent" -ge $HLIM -a "$first_sent" -le $((HLIM + 1)) -a \
+    $((first_sent + first_def)) = $N2 ]
+check "every message sent exactly once, none bounced" \
+    [ "$(grep -c ' status=sent ' "$B/log/maillog")" = $N2 ] &&
+    ! grep -q ' status=bounced' "$B/log/maillog"
+ndef=$(grep -c ' status=deferred ' "$B/log/maillog")
+check "every deferral ($ndef) was the policy's 450 4.7.1" \
+    [ "$(grep -c 'dsn=4.7.1, status=deferred (host 127.0.0.1\[127.0.0.1\] said: 450 4.7.1 .*Too much mail from this client' "$B/log/maillog")" = "$ndef" ]
+check "our maillog shows the same $ndef RCPT rejects from 127.0.0.4" \
+    logged 'NOQUEUE: reject: RCPT from [^ ]*\[127.0.0.4\]: 450 4.7.1 .*Too much mail from this client' "$ndef"
+
+# --- nothing lost, nothing doubled, nothing for the unknown nym ---
+check "queue empty at the end" pf_wait_queue 30
+lost=0
+for id in $ids1 $ids2 friend-1 friend-2; do
+	[ "$(arrived "$id")" = 1 ] || { lost=1; echo "# $id arrived $(arrived "$id") times"; }
+done
+check "every one of the $((N1 + N2)) bomb messages and the friend's 2 delivered exactly once" \
+    [ $lost = 0 ]
+check "the maildir holds exactly $((N1 + N2 + 2)) messages" \
+    [ "$(ls "$MAILDIR" | grep -c .)" = $((N1 + N2 + 2)) ]
+check "the unknown nym's message was never queued" \
+    bash -c "! grep -q ': to=<bob@nym.test>' '$PF/log/maillog' && ! grep -rqx 'Subject: nobody-1' '$PF/mail'"
+
+# --- the policy service: totals only, no address of anyone ---
+kill -TERM "$PD"
+wait "$PD"
+check "nympolicyd stops on SIGTERM with exit 0" [ $? = 0 ]
+PD=
+check "nympolicyd logged its totals" grep -q 'stopping: answers' "$T/policyd.log"
+check "no address of anyone in nympolicyd's log" \
+    bash -c "! grep -q '@\|spam.example\|good.example' '$T/policyd.log'"
+check "no sanitizer report from nympolicyd" \
+    bash -c "! grep -q 'Sanitizer\|runtime error' '$T/policyd.log'"
