@@ -39,7 +39,8 @@ pf_free_port() {
 
 # pf_setup: write the instance.  PF_TRANSPORTS holds "domain service" pairs
 # and PF_SERVICES the master.cf lines of those services (pipe transports).
-# PF_MAINCF_EXTRA holds more main.cf lines.
+# PF_MAINCF_EXTRA holds more main.cf settings, one "name = value" a line
+# (a setting made here replaces the default above).
 pf_setup() {
 	PF=$(mktemp -d /tmp/pf.XXXXXX)
 	chmod 755 "$PF"
@@ -70,7 +71,7 @@ inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 relayhost =
 relay_domains =$rel
-transport_maps = inline:{${tr%,} }
+${tr:+transport_maps = inline:{${tr%,} \}}
 default_transport = error:5.7.1 this test instance relays nowhere
 virtual_mailbox_domains = user.test
 virtual_mailbox_base = $PF/mail
@@ -92,8 +93,13 @@ maillog_file_prefixes = $PF
 queue_run_delay = 5s
 minimal_backoff_time = 5s
 maximal_backoff_time = 10s
-${PF_MAINCF_EXTRA:-}
 EOF
+	# postconf -e replaces a setting written above instead of adding a
+	# second one (Postfix warns on every command about those).
+	local l
+	while IFS= read -r l; do
+		[ -n "$l" ] && postconf -c "$PF/etc" -e "$l"
+	done <<<"${PF_MAINCF_EXTRA:-}"
 	cat >"$PF/etc/master.cf" <<EOF
 127.0.0.1:$PF_PORT inet n - n - - smtpd
 pickup    unix  n - n 60 1 pickup
