@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# tests/e2e/install.sh - make install into a staging DESTDIR: every
+# program, a man page for each, the samples; an existing configuration
+# is kept; the binaries are hardened (PIE, full RELRO, stack protector).
+. "$(dirname "$0")/../lib.sh"
+D=$T/stage
+out=$(make -s -C "$REPO" install PREFIX=/usr/local DESTDIR="$D" 2>&1)
+check "make install exits 0 ($out)" test $? = 0
+progs=$(make -s -C "$REPO" -f Makefile -f - print-progs <<<'print-progs: ; @echo $(PROGS)')
+check "the Makefile lists programs" test -n "$progs"
+for p in $progs; do
+	f=
+	for d in usr/local/sbin usr/local/lib/nymserv; do
+		[ -x "$D/$d/$p" ] && f=$D/$d/$p
+	done
+	check "$p installed and executable" test -n "$f"
+	check "$p has a man page" test -f "$D/usr/local/share/man/man8/$p.8"
+	[ -n "$f" ] || continue
+	hdr=$(readelf -h -d -l "$f" 2>/dev/null)
+	check "$p is PIE" grep -q 'Type:.*DYN' <<<"$hdr"
+	check "$p has full RELRO" sh -c 'printf "%s" "$1" | grep -q GNU_RELRO &&
+	    printf "%s" "$1" | grep -q "BIND_NOW"' _ "$hdr"
+	check "$p has the stack protector" sh -c "nm -D '$f' | grep -q __stack_chk_fail"
+done
+check "nymserv.conf(5) installed" test -f "$D/usr/local/share/man/man5/nymserv.conf.5"
+check "configuration installed" test -f "$D/etc/nymserv/nymserv.conf"
+for s in postfix/master.cf postfix/main.cf postfix/transport exim/nymserv.conf \
+    sendmail/nymserv.mc qmail/dot-qmail-default opensmtpd/smtpd.conf \
+    nymserv-expire.timer nymserv-queue.timer nympolicyd.service; do
+	check "sample $s installed" test -f "$D/usr/local/share/nymserv/examples/$s"
+done
+check "client helpers installed" test -x "$D/usr/local/share/nymserv/contrib/nymblock"
+echo "hostname = mine.example" >"$D/etc/nymserv/nymserv.conf"
+make -s -C "$REPO" install PREFIX=/usr/local DESTDIR="$D" >/dev/null 2>&1
+check "a second install keeps the operator's configuration" \
+    grep -qx 'hostname = mine.example' "$D/etc/nymserv/nymserv.conf"
