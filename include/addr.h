@@ -36,5 +36,7 @@ int addr_deliverable(const char *addr);
 
 /* Case-insensitive compare of domains, exact compare of local parts. */
 int addr_equal(const char *a, const char *b);
+/* 1 if addr's domain is host or a subdomain of it (case-insensitive). */
+int addr_in_domain(const char *addr, const char *host);
 
 #endif

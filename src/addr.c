@@ -398,3 +398,20 @@ addr_equal(const char *a, const char *b)
 		return 0;
 	return ea == NULL || strcasecmp(ea, eb) == 0;
 }
+
+int
+addr_in_domain(const char *addr, const char *host)
+{
+	const char *at = strrchr(addr, '@');
+	size_t hl = strlen(host), al;
+
+	if (at == NULL)
+		return 0;
+	at++;
+	al = strlen(at);
+	if (strcasecmp(at, host) == 0)
+		return 1;
+	/* A subdomain of ours is ours too. */
+	return al > hl && at[al - hl - 1] == '.' &&
+	    strcasecmp(at + al - hl, host) == 0;
+}

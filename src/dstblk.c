@@ -56,20 +56,6 @@ ends_with(const char *s, size_t n, const char *suffix)
 	return n >= k && strncasecmp(s + n - k, suffix, k) == 0;
 }
 
-static int
-domain_is_ours(const char *addr, const char *host)
-{
-	const char *at = strrchr(addr, '@');
-	size_t hl = strlen(host), al;
-
-	if (at == NULL)
-		return 0;
-	at++;
-	al = strlen(at);
-	return strcasecmp(at, host) == 0 || (al > hl &&
-	    at[al - hl - 1] == '.' && strcasecmp(at + al - hl, host) == 0);
-}
-
 /*
  * Is this mail from a program rather than a person?  Then it must never
  * confirm anything: bounces, vacation and list-manager answers, loops.
@@ -354,7 +340,7 @@ dstblk_request(struct req *r)
 	buf_sets(&addr, r->sender);
 	util_lower(addr.s);
 	if (!addr_deliverable(addr.s) || (at = strrchr(addr.s, '@')) == NULL ||
-	    domain_is_ours(addr.s, r->conf->hostname)) {
+	    addr_in_domain(addr.s, r->conf->hostname)) {
 		log_info("dstblk: request not answered: unusable sender");
 		goto done;
 	}
@@ -548,7 +534,7 @@ confirm_answer(const struct req *r, const struct reply *rp)
 	int block = rp->act == ACT_BLOCK;
 
 	if (!addr_deliverable(r->sender) ||
-	    domain_is_ours(r->sender, host))
+	    addr_in_domain(r->sender, host))
 		return;
 	if (rp->kind == KIND_SELF)
 		buf_addf(&body, "Your address %s is now %s at %s.\n", r->sender,

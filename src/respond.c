@@ -45,23 +45,6 @@ local_of(struct buf *b, const char *a)
 	buf_set(b, a, at ? (size_t)(at - a) : strlen(a));
 }
 
-static int
-domain_is_ours(const char *addr, const char *host)
-{
-	const char *at = strrchr(addr, '@');
-	size_t hl = strlen(host), al;
-
-	if (at == NULL)
-		return 0;
-	at++;
-	al = strlen(at);
-	if (strcasecmp(at, host) == 0)
-		return 1;
-	/* A subdomain of ours is ours too. */
-	return al > hl && at[al - hl - 1] == '.' &&
-	    strcasecmp(at + al - hl, host) == 0;
-}
-
 /* The first deliverable address of a header field, or -1. */
 static int
 header_addr(const struct req *r, const char *field, struct buf *out)
@@ -133,7 +116,7 @@ respond_allowed(const struct req *r, struct buf *to, const char **why)
 		*why = "reply address is a mailer daemon";
 		goto out;
 	}
-	if (domain_is_ours(to->s, r->conf->hostname)) {
+	if (addr_in_domain(to->s, r->conf->hostname)) {
 		*why = "reply address is ours";
 		goto out;
 	}

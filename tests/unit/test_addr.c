@@ -99,11 +99,24 @@ test_deliverable(void)
 	    "domains compare without case, local parts exactly");
 }
 
+static void
+test_in_domain(void)
+{
+	T(addr_in_domain("a@nym.test", "nym.test"), "own domain");
+	T(addr_in_domain("a@NYM.Test", "nym.test"), "case-insensitive");
+	T(addr_in_domain("a@x.nym.test", "nym.test"), "a subdomain is ours");
+	T(!addr_in_domain("a@evilnym.test", "nym.test"), "a suffix that is "
+	    "no subdomain is not ours");
+	T(!addr_in_domain("a@test", "nym.test") && !addr_in_domain("nym.test",
+	    "nym.test"), "a parent domain and a bare word are not ours");
+}
+
 int
 main(void)
 {
 	test_table();
 	test_group_and_cap();
 	test_deliverable();
+	test_in_domain();
 	T_END();
 }
