@@ -37,6 +37,36 @@ pf_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# pf_master_cf ADDR:PORT: the master.cf services a private instance runs,
+# with its SMTP listener on ADDR:PORT.
+pf_master_cf() {
+	echo "$1 inet n - n - - smtpd"
+	cat <<'EOF'
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+local     unix  - n n - - local
+virtual   unix  - n n - - virtual
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+EOF
+}
+
 # pf_setup: write the instance.  PF_TRANSPORTS holds "domain service" pairs
 # and PF_SERVICES the master.cf lines of those services (pipe transports).
 # PF_MAINCF_EXTRA holds more main.cf settings, one "name = value" a line
@@ -100,32 +130,8 @@ EOF
 	while IFS= read -r l; do
 		[ -n "$l" ] && postconf -c "$PF/etc" -e "$l"
 	done <<<"${PF_MAINCF_EXTRA:-}"
-	cat >"$PF/etc/master.cf" <<EOF
-127.0.0.1:$PF_PORT inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-proxywrite unix - - n - 1 proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-local     unix  - n n - - local
-virtual   unix  - n n - - virtual
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-${PF_SERVICES:-}
-EOF
+	{ pf_master_cf "127.0.0.1:$PF_PORT"; printf '%s\n' "${PF_SERVICES:-}"; } \
+	    >"$PF/etc/master.cf"
 	# Each pipe transport delivers one recipient per run.
 	for s in $(printf '%s\n' "${PF_TRANSPORTS:-}" | awk '{print $2}' | sort -u); do
 		echo "${s}_destination_recipient_limit = 1" >>"$PF/etc/main.cf"

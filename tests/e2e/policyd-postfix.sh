@@ -172,29 +172,7 @@ queue_run_delay = 2s
 minimal_backoff_time = 2s
 maximal_backoff_time = 4s
 CF
-cat >"$B/etc/master.cf" <<CF
-127.0.0.4:$BPORT inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-proxywrite unix - - n - 1 proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CF
+pf_master_cf "127.0.0.4:$BPORT" >"$B/etc/master.cf"
 touch -d '-5 seconds' "$B/etc/main.cf" "$B/etc/master.cf"
 bq() { postqueue -c "$B/etc" -j 2>/dev/null | grep -c .; }
 if timeout 30 postfix -c "$B/etc" start >"$B/start.out" 2>&1; then
