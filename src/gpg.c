@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <gpgme.h>
@@ -34,8 +35,8 @@ gpg_init(void)
 	if (gpgme_check_version("1.7.0") == NULL)
 		return -1;
 	gpgme_set_locale(NULL, LC_CTYPE, "C");
-	if (gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) != 0)
-		return -1;
+	/* No gpgme_engine_check_version: it costs a gpg --version of its
+	 * own, and gpgme_new/gpgme_ctx_set_engine_info fail without gpg. */
 	done = 1;
 	return 0;
 }
@@ -443,13 +444,48 @@ gpg_tmp_free(struct gpg_tmp *t)
 	free(t);
 }
 
-/* Add the signer's key from home to ctx. */
+/*
+ * 1 if home's gpg.conf names fpr as its default-key (nymctl init writes
+ * it for the server key): gpg then signs with it when no signer is set,
+ * which spares a key-listing gpg process per signature.
+ */
 static int
-add_signer(gpgme_ctx_t ctx, const char *fpr)
+default_key_is(const char *home, const char *fpr)
+{
+	struct buf path = BUF_INIT, conf = BUF_INIT;
+	const char *p, *nl, *v;
+	int found = 0;
+
+	buf_addf(&path, "%s/gpg.conf", home);
+	if (util_read_file(path.s, 65536, &conf) == 0 && conf.s != NULL) {
+		for (p = conf.s; *p != '\0' && !found; p = nl ? nl + 1 : "") {
+			size_t n;
+
+			nl = strchr(p, '\n');
+			n = nl ? (size_t)(nl - p) : strlen(p);
+			if (n < 12 || strncmp(p, "default-key ", 12) != 0)
+				continue;
+			v = p + 12;
+			n -= 12;
+			while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\r'))
+				n--;
+			found = n == strlen(fpr) && strncasecmp(v, fpr, n) == 0;
+		}
+	}
+	buf_free(&path);
+	buf_free(&conf);
+	return found;
+}
+
+/* Add the signer's key from home to ctx (nothing when it is the default). */
+static int
+add_signer(gpgme_ctx_t ctx, const char *home, const char *fpr)
 {
 	gpgme_key_t k;
 	gpgme_error_t e;
 
+	if (default_key_is(home, fpr))
+		return GPG_OK;
 	if ((e = gpgme_get_key(ctx, fpr, &k, 1)) != 0) {
 		log_err("server key: %s", gpgme_strerror(e));
 		return GPG_TEMP;
@@ -471,7 +507,7 @@ gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
 
 	if (ctx == NULL)
 		return GPG_TEMP;
-	if (add_signer(ctx, signer_fpr) != GPG_OK)
+	if (add_signer(ctx, home, signer_fpr) != GPG_OK)
 		goto out;
 	if (gpgme_data_new_from_mem(&pin, plain, len, 0) != 0 ||
 	    gpgme_data_new(&cout) != 0)
@@ -513,7 +549,7 @@ gpg_clearsign(const char *home, const char *signer_fpr, const void *text,
 
 	if (ctx == NULL)
 		return GPG_TEMP;
-	if (add_signer(ctx, signer_fpr) != GPG_OK)
+	if (add_signer(ctx, home, signer_fpr) != GPG_OK)
 		goto out;
 	if (gpgme_data_new_from_mem(&in, text, len, 0) != 0 ||
 	    gpgme_data_new(&sig) != 0)

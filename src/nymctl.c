@@ -111,6 +111,33 @@ ensure_key(struct store *st, const char *metakey, enum gpg_keytype type,
 	buf_free(&fpr);
 }
 
+/*
+ * The server key becomes gpg's default-key in its home, so signing needs
+ * no key listing first (gpg.c).  Appended once, to a gpg.conf nymctl
+ * wrote or the operator keeps.
+ */
+static void
+set_default_key(struct store *st, const char *gpgconf)
+{
+	struct buf fpr = BUF_INIT, cur = BUF_INIT, line = BUF_INIT;
+
+	if (store_get(st, DB_META, "serverkey", &fpr) != STORE_OK)
+		fail("cannot read serverkey");
+	if (util_read_file(gpgconf, 65536, &cur) < 0)
+		fail("%s: %s", gpgconf, strerror(errno));
+	if (cur.s == NULL || strstr(cur.s, "\ndefault-key ") == NULL) {
+		buf_add(&line, cur.s, cur.len);
+		if (line.len > 0 && line.s[line.len - 1] != '\n')
+			buf_addc(&line, '\n');
+		buf_addf(&line, "default-key %s\n", fpr.s);
+		if (util_write_file(gpgconf, line.s, line.len, 0600) < 0)
+			fail("%s: %s", gpgconf, strerror(errno));
+	}
+	buf_free(&fpr);
+	buf_free(&cur);
+	buf_free(&line);
+}
+
 static int
 cmd_init(int argc, char **argv)
 {
@@ -151,6 +178,7 @@ cmd_init(int argc, char **argv)
 		ensure_key(st, "serverkey", type, srv);
 		ensure_key(st, "remailerkey", type, rem);
 	}
+	set_default_key(st, path.s);
 	store_close(st);
 	buf_free(&u1);
 	buf_free(&u2);

@@ -161,3 +161,7 @@ check "each exported key has an encryption subkey" \
     [ "$(grep -c '^sub:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:e' "$T/keys.lst")" = 2 ]
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" init -t ed25519 >"$T/init2.out" 2>&1
 check "init again keeps the keys" grep -q 'exists' "$T/init2.out"
+srvfpr=$(sed -n 's/^serverkey: \([0-9A-F]*\).*/\1/p' "$T/init.out")
+check "the server key is gpg's default-key in its home, once (signing lists no keys)" \
+    sh -c "[ \$(grep -c '^default-key ' '$T/s/gnupg/gpg.conf') = 1 ] &&
+        grep -qx 'default-key $srvfpr' '$T/s/gnupg/gpg.conf'"

@@ -73,6 +73,10 @@ sed '1,/^$/d' "$T/cap/1.msg" >"$T/b3"
 check "signsend: body is clear-signed" grep -q 'BEGIN PGP SIGNED MESSAGE' "$T/b3"
 check "signsend: certificate text" grep -q 'only certifies the sender and date' "$T/b3"
 check "signsend: verifies with the server's public key" cgpg --verify "$T/b3"
+srvfpr=$(sed -n 's/^serverkey: \([0-9A-F]*\).*/\1/p' "$T/init.out")
+v=$(cgpg --status-fd 1 --verify "$T/b3" | grep '^\[GNUPG:\] VALIDSIG ')
+check "signsend: made by the server key itself (gpg's default-key), not the remailer key" \
+    test -n "$srvfpr" -a "${v##* }" = "$srvfpr"
 
 # --- recipient cap ---
 clear_cap
