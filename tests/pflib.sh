@@ -29,6 +29,8 @@ pf_namespace() {
 		echo "skip - unshare(1) is missing"
 		return 1
 	fi
+	# exec skips lib.sh's EXIT trap: remove this process's (empty) $T.
+	rm -rf "$T"
 	NYM_PF_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 }
 
