@@ -42,7 +42,11 @@ cgpg --import "$DATA/nymkeys-secret-1-20.pgp"
 # Requests: ROUNDS x nym1..nym20, plus one warm-up per state.
 reqs=()
 for r in $(seq 0 "$ROUNDS"); do
+	# Each round's text differs: Ed25519 signatures are deterministic, so
+	# the same text signed twice within a second is the same signature —
+	# a replay, rightly dropped without a notice.
 	[ $((r % 2)) = 0 ] && c=+acksend || c=-acksend
+	c="$c name=\"Round $r\""
 	for k in $(seq 1 20); do
 		f=$T/req-$r-$k
 		nymcfg -n "nym$k" -u "<nym$k@nym.example.org>" -c "$c" >"$f" || exit 1
