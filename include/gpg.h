@@ -10,6 +10,9 @@
 
 /* Initialise gpgme once per process; -1 if the engine is unusable. */
 int gpg_init(void);
+/* The home most contexts use (the server's): passed to gpg through
+ * GNUPGHOME instead of per context, which spares a gpg process. */
+void gpg_default_home(const char *home);
 
 /* A context for home with armor and loopback pinentry; NULL on failure. */
 gpgme_ctx_t gpg_ctx(const char *home);

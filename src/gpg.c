@@ -55,6 +55,17 @@ gpg_home_ok(const char *home)
 	return 0;
 }
 
+static char *default_home;
+
+void
+gpg_default_home(const char *home)
+{
+	free(default_home);
+	default_home = xstrdup(home);
+	if (setenv("GNUPGHOME", home, 1) < 0)
+		die_temp("setenv: %s", strerror(errno));
+}
+
 gpgme_ctx_t
 gpg_ctx(const char *home)
 {
@@ -67,9 +78,12 @@ gpg_ctx(const char *home)
 		log_err("gpgme_new: %s", gpgme_strerror(e));
 		return NULL;
 	}
+	/* The default home comes from GNUPGHOME: setting it on the context
+	 * would cost gpgme another gpg --version. */
 	if ((e = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) != 0 ||
+	    ((default_home == NULL || strcmp(home, default_home) != 0) &&
 	    (e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL,
-	    home)) != 0 ||
+	    home)) != 0) ||
 	    (e = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK))
 	    != 0) {
 		log_err("gpgme setup: %s", gpgme_strerror(e));

@@ -133,6 +133,7 @@ main(int argc, char **argv)
 		die_temp("libgcrypt unusable");
 	if (gpg_home_ok(conf.gnupghome) < 0)
 		die_temp("GnuPG home %s: %s", conf.gnupghome, strerror(errno));
+	gpg_default_home(conf.gnupghome);
 
 	memset(&r, 0, sizeof(r));
 	r.conf = &conf;

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
+#include "gpg.h"
 #include "msg.h"
 #include "remailer.h"
 #include "spool.h"
@@ -85,6 +86,7 @@ main(int argc, char **argv)
 	die_signals(conf.timeout);
 	if (util_crypto_init() < 0)
 		die_temp("libgcrypt unusable");
+	gpg_default_home(conf.gnupghome);
 	if (flush)
 		queue_run(&conf);
 
