@@ -77,6 +77,10 @@ int txn_iter(struct stxn *, enum store_db, const void *prefix, size_t plen,
     store_iter_fn cb, void *arg);
 /* Number of entries in a database. */
 int txn_count(struct stxn *, enum store_db, size_t *n);
+/* Append the keys of db to out, one a line after indent, while *n (the
+ * count so far, updated) stays within max. */
+int txn_keys(struct stxn *, enum store_db, const char *indent, size_t max,
+    struct buf *out, size_t *n);
 
 /* Convenience wrappers: one short transaction each. */
 int store_get(struct store *, enum store_db, const char *key, struct buf *);

@@ -119,29 +119,15 @@ struct names {
 };
 
 static int
-add_name(const void *k, size_t kl, const void *v, size_t vl, void *arg)
-{
-	struct names *nm = arg;
-
-	(void)v;
-	(void)vl;
-	if (++nm->n > LIST_MAX_NAMES)
-		return 1;
-	buf_adds(nm->out, "  ");
-	buf_add(nm->out, k, kl);
-	buf_addc(nm->out, '\n');
-	return 0;
-}
-
-static int
 list_fn(struct stxn *t, void *arg)
 {
 	struct names *nm = arg;
 	int rc;
 
-	if ((rc = txn_iter(t, DB_NYMS, NULL, 0, add_name, nm)) < 0)
+	if ((rc = txn_keys(t, DB_NYMS, "  ", LIST_MAX_NAMES, nm->out,
+	    &nm->n)) < 0)
 		return rc;
-	return txn_iter(t, DB_ALIASES, NULL, 0, add_name, nm);
+	return txn_keys(t, DB_ALIASES, "  ", LIST_MAX_NAMES, nm->out, &nm->n);
 }
 
 static int

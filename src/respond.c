@@ -244,25 +244,6 @@ done:
 	buf_free(&subj);
 }
 
-struct names {
-	struct buf *out;
-	size_t n;
-};
-
-static int
-add_name(const void *k, size_t kl, const void *v, size_t vl, void *arg)
-{
-	struct names *nm = arg;
-
-	(void)v;
-	(void)vl;
-	if (++nm->n > LIST_MAX_NAMES)
-		return 1;
-	buf_add(nm->out, k, kl);
-	buf_addc(nm->out, '\n');
-	return 0;
-}
-
 struct list_arg {
 	struct buf nyms, aliases;
 	size_t nn, na;
@@ -272,18 +253,16 @@ static int
 list_fn(struct stxn *t, void *arg)
 {
 	struct list_arg *la = arg;
-	struct names a = { &la->nyms, 0 }, b = { &la->aliases, 0 };
 	int rc;
 
 	buf_reset(&la->nyms);
 	buf_reset(&la->aliases);
-	if ((rc = txn_iter(t, DB_NYMS, NULL, 0, add_name, &a)) < 0)
+	la->nn = la->na = 0;
+	if ((rc = txn_keys(t, DB_NYMS, "", LIST_MAX_NAMES, &la->nyms,
+	    &la->nn)) < 0)
 		return rc;
-	if ((rc = txn_iter(t, DB_ALIASES, NULL, 0, add_name, &b)) < 0)
-		return rc;
-	la->nn = a.n;
-	la->na = b.n;
-	return 0;
+	return txn_keys(t, DB_ALIASES, "", LIST_MAX_NAMES, &la->aliases,
+	    &la->na);
 }
 
 void

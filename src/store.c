@@ -404,6 +404,37 @@ txn_iter(struct stxn *t, enum store_db db, const void *prefix, size_t plen,
 	return ret;
 }
 
+struct keys_arg {
+	const char *indent;
+	size_t max, *n;
+	struct buf *out;
+};
+
+static int
+add_key(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	struct keys_arg *a = arg;
+
+	(void)v;
+	(void)vl;
+	if (*a->n >= a->max)
+		return 1;
+	++*a->n;
+	buf_adds(a->out, a->indent);
+	buf_add(a->out, k, kl);
+	buf_addc(a->out, '\n');
+	return 0;
+}
+
+int
+txn_keys(struct stxn *t, enum store_db db, const char *indent, size_t max,
+    struct buf *out, size_t *n)
+{
+	struct keys_arg a = { indent, max, n, out };
+
+	return txn_iter(t, db, NULL, 0, add_key, &a);
+}
+
 int
 txn_count(struct stxn *t, enum store_db db, size_t *n)
 {
