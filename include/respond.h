@@ -14,6 +14,13 @@
 int respond_allowed(const struct req *r, struct buf *to, const char **why);
 
 /*
+ * The header marks of mail a program sent (RFC 3834): our own X-Loop,
+ * Auto-Submitted other than "no", Precedence bulk/list/junk.  Returns
+ * the reason, or NULL.
+ */
+const char *respond_auto_header(const struct msg *m, const char *loop_id);
+
+/*
  * Build an automatic answer from from_local@HOST to `to` with the
  * threading and loop-protection headers, then body.
  */

@@ -70,7 +70,6 @@ automatic(const struct req *r)
 	static const char *const robots[] = { "mailer-daemon", "postmaster",
 	    "majordomo", "listserv", "mailman", "nobody", NULL };
 	const char *s = r->sender, *at, *v;
-	const struct hdr *h;
 	size_t n, i = 0;
 
 	if (s[0] == '\0' || strcmp(s, "<>") == 0)
@@ -84,17 +83,8 @@ automatic(const struct req *r)
 	    ends_with(s, n, "-request") || ends_with(s, n, "-bounces") ||
 	    ends_with(s, n, "-bounce") || memmem(s, n, "-bounces+", 9) != NULL)
 		return "sender is a list address";
-	i = 0;
-	while ((h = msg_next(&r->msg, "X-Loop", &i)) != NULL)
-		if (strcasecmp(h->value, r->conf->loop_id) == 0)
-			return "our own X-Loop";
-	if ((v = msg_get(&r->msg, "Auto-Submitted")) != NULL &&
-	    !first_word_is(v, "no"))
-		return "Auto-Submitted";
-	if ((v = msg_get(&r->msg, "Precedence")) != NULL &&
-	    (first_word_is(v, "bulk") || first_word_is(v, "list") ||
-	    first_word_is(v, "junk")))
-		return "Precedence";
+	if ((v = respond_auto_header(&r->msg, r->conf->loop_id)) != NULL)
+		return v;
 	for (i = 0; listhdr[i] != NULL; i++)
 		if (msg_get(&r->msg, listhdr[i]) != NULL)
 			return "list or robot header";

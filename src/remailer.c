@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "outbound.h"
 #include "remailer.h"
+#include "respond.h"
 #include "spool.h"
 #include "store.h"
 #include "t1crypt.h"
@@ -442,25 +443,11 @@ rm_find_body(const char *t, size_t len, size_t *off)
 static int
 no_answer(const struct conf *c, const char *sender, const struct msg *m)
 {
-	const char *v;
-	size_t i = 0;
-	const struct hdr *h;
-
 	if (sender[0] == '\0' || !addr_deliverable(sender) ||
 	    strncasecmp(sender, "mailer-daemon@", 14) == 0 ||
 	    strncasecmp(sender, "postmaster@", 11) == 0)
 		return 1;
-	if ((v = msg_get(m, "Auto-Submitted")) != NULL &&
-	    strncasecmp(v, "no", 2) != 0)
-		return 1;
-	if ((v = msg_get(m, "Precedence")) != NULL &&
-	    (strcasecmp(v, "bulk") == 0 || strcasecmp(v, "junk") == 0 ||
-	    strcasecmp(v, "list") == 0))
-		return 1;
-	while ((h = msg_next(m, "X-Loop", &i)) != NULL)
-		if (strcasecmp(h->value, c->loop_id) == 0)
-			return 1;
-	return 0;
+	return respond_auto_header(m, c->loop_id) != NULL;
 }
 
 int

@@ -63,13 +63,30 @@ header_addr(const struct req *r, const char *field, struct buf *out)
 	return rc;
 }
 
+const char *
+respond_auto_header(const struct msg *m, const char *loop_id)
+{
+	const struct hdr *h;
+	const char *v;
+	size_t i = 0;
+
+	while ((h = msg_next(m, "X-Loop", &i)) != NULL)
+		if (strcasecmp(h->value, loop_id) == 0)
+			return "our own X-Loop";
+	if ((v = msg_get(m, "Auto-Submitted")) != NULL &&
+	    !first_word_is(v, "no"))
+		return "Auto-Submitted";
+	if ((v = msg_get(m, "Precedence")) != NULL &&
+	    (first_word_is(v, "bulk") || first_word_is(v, "list") ||
+	    first_word_is(v, "junk")))
+		return "Precedence";
+	return NULL;
+}
+
 int
 respond_allowed(const struct req *r, struct buf *to, const char **why)
 {
 	struct buf tmp = BUF_INIT;
-	const char *v;
-	size_t i = 0;
-	const struct hdr *h;
 	int ok = 0;
 
 	if (r->sender[0] == '\0' || strcmp(r->sender, "<>") == 0) {
@@ -81,23 +98,8 @@ respond_allowed(const struct req *r, struct buf *to, const char **why)
 		*why = "sender is a mailer daemon";
 		goto out;
 	}
-	while ((h = msg_next(&r->msg, "X-Loop", &i)) != NULL) {
-		if (strcasecmp(h->value, r->conf->loop_id) == 0) {
-			*why = "our own X-Loop";
-			goto out;
-		}
-	}
-	if ((v = msg_get(&r->msg, "Auto-Submitted")) != NULL &&
-	    !first_word_is(v, "no")) {
-		*why = "Auto-Submitted";
+	if ((*why = respond_auto_header(&r->msg, r->conf->loop_id)) != NULL)
 		goto out;
-	}
-	if ((v = msg_get(&r->msg, "Precedence")) != NULL &&
-	    (first_word_is(v, "bulk") || first_word_is(v, "list") ||
-	    first_word_is(v, "junk"))) {
-		*why = "Precedence";
-		goto out;
-	}
 	if (msg_get(&r->msg, "List-Id") != NULL ||
 	    msg_get(&r->msg, "List-Post") != NULL) {
 		*why = "list mail";
