@@ -4,7 +4,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "buf.h"
+#include "util.h"
 
 static int t_failed;
 
@@ -28,5 +32,19 @@ t_check(int ok, const char *file, int line, const char *fmt, ...)
 #define T_STR(a, b, ...) t_check((a) != NULL && (b) != NULL && \
     strcmp((a), (b)) == 0, __FILE__, __LINE__, __VA_ARGS__)
 #define T_END() return t_failed ? 1 : 0
+
+/* A fixture from tests/data/pgp/ (made by its make.sh), or exit 1. */
+static inline void
+t_pgp_fixture(const char *name, struct buf *b)
+{
+	struct buf path = BUF_INIT;
+
+	buf_addf(&path, "tests/data/pgp/%s", name);
+	if (util_read_file(path.s, 1 << 20, b) < 0) {
+		printf("not ok - cannot read %s\n", path.s);
+		exit(1);
+	}
+	buf_free(&path);
+}
 
 #endif

@@ -12,22 +12,8 @@
 #include "util.h"
 #include "t.h"
 
-#define DIR "tests/data/pgp/"
 #define TEXT "Config:\nFrom: nym1\nNym-Commands: create? +acksend\n" \
     "- a line with a leading dash\n"
-
-static void
-load(const char *name, struct buf *b)
-{
-	struct buf path = BUF_INIT;
-
-	buf_addf(&path, DIR "%s", name);
-	if (util_read_file(path.s, 1 << 20, b) < 0) {
-		printf("not ok - cannot read %s\n", path.s);
-		exit(1);
-	}
-	buf_free(&path);
-}
 
 static void
 test_type(void)
@@ -299,7 +285,7 @@ test_signed(void)
 	struct sigreq sr;
 	int rc, i;
 
-	load("detached.asc", &sig);
+	t_pgp_fixture("detached.asc", &sig);
 	T(sighash(&sig, h) == 0, "the detached fixture has a signature");
 	mime_crlf(&want, PART1, strlen(PART1));
 	for (i = 0; i < 2; i++) {
@@ -339,7 +325,7 @@ test_signed(void)
 	{
 		struct buf other = BUF_INIT;
 
-		load("signed-zip.asc", &other);
+		t_pgp_fixture("signed-zip.asc", &other);
 		signed_msg(&m, "\n", "application/pgp-signature", &other, 0);
 		T(extract(m.s, m.len, &sr) == GPG_BAD, "a PGP MESSAGE as the "
 		    "signature part refused");
@@ -388,7 +374,7 @@ test_encrypted_unwrapped(void)
 
 	/* multipart/encrypted whose second part holds a signed (here not
 	 * encrypted, so no gpg call) OpenPGP message. */
-	load("signed-zip.asc", &pgp);
+	t_pgp_fixture("signed-zip.asc", &pgp);
 	T(sighash(&pgp, h) == 0, "the signed fixture has a signature");
 	buf_adds(&m, "Content-Type: multipart/encrypted;\n"
 	    " protocol=\"application/pgp-encrypted\"; boundary=xyz\n\n"
@@ -435,7 +421,7 @@ test_encrypted_unwrapped(void)
 	    == 0, "request text of a non-MIME request is the plaintext");
 	sigreq_free(&sr);
 	/* A clear-signed text in a message without MIME headers. */
-	load("clearsigned.asc", &pgp);
+	t_pgp_fixture("clearsigned.asc", &pgp);
 	buf_reset(&m);
 	buf_adds(&m, "Subject: x\n\n");
 	buf_add(&m, pgp.s, pgp.len);

@@ -11,7 +11,6 @@
 #include "t.h"
 
 /* Fixtures made once with gpg by tests/data/pgp/make.sh (nym1's key). */
-#define DIR "tests/data/pgp/"
 #define TEXT "Config:\nFrom: nym1\nNym-Commands: create? +acksend\n" \
     "- a line with a leading dash\n"
 /* SHA-256 of the signature packet body, computed independently. */
@@ -19,19 +18,6 @@
 #define H_ENC "b2ed6ce4766031904c7e7e327e61518ad1a1cf3fdc5753795ecd427a4b07ed44"
 #define H_PART "99cfab3414d51f9d8c56102fedfaee7a04d9cf29e8858af9566c741bbe01ee6b"
 #define H_CLEAR "d6c20de1376cfde7c69e944e79566a7efea6bff3cd29fcb179e88e185a1d6168"
-
-static void
-load(const char *name, struct buf *b)
-{
-	struct buf path = BUF_INIT;
-
-	buf_addf(&path, DIR "%s", name);
-	if (util_read_file(path.s, 1 << 20, b) < 0) {
-		printf("not ok - cannot read %s\n", path.s);
-		exit(1);
-	}
-	buf_free(&path);
-}
 
 /* The walk's signature hash as hex (a static string). */
 static const char *
@@ -174,7 +160,7 @@ test_dearmor(void)
 	};
 	size_t i;
 
-	load("signed-zip.pgp", &bin);
+	t_pgp_fixture("signed-zip.pgp", &bin);
 	for (i = 0; i < sizeof(lay) / sizeof(lay[0]); i++) {
 		armor(&arm, "MESSAGE", lay[i].headers, &bin, lay[i].width,
 		    lay[i].eol, lay[i].crc);
@@ -182,7 +168,7 @@ test_dearmor(void)
 		    out.len == bin.len && memcmp(out.s, bin.s, bin.len) == 0,
 		    "dearmor: %s", lay[i].what);
 	}
-	load("signed-zip.asc", &arm);
+	t_pgp_fixture("signed-zip.asc", &arm);
 	T(pgp_dearmor(arm.s, arm.len, &out) == 0 && out.len > 100,
 	    "dearmor: gpg's own armor");
 	buf_sets(&arm, "-----BEGIN PGP MESSAGE-----\n\nhQ*M\n"
@@ -232,7 +218,7 @@ test_walk_fixtures(void)
 		const char *s, *e;
 		int rc, ok;
 
-		load(c->file, &b);
+		t_pgp_fixture(c->file, &b);
 		if (c->armored) {
 			if (pgp_find_armor(b.s, b.len, &s, &e) == PGP_NONE ||
 			    pgp_dearmor(s, (size_t)(e - s), &bin) < 0) {
@@ -272,7 +258,7 @@ test_truncated(void)
 	size_t n, off = 0, bounds = 0, refused = 0;
 	int tag;
 
-	load("signed-none.pgp", &b);
+	t_pgp_fixture("signed-none.pgp", &b);
 	while (pgp_packet(b.s, b.len, &off, &tag) == 0 && off < b.len)
 		bounds++;		/* prefixes ending between packets */
 	for (n = 1; n < b.len; n++) {
@@ -298,7 +284,7 @@ test_rearmor(void)
 	const char *s, *e;
 	int same = 1, i;
 
-	load("signed-zip.pgp", &bin);
+	t_pgp_fixture("signed-zip.pgp", &bin);
 	for (i = 0; i < 4; i++) {
 		armor(&arm, "MESSAGE", i & 1 ? "Version: x\nComment: y" : "",
 		    &bin, i & 2 ? 76 : 64, i == 3 ? "\r\n" : "\n", i != 2);
@@ -323,7 +309,7 @@ test_cleartext(void)
 	struct pgp_info info;
 	const char *s, *e, *ss, *se;
 
-	load("clearsigned.asc", &b);
+	t_pgp_fixture("clearsigned.asc", &b);
 	T(pgp_find_armor(b.s, b.len, &s, &e) == PGP_SIGNED &&
 	    e == b.s + b.len, "clear-signed: found through its signature");
 	T(pgp_find_armor(s + 1, (size_t)(e - s - 1), &ss, &se) ==
@@ -753,7 +739,7 @@ test_packets(void)
 	size_t off = 0;
 	int tag, rc;
 
-	load("pubkey.asc", &b);
+	t_pgp_fixture("pubkey.asc", &b);
 	if (pgp_find_armor(b.s, b.len, &s, &e) != PGP_PUBKEY ||
 	    pgp_dearmor(s, (size_t)(e - s), &bin) < 0) {
 		T(0, "pubkey fixture dearmors");
