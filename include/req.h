@@ -18,6 +18,17 @@ struct req {
 	time_t now;
 };
 
+/*
+ * What every program the MTA runs does before reading the message: the
+ * envelope sender from -f or qmail's SENDER ("" for the null sender, also
+ * written "<>"), never as root, the configuration, the time limit and
+ * SIGTERM, libgcrypt, and the server's GnuPG home as gpg's default (not
+ * checked here: remail's clear path needs none).  Any failure
+ * exits 75.  Returns the sender.
+ */
+const char *req_start(struct conf *c, const char *confpath,
+    const char *sender);
+
 /* Split RECIPIENT ("local[+ext][@domain]") into r->local and r->ext. */
 int req_set_recipient(struct req *r, const char *recipient);
 

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,21 +118,9 @@ main(int argc, char **argv)
 	    (recipient = getenv("LOCAL")) == NULL &&
 	    (recipient = getenv("RECIPIENT")) == NULL)
 		usage();
-	if (sender == NULL && (sender = getenv("SENDER")) == NULL)
-		sender = "";
-	if (strcmp(sender, "<>") == 0)
-		sender = "";
-
-	if (geteuid() == 0)
-		die_temp("refusing to run as root");
-	if (conf_load(&conf, confpath, err, sizeof(err)) < 0)
-		die_temp("configuration: %s", err);
-	die_signals(conf.timeout);
-	if (util_crypto_init() < 0)
-		die_temp("libgcrypt unusable");
+	sender = req_start(&conf, confpath, sender);
 	if (gpg_home_ok(conf.gnupghome) < 0)
 		die_temp("GnuPG home %s: %s", conf.gnupghome, strerror(errno));
-	gpg_default_home(conf.gnupghome);
 
 	memset(&r, 0, sizeof(r));
 	r.conf = &conf;

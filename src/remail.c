@@ -1,6 +1,5 @@
 /* remail.c - the type-1 remailer: run by nymserv (local) or the MTA (-p). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +10,9 @@
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
-#include "gpg.h"
 #include "msg.h"
 #include "remailer.h"
+#include "req.h"
 #include "spool.h"
 #include "util.h"
 
@@ -56,7 +55,6 @@ main(int argc, char **argv)
 	const char *confpath = NULL, *sender = NULL, *local = NULL;
 	const char *body;
 	size_t off, blen;
-	char err[512];
 	int c, rc, flush = 0, public_mode;
 
 	util_sane_fds();
@@ -75,18 +73,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc || (flush && local != NULL))
 		usage();
-	if (sender == NULL && (sender = getenv("SENDER")) == NULL)
-		sender = "";
-	if (strcmp(sender, "<>") == 0)
-		sender = "";
-	if (geteuid() == 0)
-		die_temp("refusing to run as root");
-	if (conf_load(&conf, confpath, err, sizeof(err)) < 0)
-		die_temp("configuration: %s", err);
-	die_signals(conf.timeout);
-	if (util_crypto_init() < 0)
-		die_temp("libgcrypt unusable");
-	gpg_default_home(conf.gnupghome);
+	sender = req_start(&conf, confpath, sender);
 	if (flush)
 		queue_run(&conf);
 

@@ -1,8 +1,11 @@
-/* req.c - the request context: recipient splitting. */
+/* req.c - the request context: program start-up, recipient splitting. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "die.h"
+#include "gpg.h"
 #include "req.h"
 #include "util.h"
 
@@ -22,4 +25,24 @@ req_set_recipient(struct req *r, const char *rcpt)
 	}
 	r->local = local;
 	return 0;
+}
+
+const char *
+req_start(struct conf *c, const char *confpath, const char *sender)
+{
+	char err[512];
+
+	if (sender == NULL && (sender = getenv("SENDER")) == NULL)
+		sender = "";
+	if (strcmp(sender, "<>") == 0)
+		sender = "";
+	if (geteuid() == 0)
+		die_temp("refusing to run as root");
+	if (conf_load(c, confpath, err, sizeof(err)) < 0)
+		die_temp("configuration: %s", err);
+	die_signals(c->timeout);
+	if (util_crypto_init() < 0)
+		die_temp("libgcrypt unusable");
+	gpg_default_home(c->gnupghome);
+	return sender;
 }
