@@ -327,12 +327,17 @@ nym_arg(const char *arg)
 	return name;
 }
 
+enum nym_op { OP_WIPE, OP_DISABLE, OP_ENABLE };
+
+/* wipe, disable, enable NAME: 4 (CTL_NONYM) when there is no such nym. */
 static int
-cmd_wipe(const char *arg)
+cmd_nym_op(const char *arg, enum nym_op op)
 {
+	static const char *const done[] = { "wiped", "disabled", "enabled" };
 	struct store *st = open_store(0);
 	char *name = nym_arg(arg);
-	int rc = admin_wipe(st, name);
+	int rc = op == OP_WIPE ? admin_wipe(st, name) :
+	    admin_disable(st, name, op == OP_DISABLE);
 
 	store_close(st);
 	if (rc == STORE_NOTFOUND) {
@@ -342,27 +347,7 @@ cmd_wipe(const char *arg)
 	}
 	if (rc != STORE_OK)
 		fail("cannot update state");
-	printf("%s: wiped\n", name);
-	free(name);
-	return CTL_OK;
-}
-
-static int
-cmd_disable(const char *arg, int on)
-{
-	struct store *st = open_store(0);
-	char *name = nym_arg(arg);
-	int rc = admin_disable(st, name, on);
-
-	store_close(st);
-	if (rc == STORE_NOTFOUND) {
-		fprintf(stderr, "nymctl: %s: no such nym\n", name);
-		free(name);
-		return CTL_NONYM;
-	}
-	if (rc != STORE_OK)
-		fail("cannot update state");
-	printf("%s: %s\n", name, on ? "disabled" : "enabled");
+	printf("%s: %s\n", name, done[op]);
 	free(name);
 	return CTL_OK;
 }
@@ -494,11 +479,11 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "stats") == 0 && argc == 1)
 		return cmd_stats();
 	if (strcmp(argv[0], "wipe") == 0 && argc == 2)
-		return cmd_wipe(argv[1]);
+		return cmd_nym_op(argv[1], OP_WIPE);
 	if (strcmp(argv[0], "disable") == 0 && argc == 2)
-		return cmd_disable(argv[1], 1);
+		return cmd_nym_op(argv[1], OP_DISABLE);
 	if (strcmp(argv[0], "enable") == 0 && argc == 2)
-		return cmd_disable(argv[1], 0);
+		return cmd_nym_op(argv[1], OP_ENABLE);
 	if (strcmp(argv[0], "queue-run") == 0 && argc == 1)
 		return cmd_queue_run();
 	if (strcmp(argv[0], "backup") == 0 && argc == 2)
