@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "admin.h"
 #include "block.h"
 #include "buf.h"
@@ -166,33 +167,23 @@ struct dis {
 	int on;
 };
 
+static void
+set_disable(struct nym *y, void *arg)
+{
+	if (*(const int *)arg) {
+		y->flags |= NF_DISABLE;
+	} else {
+		y->flags &= ~NF_DISABLE;
+		y->limited = 0;
+	}
+}
+
 static int
 disable_fn(struct stxn *t, void *arg)
 {
 	struct dis *d = arg;
-	struct buf v = BUF_INIT;
-	struct nym y;
-	int rc = txn_get(t, DB_NYMS, d->name, strlen(d->name), &v);
 
-	if (rc != STORE_OK)
-		goto out;
-	if (nym_decode(v.s, v.len, &y) < 0) {
-		log_err("corrupt nym record");
-		rc = STORE_ERR;
-		goto out;
-	}
-	if (d->on) {
-		y.flags |= NF_DISABLE;
-	} else {
-		y.flags &= ~NF_DISABLE;
-		y.limited = 0;
-	}
-	nym_encode(&y, &v);
-	nym_free(&y);
-	rc = txn_put(t, DB_NYMS, d->name, strlen(d->name), v.s, v.len);
-out:
-	buf_wipe(&v);
-	return rc;
+	return account_update(t, d->name, set_disable, &d->on);
 }
 
 int
