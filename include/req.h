@@ -29,6 +29,10 @@ struct req {
 const char *req_start(struct conf *c, const char *confpath,
     const char *sender);
 
+/* The message on standard input, capped at max_message_size (over it:
+ * 5.3.4, a permanent refusal; a read error exits 75). */
+void req_read_stdin(const struct conf *c, struct buf *in);
+
 /* Split RECIPIENT ("local[+ext][@domain]") into r->local and r->ext. */
 int req_set_recipient(struct req *r, const char *recipient);
 

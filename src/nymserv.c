@@ -129,12 +129,7 @@ main(int argc, char **argv)
 	if (req_set_recipient(&r, recipient) < 0)
 		die_perm(EX_NOUSER_, "5.1.3", "bad recipient address");
 
-	rc = msg_read_fd(0, conf.max_message_size, &in);
-	if (rc == MSG_IOERR)
-		die_temp("read error on standard input: %s", strerror(errno));
-	if (rc == MSG_TOOBIG)
-		die_perm(EX_DATAERR_, "5.3.4", "message too big (limit %zu bytes)",
-		    conf.max_message_size);
+	req_read_stdin(&conf, &in);
 	lim.max_size = conf.max_message_size;
 	lim.max_header_lines = conf.max_header_lines;
 	lim.max_line_length = conf.max_line_length;

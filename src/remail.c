@@ -85,12 +85,7 @@ main(int argc, char **argv)
 	    !conf.remail_public)
 		die_perm(EX_NOUSER_, "5.1.1", "no public remailer here");
 
-	rc = msg_read_fd(0, conf.max_message_size, &in);
-	if (rc == MSG_IOERR)
-		die_temp("read error on standard input: %s", strerror(errno));
-	if (rc == MSG_TOOBIG)
-		die_perm(EX_DATAERR_, "5.3.4", "message too big (limit %zu bytes)",
-		    conf.max_message_size);
+	req_read_stdin(&conf, &in);
 	memset(&m, 0, sizeof(m));
 	if (public_mode) {
 		lim.max_size = conf.max_message_size;

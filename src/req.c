@@ -1,4 +1,5 @@
 /* req.c - the request context: program start-up, recipient splitting. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,4 +46,16 @@ req_start(struct conf *c, const char *confpath, const char *sender)
 		die_temp("libgcrypt unusable");
 	gpg_default_home(c->gnupghome);
 	return sender;
+}
+
+void
+req_read_stdin(const struct conf *c, struct buf *in)
+{
+	int rc = msg_read_fd(0, c->max_message_size, in);
+
+	if (rc == MSG_IOERR)
+		die_temp("read error on standard input: %s", strerror(errno));
+	if (rc == MSG_TOOBIG)
+		die_perm(EX_DATAERR_, "5.3.4", "message too big (limit %zu bytes)",
+		    c->max_message_size);
 }
