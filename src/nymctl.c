@@ -148,7 +148,7 @@ cmd_init(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "t:")) != -1) {
+	while ((c = getopt(argc, argv, "+t:")) != -1) {
 		if (c == 't' && strcmp(optarg, "rsa") == 0)
 			type = GPG_RSA3072;
 		else if (c == 't' && strcmp(optarg, "ed25519") == 0)
@@ -276,7 +276,7 @@ cmd_expire(int argc, char **argv)
 	int c, dry = 0, rc, probes;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "nt:")) != -1) {
+	while ((c = getopt(argc, argv, "+nt:")) != -1) {
 		if (c == 'n')
 			dry = 1;
 		else if (c == 't')
@@ -404,7 +404,7 @@ cmd_restore(int argc, char **argv)
 	int c, force = 0;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "f")) != -1) {
+	while ((c = getopt(argc, argv, "+f")) != -1) {
 		if (c == 'f')
 			force = 1;
 		else
@@ -450,6 +450,8 @@ main(int argc, char **argv)
 
 	umask(077);
 	die_init("nymctl");
+	/* "+": options end at the first operand (no GNU permutation), so
+	 * an MTA-supplied argument after them is never an option. */
 	while ((c = getopt(argc, argv, "+c:v")) != -1) {
 		switch (c) {
 		case 'c': confpath = optarg; break;

@@ -540,7 +540,9 @@ main(int argc, char **argv)
 
 	util_sane_fds();
 	die_init("nympolicyd");
-	while ((c = getopt(argc, argv, "c:l:m:n:st:v")) != -1) {
+	/* "+": options end at the first operand (no GNU permutation), so
+	 * an MTA-supplied argument after them is never an option. */
+	while ((c = getopt(argc, argv, "+c:l:m:n:st:v")) != -1) {
 		switch (c) {
 		case 'c':
 			confpath = optarg;
