@@ -719,8 +719,7 @@ alias_rewrite(const struct msg *m, const char *from_addr, const char *display,
 		if (alias_strip_field(h->name, h->namelen) ||
 		    names_sender(h, &list))
 			continue;
-		buf_add(out, h->raw, h->rawlen);
-		buf_addc(out, '\n');
+		(void)msg_put_field(out, h->raw, h->rawlen);
 	}
 	buf_addc(out, '\n');
 	buf_add(out, m->body, m->bodylen);

@@ -229,8 +229,9 @@ rewrite(struct snd *x)
 			has_date = 1;
 		if (msg_name_is(h, "Message-ID"))
 			has_msgid = 1;
-		buf_add(&x->out, h->raw, h->rawlen);
-		buf_addc(&x->out, '\n');
+		if (msg_put_field(&x->out, h->raw, h->rawlen) > 0)
+			buf_addf(&x->changes, "control characters replaced by "
+			    "spaces in %.*s:\n", (int)h->namelen, h->name);
 	}
 	if (!has_date) {
 		buf_adds(&x->out, "Date: ");
