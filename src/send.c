@@ -23,15 +23,22 @@
 #define DAY 86400L
 #define OVER_LIMIT (-10)	/* commit_fn: aborts the transaction */
 
-/* Always removed, whatever strip_headers says. */
-static const char *const never[] = {
-	"From", "Sender", "Bcc", "Resent-Bcc", "Hidden-To", "Nym-Commands",
-	"Nym-Command", "Return-Path", "Received", "Control", "Approved",
-	"Path", "NNTP-Posting-Host", "NNTP-Posting-Date", "Injection-Info",
-	"Xref", "Also-Control", "Supersedes", "X-Loop", "Resent-From",
-	"Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Date",
-	"Resent-Message-ID", NULL
+/*
+ * The only header fields send@ passes on (SECURITY.md 3.5): addresses,
+ * Subject, threading and MIME structure.  Whatever else a mail client
+ * writes (Date in its time zone, Message-ID with its host name,
+ * Content-Language, Accept-Language, Thread-Index, X-MS-*, X-Mozilla-*,
+ * identity and account keys, Importance, User-Agent, ...) tells about
+ * the machine and the person, and fields nobody knows yet will too; Date
+ * and Message-ID are made fresh.  strip_headers drops some of these too.
+ */
+static const char *const allowed[] = {
+	"To", "Cc", "Reply-To", "Mail-Followup-To", "Mail-Reply-To",
+	"Subject", "In-Reply-To", "References", "MIME-Version",
+	"Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
+	NULL
 };
+#define DROPPED_LISTED 40	/* field names the acknowledgement lists */
 
 struct snd {
 	struct req *r;
@@ -48,6 +55,8 @@ struct snd {
 	size_t nrcpts;
 	struct buf problems;	/* listed in the acknowledgement */
 	struct buf changes;	/* what was changed or dropped */
+	struct buf dropped;	/* fields not passed on (not a reason to ack) */
+	size_t ndropped;
 	struct buf out;		/* the message as sent */
 	int refused;		/* nothing is sent */
 };
@@ -190,12 +199,55 @@ plain_text(const struct msg *m)
 	    strcasecmp(cte, "8bit") == 0;
 }
 
-/* The header as sent: From rewritten, identifying fields removed. */
+/* Does one of the lines in b start with the n bytes of line? */
+static int
+listed(const struct buf *b, const char *line, size_t n)
+{
+	const char *p = b->s, *end = b->s + b->len;
+
+	while (p != NULL && p < end) {
+		if ((size_t)(end - p) >= n && strncasecmp(p, line, n) == 0)
+			return 1;
+		if ((p = memchr(p, '\n', (size_t)(end - p))) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* Note a field not passed on, once per name, for the acknowledgement. */
+static void
+note_dropped(struct snd *x, const struct hdr *h)
+{
+	struct buf line = BUF_INIT;
+
+	buf_addf(&line, "removed %.*s:\n", (int)(h->namelen > 64 ? 64 :
+	    h->namelen), h->name);
+	if (!listed(&x->dropped, line.s, line.len) &&
+	    ++x->ndropped <= DROPPED_LISTED)
+		buf_add(&x->dropped, line.s, line.len);
+	buf_free(&line);
+}
+
+/* Is the field on the allow-list and not named by strip_headers? */
+static int
+passed_on(const struct conf *c, const struct hdr *h)
+{
+	size_t k;
+
+	for (k = 0; allowed[k] != NULL; k++)
+		if (msg_name_is(h, allowed[k]))
+			return !in_list(c->strip_headers, h);
+	return 0;
+}
+
+/*
+ * The header as sent: From rewritten, the allowed fields (controls in
+ * them turned into spaces), a fresh Date in UTC and Message-ID, the mark.
+ */
 static void
 rewrite(struct snd *x)
 {
 	const struct conf *c = x->r->conf;
-	int has_date = 0, has_msgid = 0;
 	size_t i;
 
 	buf_adds(&x->out, "From: ");
@@ -212,37 +264,22 @@ rewrite(struct snd *x)
 	buf_addc(&x->out, '\n');
 	for (i = 0; i < x->m.nh; i++) {
 		const struct hdr *h = &x->m.h[i];
-		size_t k;
-		int skip = 0;
 
-		for (k = 0; never[k] != NULL; k++)
-			if (msg_name_is(h, never[k]))
-				skip = 1;
-		if (!skip && in_list(c->strip_headers, h)) {
-			skip = 1;
-			buf_addf(&x->changes, "removed %.*s:\n", (int)h->namelen,
-			    h->name);
-		}
-		if (skip)
+		if (!passed_on(c, h)) {
+			if (!msg_name_is(h, "From") &&
+			    !msg_name_is(h, "Nym-Commands"))
+				note_dropped(x, h);
 			continue;
-		if (msg_name_is(h, "Date"))
-			has_date = 1;
-		if (msg_name_is(h, "Message-ID"))
-			has_msgid = 1;
+		}
 		if (msg_put_field(&x->out, h->raw, h->rawlen) > 0)
 			buf_addf(&x->changes, "control characters replaced by "
 			    "spaces in %.*s:\n", (int)h->namelen, h->name);
 	}
-	if (!has_date) {
-		buf_adds(&x->out, "Date: ");
-		util_date(&x->out, x->r->now);
-		buf_addc(&x->out, '\n');
-	}
-	if (!has_msgid) {
-		buf_adds(&x->out, "Message-ID: ");
-		util_msgid(&x->out, c->hostname);
-		buf_addc(&x->out, '\n');
-	}
+	buf_adds(&x->out, "Date: ");
+	util_date(&x->out, x->r->now);
+	buf_adds(&x->out, "\nMessage-ID: ");
+	util_msgid(&x->out, c->hostname);
+	buf_addc(&x->out, '\n');
 	buf_addf(&x->out, "%s\n", c->mark_header);
 }
 
@@ -392,9 +429,13 @@ ack(struct snd *x, struct outcome *o, const char *subject, const char *why)
 		buf_add(&text, x->problems.s, x->problems.len);
 		buf_addc(&text, '\n');
 	}
-	if (x->changes.len > 0) {
+	if (x->changes.len > 0 || x->dropped.len > 0) {
 		buf_adds(&text, "Changes:\n");
 		buf_add(&text, x->changes.s, x->changes.len);
+		buf_add(&text, x->dropped.s, x->dropped.len);
+		if (x->ndropped > DROPPED_LISTED)
+			buf_addf(&text, "... and %zu more fields removed\n",
+			    x->ndropped - DROPPED_LISTED);
 		buf_addc(&text, '\n');
 	}
 	if (!x->refused) {
