@@ -41,7 +41,7 @@ BIN      = $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
 CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
-LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account expire nymmail outcome send block dstblk admin backup finger
+LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account expire nymmail outcome send block dstblk admin backup finger stamp
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
@@ -56,7 +56,7 @@ FUZZERS += fuzz_type1
 
 # administration: nymfingerd, destination blocking
 PROGS   += nymfingerd
-UNITS   += test_block test_finger
+UNITS   += test_block test_finger test_stamp
 FUZZERS += fuzz_finger
 
 # the alias service: alias delivery, the nymreg CGI

@@ -59,6 +59,7 @@ struct conf {
 	char *alias_log;		/* optional message log (off: NULL) */
 	char *alias_web_url;		/* nymreg URL for confirmation links */
 	unsigned alias_rate;		/* alias requests per minute, global */
+	unsigned answer_limit;		/* automatic answers an hour, per address */
 };
 
 /*

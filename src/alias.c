@@ -530,7 +530,8 @@ alias_mail_outcome(const struct req *r, const struct alias_req *a,
 		buf_adds(&body, "\n--- The header of the request this answers "
 		    "(if you did not send it, someone forged your address) "
 		    "---\n");
-		util_quote(&body, quote, quotelen, "> ");
+		util_quote_capped(&body, quote, quotelen, "> ",
+		    RESPOND_QUOTE_MAX);
 	}
 	rc = send_auto(r, op_word(a->op), a->addr, subj.s, &body,
 	    rt.len > 0 ? rt.s : NULL);

@@ -303,7 +303,8 @@ compose_probe(const struct req *r, const char *from, const char *to,
 	    "Automatic answers and bounces are\nignored.\n\n", DSTBLK_DAYS);
 	buf_adds(out, "--- The header of the request (if you did not send it, "
 	    "someone forged\nthe address) ---\n");
-	util_quote(out, r->msg.header, r->msg.headerlen, "> ");
+	util_quote_capped(out, r->msg.header, r->msg.headerlen, "> ",
+	    RESPOND_QUOTE_MAX);
 }
 
 void

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "alias.h"
 #include "backup.h"
 #include "buf.h"
 #include "conf.h"
@@ -19,6 +20,7 @@
 #include "outbound.h"
 #include "nym.h"
 #include "gpg.h"
+#include "stamp.h"
 #include "store.h"
 #include "util.h"
 
@@ -273,7 +275,7 @@ cmd_expire(int argc, char **argv)
 	struct store *st;
 	struct expire_counts n;
 	time_t now = time(NULL);
-	int c, dry = 0, rc, probes;
+	int c, dry = 0, rc, probes, stamps;
 
 	optind = 1;
 	while ((c = getopt(argc, argv, "+nt:")) != -1) {
@@ -287,13 +289,18 @@ cmd_expire(int argc, char **argv)
 	st = open_store(0);
 	rc = expire_run(&conf, st, now, dry, &n);
 	probes = dstblk_expire(st, now, dry);
+	/* Answer and request counts (keyed hashes) end with their window. */
+	stamps = dry ? 0 : stamp_expire(st, now);
+	if (!dry && alias_expire(st, now) < 0)
+		stamps = -1;
 	printf("%swarned %u, wiped %u, unconfirmed removed %u, "
 	    "changes dropped %u, replay entries pruned %u, "
-	    "block requests expired %d\n",
+	    "block requests expired %d, stamps expired %d\n",
 	    dry ? "dry run: " : "", n.warned, n.wiped, n.unconfirmed,
-	    n.dropped_changes, n.replay_pruned, probes < 0 ? 0 : probes);
+	    n.dropped_changes, n.replay_pruned, probes < 0 ? 0 : probes,
+	    stamps < 0 ? 0 : stamps);
 	store_close(st);
-	if (rc < 0 || probes < 0)
+	if (rc < 0 || probes < 0 || stamps < 0)
 		fail("some actions failed (see the log); run again later");
 	return CTL_OK;
 }

@@ -4,7 +4,7 @@
 # command line a shell reads.
 . "$(dirname "$0")/../lib.sh"
 D=$REPO/tests/data
-setup_state
+setup_state "answer_limit = 1000"	# help@ answers one address often
 # A second configuration an attacker managed to place: its sendmail
 # captures into evil/, so its use is visible.  Named like the recipient
 # "-c$T/evil@nym.test" would name it.
