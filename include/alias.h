@@ -35,7 +35,8 @@ struct alias_req {
 	const char *alias;	/* valid lowercase name; "" = any (remove) */
 	const char *addr;	/* normalised real address */
 	time_t now;
-	unsigned rate;		/* requests per minute, all senders */
+	unsigned rate;		/* requests per minute, per domain */
+	unsigned rate_global;	/* ... all senders together (0: none) */
 	int outcome;		/* out */
 	char token[2 * ALIAS_TOKEN_BYTES + 1];	/* out, with CONFIRM_SENT */
 	struct buf current;	/* out: the address's alias, if any */

@@ -58,7 +58,8 @@ struct conf {
 	int alias_keep_name;		/* keep the From display name */
 	char *alias_log;		/* optional message log (off: NULL) */
 	char *alias_web_url;		/* nymreg URL for confirmation links */
-	unsigned alias_rate;		/* alias requests per minute, global */
+	unsigned alias_rate;		/* alias requests per minute, per domain */
+	unsigned alias_rate_global;	/* ... and for all senders together */
 	unsigned answer_limit;		/* automatic answers an hour, per address */
 };
 

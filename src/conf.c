@@ -70,6 +70,7 @@ static const struct key keys[] = {
 	{ "alias_log", K_STR, O(alias_log), 0, 0 },
 	{ "alias_web_url", K_STR, O(alias_web_url), 0, 0 },
 	{ "alias_rate", K_UINT, O(alias_rate), 1, 100000 },
+	{ "alias_rate_global", K_UINT, O(alias_rate_global), 1, 1000000 },
 	{ "answer_limit", K_UINT, O(answer_limit), 1, 1000000 },
 };
 #undef O
@@ -109,6 +110,7 @@ set_defaults(struct conf *c)
 	/* send@ passes on only its allow-list; these are further drops. */
 	c->strip_headers = conf_split_argv("");
 	c->alias_rate = 10;
+	c->alias_rate_global = 100;
 	c->answer_limit = 3;
 }
 

@@ -163,6 +163,7 @@ do_request(struct page *pg, const struct cgi_form *f, int op)
 	a.addr = addr.s;
 	a.now = r.now;
 	a.rate = pg->conf->alias_rate;
+	a.rate_global = pg->conf->alias_rate_global;
 	if (alias_request(pg->st, &a) < 0) {
 		message(pg, 503, "Temporary failure; please try again later.");
 		goto out;
