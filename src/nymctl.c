@@ -46,6 +46,8 @@ usage(void)
 	    "  wipe NAME               delete a nym and everything about it\n"
 	    "  disable NAME            stop a nym (mail to it bounces)\n"
 	    "  enable NAME             undo disable and the daily-limit stop\n"
+	    "  block ADDRESS           nym mail no longer goes to ADDRESS\n"
+	    "  unblock ADDRESS         lift such a block\n"
 	    "  expire [-n] [-t EPOCH]  warn/wipe idle nyms, drop stale state\n"
 	    "                          (-n: dry run, counts only; -t: the time)\n"
 	    "  queue-run               run the configured remail with -q\n"
@@ -389,6 +391,25 @@ cmd_queue_run(void)
 	return CTL_OK;
 }
 
+/*
+ * The operator's destination block, e.g. for a list owner who cannot
+ * reply as the list (SECURITY.md 3.8).  Only the keyed hash is stored.
+ */
+static int
+cmd_block(const char *addr, int block)
+{
+	struct store *st = open_store(0);
+	int rc = dstblk_set(st, addr, block, time(NULL));
+
+	store_close(st);
+	if (rc == 1)
+		usage();
+	if (rc < 0)
+		fail("cannot update the state");
+	printf("%s\n", block ? "blocked" : "unblocked");
+	return CTL_OK;
+}
+
 static int
 cmd_backup(const char *path)
 {
@@ -501,5 +522,9 @@ main(int argc, char **argv)
 		return cmd_restore(argc, argv);
 	if (strcmp(argv[0], "check") == 0 && argc == 1)
 		return cmd_check();
+	if (strcmp(argv[0], "block") == 0 && argc == 2)
+		return cmd_block(argv[1], 1);
+	if (strcmp(argv[0], "unblock") == 0 && argc == 2)
+		return cmd_block(argv[1], 0);
 	usage();
 }
