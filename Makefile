@@ -68,7 +68,7 @@ FUZZERS += fuzz_cgi fuzz_alias
 # nympolicyd, the Postfix policy service
 LIBSRC  += policy ratetab dnscheck
 PROGS   += nympolicyd
-UNITS   += test_ratetab test_policy
+UNITS   += test_ratetab test_policy test_dnscheck
 FUZZERS += fuzz_policy
 
 all: $(PROGS:%=$(BIN)/%)

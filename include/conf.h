@@ -42,6 +42,8 @@ struct conf {
 	int policy_dns_check;		/* sender domain must exist in DNS */
 	char *policy_on_error;		/* "dunno" or "defer" */
 	char *policy_dns_server;	/* IPv4[:port] instead of resolv.conf */
+	unsigned policy_dns_workers;	/* resolver threads (socket mode) */
+	unsigned policy_dns_timeout;	/* seconds per DNS try */
 	size_t max_message_size;	/* bytes read from stdin */
 	size_t max_header_lines;	/* physical header lines */
 	size_t max_line_length;		/* bytes in one header line */

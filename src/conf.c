@@ -52,6 +52,8 @@ static const struct key keys[] = {
 	{ "policy_dns_check", K_BOOL, O(policy_dns_check), 0, 1 },
 	{ "policy_on_error", K_STR, O(policy_on_error), 0, 0 },
 	{ "policy_dns_server", K_STR, O(policy_dns_server), 0, 0 },
+	{ "policy_dns_workers", K_UINT, O(policy_dns_workers), 1, 64 },
+	{ "policy_dns_timeout", K_UINT, O(policy_dns_timeout), 1, 60 },
 	{ "max_message_size", K_SIZE, O(max_message_size), 1024,
 	    1ULL << 30 },
 	{ "max_header_lines", K_SIZE, O(max_header_lines), 10, 100000 },
@@ -97,6 +99,8 @@ set_defaults(struct conf *c)
 	c->policy_max_rcpts = 5;
 	c->policy_table_size = 100000;
 	c->policy_on_error = xstrdup("dunno");
+	c->policy_dns_workers = 8;
+	c->policy_dns_timeout = 2;
 	c->max_message_size = 10 * 1024 * 1024;
 	c->max_header_lines = 1000;
 	c->max_line_length = 8192;
