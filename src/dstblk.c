@@ -151,7 +151,6 @@ struct round {
 	long now;
 	char addrhash[HEXLEN + 1];
 	struct buf tkeys[NPROBES];	/* token keys, in probe order */
-	int kinds[NPROBES];
 	size_t n;
 	unsigned char h[BLOCK_HASH_LEN];
 };
@@ -220,7 +219,7 @@ start_fn(struct stxn *t, void *arg)
 	}
 	for (i = 0; i < rd->n; i++) {
 		buf_reset(&v);
-		buf_addf(&v, "1 %c %ld %c %s", rd->act, rd->now, rd->kinds[i],
+		buf_addf(&v, "1 %c %ld %c %s", rd->act, rd->now, KIND_SELF,
 		    rd->addrhash);
 		rc = txn_put_new(t, DB_PENDING, rd->tkeys[i].s,
 		    rd->tkeys[i].len, v.s, v.len);
@@ -271,7 +270,7 @@ wants_unblock(const struct req *r)
 /* The probe: who asked what, how to confirm, how to ignore. */
 static void
 compose_probe(const struct req *r, const char *from, const char *to,
-    const char *addr, int act, int kind, struct buf *out)
+    const char *addr, int act, struct buf *out)
 {
 	const char *what = act == ACT_BLOCK ? "block" : "unblock";
 	const char *host = r->conf->hostname;
@@ -299,7 +298,6 @@ compose_probe(const struct req *r, const char *from, const char *to,
 		buf_adds(out, "Once unblocked, mail sent by the pseudonymous "
 		    "users (nyms) of this\nserver can reach that address "
 		    "again.\n\n");
-	(void)kind;
 	buf_addf(out, "To confirm, reply to this message (any text will do); "
 	    "the reply must reach\n%s\nand come from the address itself.  "
 	    "If the address is a mailing list,\nits owner confirms by "
@@ -363,7 +361,6 @@ dstblk_request(struct req *r)
 		util_random_hex(&tok, DSTBLK_TOKEN_BYTES);
 		token_key(&rd.tkeys[i], tok.s);
 		buf_addf(&from[i], "dstblk+%s@%s", tok.s, r->conf->hostname);
-		rd.kinds[i] = i + 1 == rd.n ? KIND_SELF : KIND_OWNER;
 	}
 	buf_wipe(&tok);
 
@@ -381,10 +378,7 @@ dstblk_request(struct req *r)
 	for (i = 0; i < rd.n; i++) {
 		const char *rcpt[1] = { target[i].s };
 
-		if (!addr_deliverable(target[i].s))
-			continue;	/* an over-long owner address */
-		compose_probe(r, from[i].s, target[i].s, addr.s, rd.act,
-		    rd.kinds[i], &m);
+		compose_probe(r, from[i].s, target[i].s, addr.s, rd.act, &m);
 		if (sendmail_send(r->conf->sendmail, from[i].s, rcpt, 1, m.s,
 		    m.len) < 0) {
 			/* The MTA's retry starts a fresh round. */
@@ -532,13 +526,8 @@ confirm_answer(const struct req *r, const struct reply *rp)
 	if (!addr_deliverable(r->sender) ||
 	    addr_in_domain(r->sender, host))
 		return;
-	if (rp->kind == KIND_SELF)
-		buf_addf(&body, "Your address %s is now %s at %s.\n", r->sender,
-		    block ? "blocked" : "unblocked", host);
-	else
-		buf_addf(&body, "The address named in the request you "
-		    "answered is now %s at %s.\n", block ? "blocked" :
-		    "unblocked", host);
+	buf_addf(&body, "Your address %s is now %s at %s.\n", r->sender,
+	    block ? "blocked" : "unblocked", host);
 	if (block)
 		buf_addf(&body, "Mail sent by this server's nyms will not be "
 		    "delivered to it.\n\nTo undo this, mail "
@@ -595,9 +584,8 @@ dstblk_reply(struct req *r)
 		    "address the request names");
 	if (rc < 0)
 		die_temp("cannot update the state");
-	log_info("dstblk: %s confirmed by a reply to a%s probe",
-	    rp.act == ACT_BLOCK ? "block" : "unblock",
-	    rp.kind == KIND_SELF ? " self" : "n owner");
+	log_info("dstblk: %s confirmed by a reply to its probe",
+	    rp.act == ACT_BLOCK ? "block" : "unblock");
 	confirm_answer(r, &rp);
 	buf_free(&rp.tkey);
 	buf_free(&a);

@@ -16,6 +16,7 @@
 #include "nym.h"
 #include "nymmail.h"
 #include "outcome.h"
+#include "respond.h"
 #include "send.h"
 #include "sigreq.h"
 #include "util.h"
@@ -446,8 +447,8 @@ ack(struct snd *x, struct outcome *o, const char *subject, const char *why)
 
 		buf_addf(&text, "Sent to %zu recipient%s.  The header as sent:\n\n",
 		    x->rl.n, x->rl.n == 1 ? "" : "s");
-		util_quote(&text, x->out.s, e ? (size_t)(e - x->out.s) + 1 :
-		    x->out.len, "> ");
+		util_quote_capped(&text, x->out.s, e ? (size_t)(e - x->out.s) +
+		    1 : x->out.len, "> ", RESPOND_QUOTE_MAX);
 	}
 	notice_compose(x->r->conf, "send", x->nym, subject, NULL, text.s,
 	    x->r->now, &plain);
