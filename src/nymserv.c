@@ -53,8 +53,8 @@ static const struct handler handlers[] = {
 static void
 usage(void)
 {
-	die_usage(EX_TEMPFAIL_, "usage: nymserv [-Qv] [-c conf] [-f sender] "
-	    "recipient < message");
+	die_usage(EX_TEMPFAIL_, "usage: nymserv [-Qv] [-c conf] [-f sender] [--] "
+	    "[recipient] < message");
 }
 
 /*
