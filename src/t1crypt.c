@@ -100,7 +100,7 @@ t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
 	if (e != 0) {
 		log_info("decrypt: %s", gpgme_strerror(e));
 		buf_wipe(out);
-		if (permanent(e)) {
+		if (permanent(e) && !gpg_own_key_failed(ctx, e)) {
 			*why = "cannot decrypt the PGP layer with this "
 			    "remailer's key";
 			rc = T1C_BAD;
