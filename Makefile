@@ -41,11 +41,11 @@ BIN      = $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
 CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
-LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account expire nymmail outcome send block dstblk admin backup finger
+LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account confirm expire nymmail outcome replay send block dstblk admin backup finger
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
-           test_pgp test_mime test_nym
+           test_pgp test_mime test_nym test_confirm
 FUZZERS  = fuzz_msg fuzz_addr fuzz_cfgreq fuzz_pgp fuzz_mime
 
 # remail, the type-1 remailer
@@ -117,8 +117,8 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 	done
 
 # Helper for the benchmarks in bench/ (not installed, not in PROGS).
-bench: $(OUT)/bench/nymbench
-$(OUT)/bench/nymbench: bench/nymbench.c $(OUT)/libnym.a
+bench: $(OUT)/bench/nymbench $(OUT)/bench/outbox
+$(OUT)/bench/%: bench/%.c $(OUT)/libnym.a
 	mkdir -p $(OUT)/bench
 	$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $< $(OUT)/libnym.a $(LIBS)
 .PHONY: bench

@@ -11,6 +11,7 @@
 #define CFG_MAX_BLOCK 65536
 #define CFG_MAX_KEY 65536
 #define CFG_MAX_FULLNAME 255
+#define CFG_COOKIE_LEN 20	/* hex digits of a confirmation cookie */
 
 struct cfgreq {
 	char *name;		/* From:, lowercase, without @domain */
@@ -22,6 +23,7 @@ struct cfgreq {
 	struct buf key;		/* Public-Key: armored block, or empty */
 	struct nym_block *blocks;
 	size_t nblocks;
+	char *confirm;		/* confirm=COOKIE or Confirm: COOKIE, or NULL */
 	struct buf errors;	/* one problem per line */
 	int nerrors;
 };

@@ -38,13 +38,21 @@ struct nym {
 	struct nym_block *blocks;
 	size_t nblocks;
 	long created, lastsig, lastwarn;
+	char *gen;		/* random id of this incarnation (NULL in
+				   records from before it was kept) */
 };
 
-/* A change waiting for confirm+COOKIE (DB_CONFIRM, keyed by cookie hash). */
+/*
+ * A change waiting for confirm+COOKIE (DB_CONFIRM, keyed by cookie hash),
+ * bound to the very nym that asked: its key and incarnation.
+ */
 struct nym_pending {
 	char *name;
 	int create;		/* 1: activates a new nym; 0: new blocks */
-	long created;
+	long created;		/* when the change was asked for */
+	char *fpr;		/* the nym's key fingerprint then */
+	char *gen;		/* ... its incarnation (NULL: none recorded) */
+	long nym_created;	/* ... and its creation stamp */
 	struct nym_block *blocks;
 	size_t nblocks;
 };

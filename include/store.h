@@ -12,13 +12,14 @@
 enum store_db {
 	DB_META,	/* schema version, server key fingerprints */
 	DB_NYMS,	/* nym name -> nym record */
-	DB_REPLAY,	/* signature hash -> time seen */
+	DB_REPLAY,	/* signature identity -> arrival, until, outcome */
 	DB_CONFIRM,	/* cookie -> pending change */
 	DB_CHUNKS,	/* nym name -> day + chunk count */
 	DB_ALIASES,	/* alias -> address record */
 	DB_ADDRS,	/* address -> alias */
 	DB_BLOCKS,	/* keyed hash of a destination -> block record */
 	DB_PENDING,	/* token -> pending alias/block operation */
+	DB_OUTBOX,	/* delivery or confirmation id -> hand-offs left */
 	DB_COUNT
 };
 

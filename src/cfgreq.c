@@ -131,6 +131,29 @@ out:
 	buf_free(&b);
 }
 
+/* confirm=COOKIE / Confirm: COOKIE: the cookie of a pending change. */
+static void
+parse_confirm(struct cfgreq *r, const char *v, size_t n)
+{
+	size_t i;
+
+	if (r->confirm != NULL) {
+		err(r, "only one confirmation per request");
+		return;
+	}
+	if (n != CFG_COOKIE_LEN) {
+		err(r, "confirm: a cookie has 20 hexadecimal digits");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)v[i])) {
+			err(r, "confirm: a cookie has 20 hexadecimal digits");
+			return;
+		}
+	}
+	r->confirm = util_lower(xstrndup(v, n));
+}
+
 /* Tokens of a Nym-Commands line; quoted values may hold blanks. */
 static void
 parse_commands(struct cfgreq *r, const char *p, size_t n)
@@ -165,6 +188,8 @@ parse_commands(struct cfgreq *r, const char *p, size_t n)
 			r->del = 1;
 		else if (tl >= 5 && strncasecmp(t, "name=", 5) == 0)
 			parse_fullname(r, t + 5, tl - 5);
+		else if (tl >= 8 && strncasecmp(t, "confirm=", 8) == 0)
+			parse_confirm(r, t + 8, tl - 8);
 		else if (tl > 1 && (t[0] == '+' || t[0] == '-')) {
 			size_t i;
 
@@ -297,6 +322,8 @@ cfgreq_parse(const char *text, size_t len, struct cfgreq *r)
 		} else if ((v = field(line, n, "Nym-Commands")) != NULL ||
 		    (v = field(line, n, "Nym-Command")) != NULL) {
 			parse_commands(r, v, n - (size_t)(v - line));
+		} else if ((v = field(line, n, "Confirm")) != NULL) {
+			parse_confirm(r, v, n - (size_t)(v - line));
 		} else if ((v = field(line, n, "Public-Key")) != NULL) {
 			/* The armored key follows, through its END line. */
 			int done = 0;
@@ -352,6 +379,7 @@ cfgreq_free(struct cfgreq *r)
 {
 	free(r->name);
 	free(r->fullname);
+	free(r->confirm);
 	buf_free(&r->key);
 	nym_blocks_free(r->blocks, r->nblocks);
 	buf_free(&r->errors);

@@ -125,6 +125,7 @@ nym_encode(const struct nym *y, struct buf *out)
 	put_l(out, 'c', y->created);
 	put_l(out, 'l', y->lastsig);
 	put_l(out, 'w', y->lastwarn);
+	put_s(out, 'g', y->gen);
 	for (i = 0; i < y->nblocks; i++)
 		put_block(out, &y->blocks[i]);
 }
@@ -150,6 +151,7 @@ nym_decode(const void *p, size_t len, struct nym *y)
 		case 'c': y->created = to_long(v, n); break;
 		case 'l': y->lastsig = to_long(v, n); break;
 		case 'w': y->lastwarn = to_long(v, n); break;
+		case 'g': free(y->gen); y->gen = xstrndup(v, n); break;
 		case 'B':
 			if (add_block(&y->blocks, &y->nblocks, v, n) < 0)
 				rc = -1;
@@ -199,6 +201,7 @@ nym_free(struct nym *y)
 	free(y->name);
 	free(y->fullname);
 	free(y->fpr);
+	free(y->gen);
 	buf_wipe(&y->key);
 	nym_blocks_free(y->blocks, y->nblocks);
 	memset(y, 0, sizeof(*y));
@@ -213,6 +216,9 @@ nym_pending_encode(const struct nym_pending *pd, struct buf *out)
 	put_s(out, 'N', pd->name);
 	put_l(out, 'C', pd->create);
 	put_l(out, 'c', pd->created);
+	put_s(out, 'f', pd->fpr);
+	put_s(out, 'g', pd->gen);
+	put_l(out, 'T', pd->nym_created);
 	for (i = 0; i < pd->nblocks; i++)
 		put_block(out, &pd->blocks[i]);
 }
@@ -231,6 +237,9 @@ nym_pending_decode(const void *p, size_t len, struct nym_pending *pd)
 		case 'N': free(pd->name); pd->name = xstrndup(v, n); break;
 		case 'C': pd->create = (int)to_long(v, n); break;
 		case 'c': pd->created = to_long(v, n); break;
+		case 'f': free(pd->fpr); pd->fpr = xstrndup(v, n); break;
+		case 'g': free(pd->gen); pd->gen = xstrndup(v, n); break;
+		case 'T': pd->nym_created = to_long(v, n); break;
 		case 'B':
 			if (add_block(&pd->blocks, &pd->nblocks, v, n) < 0)
 				rc = -1;
@@ -251,6 +260,8 @@ void
 nym_pending_free(struct nym_pending *pd)
 {
 	free(pd->name);
+	free(pd->fpr);
+	free(pd->gen);
 	nym_blocks_free(pd->blocks, pd->nblocks);
 	memset(pd, 0, sizeof(*pd));
 }

@@ -289,9 +289,10 @@ cmd_expire(int argc, char **argv)
 	probes = dstblk_expire(st, now, dry);
 	printf("%swarned %u, wiped %u, unconfirmed removed %u, "
 	    "changes dropped %u, replay entries pruned %u, "
-	    "block requests expired %d\n",
+	    "stale hand-offs dropped %u, block requests expired %d\n",
 	    dry ? "dry run: " : "", n.warned, n.wiped, n.unconfirmed,
-	    n.dropped_changes, n.replay_pruned, probes < 0 ? 0 : probes);
+	    n.dropped_changes, n.replay_pruned, n.handoffs_dropped,
+	    probes < 0 ? 0 : probes);
 	store_close(st);
 	if (rc < 0 || probes < 0)
 		fail("some actions failed (see the log); run again later");

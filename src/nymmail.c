@@ -12,6 +12,8 @@
 #include "gpg.h"
 #include "nym.h"
 #include "nymmail.h"
+#include "outcome.h"
+#include "replay.h"
 #include "store.h"
 #include "util.h"
 
@@ -152,11 +154,18 @@ split_fixed(const struct buf *payload, const char *id, const char *host,
 }
 
 struct count {
-	const char *name;
+	const struct nym *y;	/* the nym as read before the crypto */
 	time_t now;
 	unsigned long n, limit, total;
 	int over;
+	const unsigned char *id;	/* the delivery's outbox record */
+	long until;
+	struct buf outcome;	/* its hand-offs */
 };
+
+#define GONE (-11)		/* count_fn: no such nym any more */
+#define CHANGED (-12)		/* ... another nym by that name: retry */
+#define REFUSED (-13)		/* ... disabled or unconfirmed meanwhile */
 
 /* Disable a nym at the limit; note whether it was disabled already. */
 static void
@@ -169,19 +178,63 @@ limit_edit(struct nym *y, void *arg)
 	y->limited = 1;
 }
 
-/* Count the chunks; past the limit, disable the nym in the same txn. */
+/*
+ * One transaction: read the nym again (it must still be the one whose
+ * key and blocks the message was prepared for, and still take mail),
+ * count the chunks -- past the limit, disable it -- and record the
+ * hand-offs in the outbox, so the MTA's retry after a failed hand-off
+ * sends only what is left and counts nothing again.
+ */
 static int
 count_fn(struct stxn *t, void *arg)
 {
 	struct count *c = arg;
+	const char *name = c->y->name;
+	struct buf v = BUF_INIT;
+	struct nym cur;
 	int rc;
 
-	rc = chunks_add(t, c->name, c->now, c->n, c->limit, &c->over,
-	    &c->total);
-	if (rc < 0 || !c->over)
-		return rc < 0 ? rc : 0;
-	rc = account_update(t, c->name, limit_edit, c);
+	c->over = 0;
+	rc = txn_get(t, DB_NYMS, name, strlen(name), &v);
+	if (rc == STORE_OK && nym_decode(v.s, v.len, &cur) < 0)
+		rc = STORE_ERR;
+	buf_wipe(&v);
+	if (rc != STORE_OK)
+		return rc == STORE_NOTFOUND ? GONE : rc;
+	rc = !account_same(&cur, c->y) ? CHANGED : cur.state != NYM_ACTIVE ||
+	    cur.limited || (cur.flags & NF_DISABLE) ? REFUSED : 0;
+	nym_free(&cur);
+	if (rc < 0)
+		return rc;
+	rc = chunks_add(t, name, c->now, c->n, c->limit, &c->over, &c->total);
+	if (rc < 0)
+		return rc;
+	if (c->over) {
+		rc = account_update(t, name, limit_edit, c);
+		return rc == STORE_OK ? 0 : STORE_ERR;
+	}
+	rc = outbox_put(t, c->id, name, (long)c->now, c->until, &c->outcome);
 	return rc == STORE_OK ? 0 : STORE_ERR;
+}
+
+/*
+ * What identifies a retry of this delivery: the MTA hands the same bytes
+ * (its own Received line, with its queue id, included) for the same nym
+ * and envelope sender again; a new message differs.
+ */
+static void
+delivery_id(const struct req *r, const char *name, unsigned char id[32])
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "nymserv delivery\n");
+	buf_adds(&b, name);
+	buf_addc(&b, '\n');
+	buf_adds(&b, r->sender != NULL ? r->sender : "");
+	buf_addc(&b, '\n');
+	buf_add(&b, r->msg.data.s, r->msg.data.len);
+	util_sha256(b.s, b.len, id);
+	buf_wipe(&b);
 }
 
 /* One notice that the nym is now disabled (server notice: not counted). */
@@ -217,8 +270,13 @@ nymmail_deliver(struct req *r, struct nym *y)
 	struct buf *pieces = NULL, *in = NULL;
 	size_t npieces = 0, n = 0, *idx, nused, i, j;
 	struct count cnt;
+	struct outcome oc;
+	unsigned char did[32];
 	int rc;
 
+	/* A retry of a delivery that failed half-way: finish it only. */
+	delivery_id(r, y->name, did);
+	outbox_gate(r, did);
 	/* Refusals first: no gpg process for these. */
 	if (y->state != NYM_ACTIVE)
 		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox not active yet");
@@ -262,22 +320,16 @@ nymmail_deliver(struct req *r, struct nym *y)
 
 	idx = xcalloc(y->nblocks, sizeof(*idx));
 	nused = nym_choose_blocks(y->blocks, y->nblocks, idx);
-	cnt.name = y->name;
+	memset(&cnt, 0, sizeof(cnt));
+	cnt.y = y;
 	cnt.now = r->now;
 	cnt.limit = r->conf->daily_chunks;
-	cnt.n = 0;
+	cnt.id = did;
+	cnt.until = (long)r->now + (long)r->conf->replay_days * 86400L;
 	for (j = 0; j < npieces; j++)
 		cnt.n += chunks_for(nused, pieces[j].len);
-	if (store_write(r->st, count_fn, &cnt) < 0)
-		die_temp("cannot update the chunk count");
-	if (cnt.over) {
-		if (cnt.over == 1)
-			tell_disabled(r, y, &keys);
-		log_info("nym: daily chunk limit reached, nym disabled");
-		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox disabled (daily limit)");
-	}
-
 	in = xcalloc(nused * npieces + 1, sizeof(*in));
+	outcome_init(&oc);
 	for (i = 0; i < nused; i++) {
 		const char *t = y->blocks[idx[i]].text;
 		size_t tl = strlen(t);
@@ -289,10 +341,28 @@ nymmail_deliver(struct req *r, struct nym *y)
 			if (tl > 0 && t[tl - 1] != '\n')
 				buf_addc(b, '\n');
 			buf_add(b, pieces[j].s, pieces[j].len);
+			outcome_add_remail(&oc, b);
 		}
 	}
-	if (deliver_send(r->conf, in, n) < 0)
-		die_temp("cannot hand the message to the remailer");
+	outcome_encode(&oc, &cnt.outcome);
+	rc = store_write(r->st, count_fn, &cnt);
+	buf_wipe(&cnt.outcome);
+	if (rc == GONE)
+		die_perm(EX_NOUSER_, "5.1.1", "no such user here");
+	if (rc == REFUSED)
+		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox disabled");
+	if (rc == CHANGED)
+		die_temp("the nym changed meanwhile");
+	if (rc < 0)
+		die_temp("cannot update the chunk count");
+	if (cnt.over) {
+		if (cnt.over == 1)
+			tell_disabled(r, y, &keys);
+		log_info("nym: daily chunk limit reached, nym disabled");
+		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox disabled (daily limit)");
+	}
+	outbox_run(r, did, y->name, (long)r->now, cnt.until, &oc);
+	outcome_free(&oc);
 	log_info("nym: delivered (%zu block%s, %zu piece%s)", nused,
 	    nused == 1 ? "" : "s", npieces, npieces == 1 ? "" : "s");
 	deliver_free(in, n);

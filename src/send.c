@@ -16,12 +16,14 @@
 #include "nym.h"
 #include "nymmail.h"
 #include "outcome.h"
+#include "replay.h"
 #include "send.h"
 #include "sigreq.h"
 #include "util.h"
 
 #define DAY 86400L
 #define OVER_LIMIT (-10)	/* commit_fn: aborts the transaction */
+#define CHANGED (-11)		/* ... the nym changed since it was read */
 
 /* Always removed, whatever strip_headers says. */
 static const char *const never[] = {
@@ -318,12 +320,49 @@ message_commands(struct snd *x)
 	}
 }
 
+/* How long the request's replay-cache record lives. */
+static long
+until(const struct snd *x)
+{
+	return replay_until(x->r->conf, (long)x->r->now, x->sigtime);
+}
+
 struct commit {
 	struct snd *x;
 	struct buf outcome;
 	unsigned long chunks;
 	int over;
+	int sending;		/* the outcome sends the message */
 };
+
+/*
+ * The nym read again inside the commit: still the one the request was
+ * verified against (not deleted, re-created or re-keyed meanwhile) and,
+ * when the message goes out, still allowed to send (not disabled by the
+ * daily limit or the operator meanwhile).  Otherwise CHANGED: the
+ * transaction aborts and the MTA's retry decides afresh.
+ */
+static int
+recheck(struct stxn *t, const struct snd *x, int sending)
+{
+	struct buf v = BUF_INIT;
+	struct nym cur;
+	int rc = txn_get(t, DB_NYMS, x->nym, strlen(x->nym), &v);
+
+	if (rc == STORE_OK && nym_decode(v.s, v.len, &cur) < 0)
+		rc = STORE_ERR;
+	buf_wipe(&v);
+	if (rc == STORE_NOTFOUND)
+		return CHANGED;
+	if (rc != STORE_OK)
+		return rc;
+	if (!account_same(&cur, &x->y) || (sending &&
+	    (cur.state != NYM_ACTIVE || cur.limited ||
+	    (cur.flags & NF_DISABLE))))
+		rc = CHANGED;
+	nym_free(&cur);
+	return rc;
+}
 
 static void
 set_lastsig(struct nym *y, void *arg)
@@ -350,9 +389,11 @@ commit_fn(struct stxn *t, void *arg)
 	int rc;
 
 	cm->over = 0;
-	rc = account_replay_put(t, x->sr.hash, (long)x->r->now, &cm->outcome);
+	rc = replay_put(t, x->sr.hash, (long)x->r->now, until(x), &cm->outcome);
 	if (rc != STORE_OK)
 		return rc == STORE_EXISTS ? 1 : rc;
+	if ((rc = recheck(t, x, cm->sending)) != STORE_OK)
+		return rc;
 	if (cm->chunks > 0 && (rc = chunks_add(t, x->nym, x->r->now,
 	    cm->chunks, x->r->conf->daily_chunks, &cm->over, NULL)) < 0)
 		return rc;
@@ -370,9 +411,11 @@ limit_fn(struct stxn *t, void *arg)
 	struct snd *x = cm->x;
 	int rc;
 
-	rc = account_replay_put(t, x->sr.hash, (long)x->r->now, &cm->outcome);
+	rc = replay_put(t, x->sr.hash, (long)x->r->now, until(x), &cm->outcome);
 	if (rc != STORE_OK)
 		return rc == STORE_EXISTS ? 1 : rc;
+	if ((rc = recheck(t, x, 0)) != STORE_OK)
+		return rc;
 	rc = account_update(t, x->nym, set_limited, NULL);
 	return rc == STORE_OK ? 0 : STORE_ERR;
 }
@@ -435,8 +478,9 @@ refuse(struct snd *x, const char *why)
 	if (rc == 1)
 		drop("replay (concurrent)");
 	if (rc < 0)
-		die_temp("cannot update the state");
-	outcome_run(x->r, x->sr.hash, &o);
+		die_temp("%s", rc == CHANGED ? "the nym changed meanwhile" :
+		    "cannot update the state");
+	replay_run(x->r, x->sr.hash, (long)x->r->now, until(x), &o);
 	log_info("send: refused: %s", why);
 	die_ok();
 }
@@ -548,6 +592,7 @@ send_handle(struct req *r)
 	memset(&cm, 0, sizeof(cm));
 	cm.x = &x;
 	cm.chunks = x.nrcpts;
+	cm.sending = 1;
 	outcome_encode(&o, &cm.outcome);
 	rc = store_write(r->st, commit_fn, &cm);
 	if (rc == 1)
@@ -571,14 +616,16 @@ send_handle(struct req *r)
 		if (rc == 1)
 			drop("replay (concurrent)");
 		if (rc < 0)
-			die_temp("cannot update the state");
-		outcome_run(r, x.sr.hash, &lo);
+			die_temp("%s", rc == CHANGED ? "the nym changed meanwhile" :
+			    "cannot update the state");
+		replay_run(r, x.sr.hash, (long)r->now, until(&x), &lo);
 		log_info("send: daily limit reached, nym disabled");
 		die_ok();
 	}
 	if (rc < 0)
-		die_temp("cannot update the state");
-	outcome_run(r, x.sr.hash, &o);
+		die_temp("%s", rc == CHANGED ? "the nym changed meanwhile" :
+		    "cannot update the state");
+	replay_run(r, x.sr.hash, (long)r->now, until(&x), &o);
 	log_info("send: sent to %zu recipient%s", x.nrcpts,
 	    x.nrcpts == 1 ? "" : "s");
 	die_ok();

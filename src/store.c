@@ -15,7 +15,7 @@
 
 static const char *const db_names[DB_COUNT] = {
 	"meta", "nyms", "replay", "confirm", "chunks", "aliases", "addrs",
-	"blocks", "pending",
+	"blocks", "pending", "outbox",
 };
 
 struct store {

@@ -465,6 +465,39 @@ test_flag_names(void)
 	T_STR(cfgreq_flag_name(0x8000), "?", "unknown flag bit");
 }
 
+/* confirm=COOKIE and Confirm: COOKIE (issue 15, finding 11). */
+static void
+test_confirm(void)
+{
+	static const struct {
+		const char *text, *cookie;
+		int errors;
+	} c[] = {
+		{ "Config:\nFrom: a1\nNym-Commands: confirm=0123456789abcdef0123\n",
+		    "0123456789abcdef0123", 0 },
+		{ "Config:\nFrom: a1\nConfirm: 0123456789ABCDEF0123\n",
+		    "0123456789abcdef0123", 0 },
+		{ "Config:\nFrom: a1\nconfirm:   0123456789abcdef0123  \n",
+		    "0123456789abcdef0123", 0 },
+		{ "Config:\nFrom: a1\nNym-Commands: confirm=0123\n", NULL, 1 },
+		{ "Config:\nFrom: a1\nConfirm: 0123456789abcdef012g\n", NULL, 1 },
+		{ "Config:\nFrom: a1\nNym-Commands: confirm=\n", NULL, 1 },
+		{ "Config:\nFrom: a1\nConfirm: 0123456789abcdef0123\n"
+		    "Confirm: 0123456789abcdef0124\n", "0123456789abcdef0123", 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct cfgreq r;
+		int rc = cfgreq_parse(c[i].text, strlen(c[i].text), &r);
+
+		T(rc == 0 && (c[i].cookie == NULL ? r.confirm == NULL :
+		    r.confirm != NULL && strcmp(r.confirm, c[i].cookie) == 0) &&
+		    (r.nerrors > 0) == c[i].errors, "confirm case %zu", i);
+		cfgreq_free(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -475,5 +508,6 @@ main(void)
 	test_caps();
 	test_unterminated();
 	test_flag_names();
+	test_confirm();
 	T_END();
 }

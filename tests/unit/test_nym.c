@@ -39,6 +39,7 @@ sample(struct nym *y)
 	y->lastwarn = 2147483648L;
 	y->blocks = nym_blocks_copy(blocks, NBLOCKS);
 	y->nblocks = NBLOCKS;
+	y->gen = xstrdup("0123456789abcdef");
 }
 
 static int
@@ -65,6 +66,8 @@ nym_equal(const struct nym *a, const struct nym *b)
 	    memcmp(a->key.s, b->key.s, a->key.len) == 0 &&
 	    a->created == b->created && a->lastsig == b->lastsig &&
 	    a->lastwarn == b->lastwarn && a->nblocks == b->nblocks &&
+	    ((a->gen == NULL && b->gen == NULL) || (a->gen != NULL &&
+	    b->gen != NULL && strcmp(a->gen, b->gen) == 0)) &&
 	    blocks_equal(a->blocks, b->blocks, a->nblocks);
 }
 
@@ -149,7 +152,7 @@ test_malformed(void)
 			bad++;		/* not cleared on failure */
 		}
 	}
-	T(bad == 0 && boundary == 10 + NBLOCKS - 1, "every prefix of a "
+	T(bad == 0 && boundary == 11 + NBLOCKS - 1, "every prefix of a "
 	    "record refused or cut at a field end (%zu whole-field prefixes)",
 	    boundary);
 	buf_reset(&m);
@@ -207,11 +210,17 @@ test_pending(void)
 	p.created = 1763900000L;
 	p.blocks = nym_blocks_copy(blocks, 3);
 	p.nblocks = 3;
+	p.fpr = xstrdup("99BA2A2D6AB67FD6523B87DE07198C14F6079789");
+	p.gen = xstrdup("fedcba9876543210");
+	p.nym_created = 1763800000L;
 	nym_pending_encode(&p, &b);
 	T(nym_pending_decode(b.s, b.len, &q) == 0 &&
 	    strcmp(q.name, "carol") == 0 && q.create == 1 &&
 	    q.created == 1763900000L && q.nblocks == 3 &&
-	    blocks_equal(p.blocks, q.blocks, 3), "pending change round trip");
+	    blocks_equal(p.blocks, q.blocks, 3) && q.fpr != NULL &&
+	    strcmp(q.fpr, p.fpr) == 0 && q.gen != NULL &&
+	    strcmp(q.gen, p.gen) == 0 && q.nym_created == 1763800000L,
+	    "pending change round trip, bound to key and incarnation");
 	nym_pending_free(&q);
 	for (cut = 0; cut < b.len; cut++) {
 		if (nym_pending_decode(b.s, cut, &q) == 0) {
