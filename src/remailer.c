@@ -267,16 +267,18 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 	struct t1_layer l;
 	struct rm_out o;
 	const char *why, *p;
-	size_t depth = 0, plen;
+	size_t depth = 0, plen, own;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
 	buf_set(&cur, text, len);
 	t1_crlf(&cur);
+	own = cur.len;		/* the outermost text is all the sender's */
 	t1_layer_init(&l);
 	for (;;) {
 		t1_layer_free(&l);
-		if (t1_parse(cur.s ? cur.s : "", cur.len, &l, &why) != T1_OK) {
+		if (t1_parse_own(cur.s ? cur.s : "", cur.len, own, &l, &why) !=
+		    T1_OK) {
 			rc = refuse(r, EX_DATAERR_, "5.6.0", "%s", why);
 			goto done;
 		}
@@ -308,7 +310,10 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 		t1_crlf(&plain);
 		if (plain.len > 0 && plain.s[plain.len - 1] != '\n')
 			buf_addc(&plain, '\n');
-		/* The text after the END line travels on (reply blocks). */
+		/* The text after the END line travels on (reply blocks),
+		 * after the plaintext's payload; the next parse reads the
+		 * directives from the plaintext alone. */
+		own = plain.len;
 		if (plain.len + (cur.len - l.payload) > r->c->max_message_size) {
 			rc = refuse(r, EX_DATAERR_, "5.3.4",
 			    "message too big after decryption");

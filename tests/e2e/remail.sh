@@ -146,6 +146,35 @@ remail a -p remailer -f x@example.org <"$T/mitm2"
 check "a :: block appended after the armor travels as payload" \
     sh -c "[ $RC = 0 ] && ! grep -q evil '$T'/cap-a/*.args"
 
+# --- Finding 2: text appended after a layer's armored block is payload.
+# The layer for hop a ends without a blank line; a man in the middle
+# appends an Anon-To (and, in a second message, a ## block) after it.
+printf '::\nAnon-To: remailer@b.test\n' | enc remailer@a.test >"$T/f2"
+{ printf '::\nEncrypted: PGP\n\n'; cat "$T/f2"
+  printf 'Anon-To: spy@evil.test\nfor the next hop\n'; } >"$T/f2-in"
+clear_cap_all
+remail a -p remailer -f x@example.org <"$T/f2-in"
+f=$(last "$T/cap-a")
+check "finding 2: text appended after a layer's armored block is payload, not directives (no copy to the spy, the next hop receives)" \
+    sh -c "[ $RC = 0 ] && [ $(n_in "$T/cap-a") = 1 ] && grep -qx remailer@b.test '${f%.msg}.args' && ! grep -q evil '${f%.msg}.args' && grep -qx 'To: remailer@b.test' '$f'"
+check "finding 2: the appended text reaches the next hop as payload" \
+    sh -c "body_() { sed '1,/^\$/d' \"\$1\"; }; body_ '$f' | grep -qx 'Anon-To: spy@evil.test' && body_ '$f' | grep -qx 'for the next hop'"
+{ printf '::\nEncrypted: PGP\n\n'; cat "$T/f2"
+  printf '\n##\nSubject: tagged by the mitm\nIn-Reply-To: <mitm@evil.test>\n\nbody\n'; } >"$T/f2-in2"
+clear_cap_all
+remail a -p remailer -f x@example.org <"$T/f2-in2"
+f=$(last "$T/cap-a")
+check "finding 2: an appended ## block pastes no header (plaintext without a blank line)" \
+    sh -c "[ $RC = 0 ] && grep -qx remailer@b.test '${f%.msg}.args' && ! sed '/^\$/q' '$f' | grep -qi 'mitm'"
+printf '::\nAnon-To: remailer@b.test\n\n' | enc remailer@a.test >"$T/f2b"
+{ printf '::\nEncrypted: PGP\n\n'; cat "$T/f2b"
+  printf '##\nSubject: tagged by the mitm\n\nbody\n'; } >"$T/f2-in3"
+clear_cap_all
+remail a -p remailer -f x@example.org <"$T/f2-in3"
+f=$(last "$T/cap-a")
+check "finding 2: an appended ## block pastes no header (plaintext ending in a blank line)" \
+    sh -c "[ $RC = 0 ] && grep -qx remailer@b.test '${f%.msg}.args' && ! sed '/^\$/q' '$f' | grep -qi 'mitm'"
+
 # --- Refusals and caps. ---
 remail l < <(printf '::\nAnon-To: a@final.test\nEncrypt-Key:\n\nx\n')
 check "empty Encrypt-Key refused (65, 5.6.0)" sh -c "[ $RC = 65 ] && grep -q '^5.6.0.*Encrypt-Key' '$T/out'"
