@@ -213,7 +213,8 @@ super_encrypt(struct rm_run *r, const char *key, const char *p, size_t len,
 		p += after;
 		len -= after;
 	}
-	if (t1c_symhome(r->c->remail_gnupghome) < 0) {
+	if (t1c_symhome(r->c->remail_gnupghome,
+	    r->c->remail_s2k_digest) < 0) {
 		log_err("Encrypt-Key home %s: %s", r->c->remail_gnupghome,
 		    strerror(errno));
 		return RM_TEMP;

@@ -74,6 +74,50 @@ armored <"$fb" | cgpg --list-packets >"$T/packets" 2>&1
 check "Encrypt-Key uses AES-256" grep -q 'symkey enc packet: version 4, cipher 9' "$T/packets"
 check "Encrypt-Key output is integrity protected (MDC)" grep -q 'mdc_method: 2' "$T/packets"
 
+# --- Finding 15: Encrypt-Key layers a classic reader can undo. ---
+# Mixmaster 3's nym reader knows MD5, SHA-1 and RIPEMD-160 for S2K
+# (OpenPGP hash ids 1, 2, 3); gpg has no option that restricts the S2K
+# digest when decrypting, so the packet is inspected for that, and the
+# layer is decrypted by a passphrase-only gpg in an empty home.
+s2k_hash() { sed -n 's/^:symkey enc packet: .*s2k 3, hash \([0-9]*\).*/\1/p' "$1" | head -1; }
+check "finding 15: remail's Encrypt-Key layer uses a classic S2K digest (SHA-1), AES-256, MDC" \
+    sh -c "[ '$(s2k_hash "$T/packets")' = 2 ] && grep -q 'symkey enc packet: version 4, cipher 9' '$T/packets' && grep -q 'mdc_method: 2' '$T/packets'"
+case $(s2k_hash "$T/packets") in 1|2|3) classic=1 ;; *) classic=0 ;; esac
+mkdir -m 700 "$T/e"
+HOMES+=("$T/e")
+armored <"$fb" | gpg --homedir "$T/e" --batch --quiet --no-tty --pinentry-mode loopback \
+    --passphrase 4QBUBWRGQgRsa0ATirS8ew== --decrypt >"$T/p1e" 2>/dev/null
+check "finding 15: the layer decrypts with a passphrase-only gpg restricted to MD5/SHA-1/RIPEMD-160 S2K" \
+    sh -c "[ $classic = 1 ] && cmp -s '$T/p1' '$T/p1e' && [ -s '$T/p1e' ]"
+hop m "remail_s2k_digest = SHA256"
+remail m < <(printf '::\nAnon-To: user@final.test\nEncrypt-Key: modernpass\n\nmodern body\n')
+f=$(last "$T/cap-m")
+armored <"$f" | cgpg --list-packets >"$T/packets-m" 2>&1
+check "finding 15: remail_s2k_digest = SHA256 writes SHA-256 S2K (AES-256, MDC)" \
+    sh -c "[ $RC = 0 ] && [ '$(s2k_hash "$T/packets-m")' = 8 ] && grep -q 'cipher 9' '$T/packets-m' && grep -q 'mdc_method: 2' '$T/packets-m'"
+printf 'remail_s2k_digest = MD4\n' >>"$T/m.conf"
+remail m < <(printf '::\nAnon-To: user@final.test\n\nx\n')
+check "remail_s2k_digest: an unknown digest is a configuration error (75)" test "$RC" = 75
+# contrib/nymread and a legacy hop: 3DES without MDC only with -L.
+printf 'From: config@nym.test\nSubject: legacy\n\nThrough a legacy hop.\n' |
+    cgpg --armor --encrypt -r user@final.test >"$T/leg-inner"
+gpg --homedir "$T/e" --batch --quiet --no-tty --pinentry-mode loopback --passphrase legacypass \
+    --symmetric --armor --rfc2440 --cipher-algo 3DES --s2k-digest-algo SHA1 \
+    <"$T/leg-inner" >"$T/leg-layer" 2>/dev/null
+{ printf 'From: remailer@old.test\nTo: user@final.test\n\n'; cat "$T/leg-layer"; } >"$T/leg-mail"
+gpg --homedir "$T/e" --batch --list-packets --pinentry-mode loopback --passphrase legacypass \
+    <"$T/leg-layer" >"$T/leg-packets" 2>&1
+bash "$REPO/contrib/nymread" -g "$T/c" legacypass <"$T/leg-mail" >"$T/leg-out" 2>"$T/leg-err"
+lrc=$?
+check "finding 15: nymread refuses a 3DES layer without MDC by default, with a clear message" \
+    sh -c "grep -q 'symkey enc packet: version 4, cipher 2,' '$T/leg-packets' && ! grep -q mdc_method '$T/leg-packets' && [ $lrc = 3 ] && grep -q 'no integrity protection.*-L' '$T/leg-err' && ! grep -q 'legacy hop\.' '$T/leg-out'"
+bash "$REPO/contrib/nymread" -g "$T/c" -L legacypass <"$T/leg-mail" >"$T/leg-out" 2>"$T/leg-err"
+lrc=$?
+check "finding 15: nymread -L reads the legacy layer, with a warning" \
+    sh -c "[ $lrc = 0 ] && grep -qx 'Through a legacy hop.' '$T/leg-out' && grep -q 'warning: layer 1 has no integrity' '$T/leg-err'"
+bash "$REPO/contrib/nymread" -g "$T/c" 4QBUBWRGQgRsa0ATirS8ew== passA <"$fb" >"$T/nr-out" 2>/dev/null
+check "nymread peels remail's Encrypt-Key layers (no -L needed)" grep -qx 'The secret body of the letter.' "$T/nr-out"
+
 # --- Local mode (as nymserv pipes it): clear outer layer, pasting. ---
 cat >"$T/local.eml" <<'MAIL'
 From: Real Sender <real@sender.example>
