@@ -14,6 +14,7 @@
 #include "names.h"
 #include "nym.h"
 #include "outcome.h"
+#include "remailer.h"
 #include "sigreq.h"
 #include "store.h"
 #include "util.h"
@@ -226,6 +227,8 @@ struct cfg {
 	struct buf *out;	/* remailer inputs: the outcome */
 	size_t nout;
 	long sigtime;
+	struct nym_block *okblocks;	/* the request's blocks that passed */
+	size_t nok;			/* rm_consent_check (shallow copies) */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -385,6 +388,32 @@ plan(struct cfg *x)
 	x->action = creating ? A_CREATE : A_MODIFY;
 }
 
+/*
+ * Each new block must reach one address through the layers this server
+ * reads (SECURITY.md 3.9); refused blocks never carry the answer.
+ */
+static void
+check_blocks(struct cfg *x)
+{
+	char why[256];
+	size_t i;
+	int rc;
+
+	x->okblocks = xcalloc(x->q.nblocks + 1, sizeof(*x->okblocks));
+	for (i = 0; i < x->q.nblocks; i++) {
+		const char *t = x->q.blocks[i].text;
+
+		rc = rm_consent_check(x->r->conf, t, strlen(t), 1, why,
+		    sizeof(why));
+		if (rc == RM_TEMP)
+			die_temp("gpg failed while checking a reply block");
+		if (rc == RM_OK)
+			x->okblocks[x->nok++] = x->q.blocks[i];
+		else
+			problem(x, "Reply-Block %zu refused: %s", i + 1, why);
+	}
+}
+
 /* The notices that answer the request, encrypted, ready for remail. */
 static void
 answer(struct cfg *x)
@@ -396,10 +425,11 @@ answer(struct cfg *x)
 	int encrypt;
 	const char *name = x->q.name ? x->q.name : "?";
 
-	/* The new blocks when the request carries some, else the old. */
-	if (x->q.nblocks > 0) {
-		blocks = x->q.blocks;
-		nblocks = x->q.nblocks;
+	/* The new blocks when the request carries some that passed
+	 * check_blocks, else the old. */
+	if (x->nok > 0) {
+		blocks = x->okblocks;
+		nblocks = x->nok;
 	} else if (x->have_old) {
 		blocks = x->old.blocks;
 		nblocks = x->old.nblocks;
@@ -698,6 +728,7 @@ account_config(struct req *r)
 			problem(&x, "the name %s is taken", x.q.name);
 	}
 
+	check_blocks(&x);
 	plan(&x);
 	if (x.errors.len > 0)
 		x.action = A_NONE;
@@ -723,6 +754,7 @@ account_config(struct req *r)
 	    x.action == A_MODIFY ? "modified" : x.action == A_DELETE ?
 	    "deleted" : "refused with errors");
 	deliver_free(x.out, x.nout);
+	free(x.okblocks);
 	cfgreq_free(&pre);
 	cfgreq_free(&x.q);
 	buf_free(&prec);

@@ -246,15 +246,35 @@ check "100-deep nested layers refused within the depth cap (5.7.0)" \
 echo "# 100-deep input refused in $((SECONDS - s)) s"
 { printf '::\nAnon-To: a@final.test\nCutmarks: --\n\nfirst\n'
   for i in $(seq 1 10000); do printf -- '--\n::\nAnon-To: v%d@victim.test\n\nbomb\n' "$i"; done; } >"$T/bomb"
+# Cutmarks are for the public remailer (hop p takes clear input): in
+# local mode (nymserv's hand-off) they are refused, see finding 9 below.
 clear_cap_all
 s=$SECONDS
-remail l <"$T/bomb"
+remail p -p remailer <"$T/bomb"
 check "10,000-piece cutmark bomb refused (5.7.0), nothing sent" \
-    sh -c "[ $RC = 65 ] && grep -q '^5.7.0' '$T/out' && [ $(n_in "$T/cap-l") = 0 ]"
+    sh -c "[ $RC = 65 ] && grep -q '^5.7.0' '$T/out' && [ $(n_in "$T/cap-p") = 0 ]"
 echo "# cutmark bomb refused in $((SECONDS - s)) s"
-remail l < <(printf '::\nAnon-To: a@final.test\nCutmarks: --\n\nthe text\n-- \nISP footer\n--\n::\nAnon-To: b@final.test\n\nsecond piece\n')
+remail p -p remailer < <(printf '::\nAnon-To: a@final.test\nCutmarks: --\n\nthe text\n-- \nISP footer\n--\n::\nAnon-To: b@final.test\n\nsecond piece\n')
 check "Cutmarks: footer cut off, a piece with directives sent alone" \
-    sh -c "[ $RC = 0 ] && [ $(n_in "$T/cap-l") = 2 ] && ! grep -q 'ISP footer' '$T'/cap-l/*.msg && grep -qx 'the text' '$T'/cap-l/*.msg && grep -qx 'second piece' '$T'/cap-l/*.msg"
+    sh -c "[ $RC = 0 ] && [ $(n_in "$T/cap-p") = 2 ] && ! grep -q 'ISP footer' '$T'/cap-p/*.msg && grep -qx 'the text' '$T'/cap-p/*.msg && grep -qx 'second piece' '$T'/cap-p/*.msg"
+# Finding 9: what nymserv hands the local remail reaches one address.
+clear_cap_all
+remail l < <(printf '::\nAnon-To: bomber@evil.test, victim@victim.test\n\nmail for a nym\n')
+check "finding 9: local mode refuses a layer naming several recipients (65, 5.7.1), nothing sent" \
+    sh -c "[ $RC = 65 ] && grep -q '^5.7.1.*recipients' '$T/out' && [ $(n_in "$T/cap-l") = 0 ]"
+remail l < <(printf '::\nAnon-To: bomber@evil.test\nAnon-To: victim@victim.test\n\nmail for a nym\n')
+check "finding 9: local mode refuses two Anon-To lines, nothing sent" \
+    sh -c "[ $RC = 65 ] && [ $(n_in "$T/cap-l") = 0 ]"
+remail l < <(printf '::\nAnon-To: bomber@evil.test\nCutmarks: --\n\nx\n--\n::\nAnon-To: victim@victim.test\n\nmail for a nym\n')
+check "finding 9: local mode refuses Cutmarks (a piece to a third party), nothing sent" \
+    sh -c "[ $RC = 65 ] && grep -q '^5.7.1.*Cutmarks' '$T/out' && [ $(n_in "$T/cap-l") = 0 ]"
+printf '::\nAnon-To: bomber@evil.test, victim@victim.test\n\n' | enc remailer@l.test >"$T/f9l"
+remail l < <(printf '::\nEncrypted: PGP\n\n'; cat "$T/f9l"; printf 'mail for a nym\n')
+check "finding 9: local mode refuses several recipients in a layer it decrypts, nothing sent" \
+    sh -c "[ $RC = 65 ] && [ $(n_in "$T/cap-l") = 0 ]"
+remail p -p remailer < <(printf '::\nAnon-To: one@final.test, two@final.test\n\npublic\n')
+check "the public remailer still takes several Anon-To addresses" \
+    sh -c "[ $RC = 0 ] && grep -qx one@final.test '$(last "$T/cap-p" | sed 's/msg$/args/')' && grep -qx two@final.test '$(last "$T/cap-p" | sed 's/msg$/args/')'"
 
 # --- Latent-Time: the delay spool and remail -q. ---
 clear_cap_all
