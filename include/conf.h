@@ -22,6 +22,7 @@ struct conf {
 	char **remail;			/* remailer command as argv */
 	char *remail_spool;		/* remail: delay queue directory */
 	char *remail_gnupghome;		/* remail: Encrypt-Key GnuPG home */
+	char *remail_s2k_digest;	/* Encrypt-Key S2K hash: SHA1 (classic) */
 	int remail_public;		/* remail -p remailer: serve the public */
 	int remail_accept_clear;	/* public input may be unencrypted */
 	unsigned remail_max_latency;	/* seconds: cap on Latent-Time */

@@ -32,6 +32,15 @@ int deliver_prepare(const struct conf *, const struct server_keys *,
     size_t nblocks, const void *plain, size_t len, struct buf **in,
     size_t *n);
 
+/*
+ * Leave out of idx[0..m) the blocks whose clear layer reaches more than
+ * one address (stored before blocks were checked at config@; the local
+ * remail would refuse them): returns the count left.  An empty block
+ * text (the message alone) is kept.  No gpg.
+ */
+size_t deliver_usable(const struct conf *, const struct nym_block *blocks,
+    size_t *idx, size_t m);
+
 /* Pipe each input into the remail command; -1 if any hand-off failed. */
 int deliver_send(const struct conf *, const struct buf *in, size_t n);
 

@@ -43,6 +43,10 @@ struct rm_out {
 struct rm_run {
 	const struct conf *c;
 	int public_mode;	/* outermost layer must be encrypted */
+	int strict;		/* nymserv's hand-off: one address per layer */
+	int inspect;		/* check only: nothing encrypted, composed */
+	int peel;		/* inspect: decrypt layers for our key too */
+	unsigned hops;		/* inspect: hops through our own remailer@ */
 	time_t now;
 	struct rm_out *out;
 	size_t nout;
@@ -67,6 +71,18 @@ void rm_free(struct rm_run *);
  * Nothing is sent here.
  */
 int rm_process(struct rm_run *, const char *text, size_t len);
+
+/*
+ * Does a reply block reach exactly one address through the layers this
+ * server reads (SECURITY.md 3.9)?  Those are its clear first layer and,
+ * with peel, the layers encrypted to the server's remailer key, which
+ * the local remail peels for nymserv: each must name one Anon-To address
+ * and no Cutmarks, so the confirmation of a block is the consent of
+ * everyone the server sends its mail to.  RM_OK, RM_PERM (why holds the
+ * reason) or RM_TEMP (gpg trouble).  Nothing is sent.
+ */
+int rm_consent_check(const struct conf *, const char *block, size_t len,
+    int peel, char *why, size_t whylen);
 
 /*
  * Hand the outputs on: a single message due now goes straight to

@@ -15,6 +15,7 @@
 #include "names.h"
 #include "nym.h"
 #include "outcome.h"
+#include "remailer.h"
 #include "replay.h"
 #include "sigreq.h"
 #include "store.h"
@@ -156,6 +157,8 @@ struct cfg {
 	struct buf *out;	/* remailer inputs: the outcome */
 	size_t nout;
 	long sigtime;
+	struct nym_block *okblocks;	/* the request's blocks that passed */
+	size_t nok;			/* rm_consent_check (shallow copies) */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -406,6 +409,32 @@ how_to_confirm(struct cfg *x, struct buf *text)
 	    "Until then the old blocks stay in use.", c, h, c, h, h, c);
 }
 
+/*
+ * Each new block must reach one address through the layers this server
+ * reads (SECURITY.md 3.9); refused blocks never carry the answer.
+ */
+static void
+check_blocks(struct cfg *x)
+{
+	char why[256];
+	size_t i;
+	int rc;
+
+	x->okblocks = xcalloc(x->q.nblocks + 1, sizeof(*x->okblocks));
+	for (i = 0; i < x->q.nblocks; i++) {
+		const char *t = x->q.blocks[i].text;
+
+		rc = rm_consent_check(x->r->conf, t, strlen(t), 1, why,
+		    sizeof(why));
+		if (rc == RM_TEMP)
+			die_temp("gpg failed while checking a reply block");
+		if (rc == RM_OK)
+			x->okblocks[x->nok++] = x->q.blocks[i];
+		else
+			problem(x, "Reply-Block %zu refused: %s", i + 1, why);
+	}
+}
+
 /* The notices that answer the request, encrypted, ready for remail. */
 static void
 answer(struct cfg *x)
@@ -417,10 +446,11 @@ answer(struct cfg *x)
 	int encrypt;
 	const char *name = x->q.name ? x->q.name : "?";
 
-	/* The new blocks when the request carries some, else the old. */
-	if (x->q.nblocks > 0) {
-		blocks = x->q.blocks;
-		nblocks = x->q.nblocks;
+	/* The new blocks when the request carries some that passed
+	 * check_blocks, else the old. */
+	if (x->nok > 0) {
+		blocks = x->okblocks;
+		nblocks = x->nok;
 	} else if (x->have_old) {
 		blocks = x->old.blocks;
 		nblocks = x->old.nblocks;
@@ -744,6 +774,7 @@ account_config(struct req *r)
 			problem(&x, "the name %s is taken", x.q.name);
 	}
 
+	check_blocks(&x);
 	plan(&x);
 	if (x.errors.len > 0)
 		x.action = A_NONE;
@@ -776,6 +807,7 @@ account_config(struct req *r)
 	nym_free(&x.cnym);
 	nym_free(&x.nw);
 	nym_free(&x.old);
+	free(x.okblocks);
 	cfgreq_free(&pre);
 	cfgreq_free(&x.q);
 	buf_free(&prec);

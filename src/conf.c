@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -33,6 +34,7 @@ static const struct key keys[] = {
 	{ "remail", K_ARGV, O(remail), 0, 0 },
 	{ "remail_spool", K_STR, O(remail_spool), 0, 0 },
 	{ "remail_gnupghome", K_STR, O(remail_gnupghome), 0, 0 },
+	{ "remail_s2k_digest", K_STR, O(remail_s2k_digest), 0, 0 },
 	{ "remail_public", K_BOOL, O(remail_public), 0, 1 },
 	{ "remail_accept_clear", K_BOOL, O(remail_accept_clear), 0, 1 },
 	{ "remail_max_latency", K_UINT, O(remail_max_latency), 0, 7 * 86400 },
@@ -80,6 +82,7 @@ set_defaults(struct conf *c)
 	c->statedir = xstrdup("/var/lib/nymserv");
 	c->sendmail = conf_split_argv("/usr/sbin/sendmail");
 	c->remail = conf_split_argv(LIBEXECDIR "/remail");
+	c->remail_s2k_digest = xstrdup("SHA1");
 	c->remail_public = 1;
 	c->remail_max_latency = 86400;
 	c->remail_max_depth = 16;
@@ -406,6 +409,13 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		    "defer", path);
 		return -1;
 	}
+	if (strcasecmp(c->remail_s2k_digest, "SHA1") != 0 &&
+	    strcasecmp(c->remail_s2k_digest, "SHA256") != 0 &&
+	    strcasecmp(c->remail_s2k_digest, "SHA512") != 0) {
+		snprintf(err, errlen, "%s: remail_s2k_digest: expected SHA1 "
+		    "(classic readers), SHA256 or SHA512", path);
+		return -1;
+	}
 	if (c->statedir[0] != '/') {
 		snprintf(err, errlen, "%s: statedir: must be an absolute path",
 		    path);
@@ -446,6 +456,7 @@ conf_free(struct conf *c)
 	free(c->statedir);
 	free(c->remail_spool);
 	free(c->remail_gnupghome);
+	free(c->remail_s2k_digest);
 	free(c->gnupghome);
 	conf_free_argv(c->sendmail);
 	conf_free_argv(c->remail);

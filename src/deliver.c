@@ -11,6 +11,7 @@
 #include "die.h"
 #include "gpg.h"
 #include "outbound.h"
+#include "remailer.h"
 #include "util.h"
 
 int
@@ -77,6 +78,28 @@ key_file(const struct conf *c, const struct buf *key, struct buf *path)
 	return 0;
 }
 
+size_t
+deliver_usable(const struct conf *c, const struct nym_block *blocks,
+    size_t *idx, size_t m)
+{
+	char why[256];
+	size_t i, k = 0;
+
+	for (i = 0; i < m; i++) {
+		const char *t = blocks[idx[i]].text;
+
+		/* An empty text is nymmail's "the message alone"; RM_TEMP
+		 * cannot happen without peeling. */
+		if (t[0] == '\0' || rm_consent_check(c, t, strlen(t), 0, why,
+		    sizeof(why)) == RM_OK)
+			idx[k++] = idx[i];
+	}
+	if (k < m)
+		log_warn("%zu reply block(s) left out: they reach more than one "
+		    "address", m - k);
+	return k;
+}
+
 int
 deliver_prepare(const struct conf *c, const struct server_keys *k,
     const struct buf *key, int encrypt, const struct nym_block *blocks,
@@ -100,7 +123,8 @@ deliver_prepare(const struct conf *c, const struct server_keys *k,
 	if (rc != GPG_OK)
 		goto out;
 	idx = xcalloc(nblocks ? nblocks : 1, sizeof(*idx));
-	m = nym_choose_blocks(blocks, nblocks, idx);
+	m = deliver_usable(c, blocks, idx, nym_choose_blocks(blocks, nblocks,
+	    idx));
 	*in = xrealloc(*in, (*n + m + 1) * sizeof(**in));
 	for (i = 0; i < m; i++) {
 		struct buf *b = &(*in)[(*n)++];

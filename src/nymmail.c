@@ -319,7 +319,14 @@ nymmail_deliver(struct req *r, struct nym *y)
 	}
 
 	idx = xcalloc(y->nblocks, sizeof(*idx));
-	nused = nym_choose_blocks(y->blocks, y->nblocks, idx);
+	nused = deliver_usable(r->conf, y->blocks, idx,
+	    nym_choose_blocks(y->blocks, y->nblocks, idx));
+	if (nused == 0)
+		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox unavailable (no usable "
+		    "reply block)");
+	/* Each block used reaches one address through this server (its
+	 * clear layer, checked above; the local remail checks the layers
+	 * it peels): the chunks below count one per address reached. */
 	memset(&cnt, 0, sizeof(cnt));
 	cnt.y = y;
 	cnt.now = r->now;

@@ -28,6 +28,7 @@ rm_init(struct rm_run *r, const struct conf *c, int public_mode, time_t now)
 	memset(r, 0, sizeof(*r));
 	r->c = c;
 	r->public_mode = public_mode;
+	r->strict = !public_mode;	/* only nymserv pipes in local mode */
 	r->now = now;
 	rm_block_init(&r->blk, c);
 }
@@ -213,7 +214,8 @@ super_encrypt(struct rm_run *r, const char *key, const char *p, size_t len,
 		p += after;
 		len -= after;
 	}
-	if (t1c_symhome(r->c->remail_gnupghome) < 0) {
+	if (t1c_symhome(r->c->remail_gnupghome,
+	    r->c->remail_s2k_digest) < 0) {
 		log_err("Encrypt-Key home %s: %s", r->c->remail_gnupghome,
 		    strerror(errno));
 		return RM_TEMP;
@@ -225,6 +227,17 @@ super_encrypt(struct rm_run *r, const char *key, const char *p, size_t len,
 }
 
 static int process(struct rm_run *, const char *, size_t, int, int);
+
+/* remailer@HOST: the public side of this same remailer. */
+static int
+own_remailer(const struct rm_run *r, const char *a)
+{
+	const char *at = strrchr(a, '@');
+
+	return at != NULL && (size_t)(at - a) == 8 &&
+	    strncasecmp(a, "remailer", 8) == 0 &&
+	    strcasecmp(at + 1, r->c->hostname) == 0;
+}
 
 /* Cutmarks: piece 0 is this message; the others are processed alone. */
 static int
@@ -267,16 +280,18 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 	struct t1_layer l;
 	struct rm_out o;
 	const char *why, *p;
-	size_t depth = 0, plen;
+	size_t depth = 0, plen, own;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
 	buf_set(&cur, text, len);
 	t1_crlf(&cur);
+	own = cur.len;		/* the outermost text is all the sender's */
 	t1_layer_init(&l);
 	for (;;) {
 		t1_layer_free(&l);
-		if (t1_parse(cur.s ? cur.s : "", cur.len, &l, &why) != T1_OK) {
+		if (t1_parse_own(cur.s ? cur.s : "", cur.len, own, &l, &why) !=
+		    T1_OK) {
 			rc = refuse(r, EX_DATAERR_, "5.6.0", "%s", why);
 			goto done;
 		}
@@ -287,6 +302,10 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 		}
 		if (!l.encrypted)
 			break;
+		if (r->inspect && !r->peel) {
+			rc = RM_OK;	/* the local remail checks the rest */
+			goto done;
+		}
 		if (++depth > r->c->remail_max_depth) {
 			rc = refuse(r, EX_DATAERR_, "5.7.0",
 			    "too many nested PGP layers (limit %u)",
@@ -308,7 +327,10 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 		t1_crlf(&plain);
 		if (plain.len > 0 && plain.s[plain.len - 1] != '\n')
 			buf_addc(&plain, '\n');
-		/* The text after the END line travels on (reply blocks). */
+		/* The text after the END line travels on (reply blocks),
+		 * after the plaintext's payload; the next parse reads the
+		 * directives from the plaintext alone. */
+		own = plain.len;
 		if (plain.len + (cur.len - l.payload) > r->c->max_message_size) {
 			rc = refuse(r, EX_DATAERR_, "5.3.4",
 			    "message too big after decryption");
@@ -335,6 +357,36 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 	}
 	if ((rc = recipients(r, l.anon_to, &o)) != RM_OK)
 		goto done;
+	/* What nymserv hands us is mail for a nym: its owner confirmed one
+	 * address per block, so no layer read here may reach more. */
+	if (r->strict && o.nrcpts != 1) {
+		rc = refuse(r, EX_DATAERR_, "5.7.1", "a reply block's layer "
+		    "read by this server names %zu recipients (one address "
+		    "per block: each block is confirmed by the one it "
+		    "reaches)", o.nrcpts);
+		goto done;
+	}
+	if (r->strict && l.cutmarks != NULL) {
+		rc = refuse(r, EX_DATAERR_, "5.7.1", "Cutmarks in a reply "
+		    "block's layer read by this server (its pieces would go "
+		    "to addresses that never confirmed)");
+		goto done;
+	}
+	if (r->inspect && r->peel && own_remailer(r, o.rcpts[0])) {
+		/* Through our own remailer@ the next layer is ours too. */
+		if (++r->hops > r->c->remail_max_depth) {
+			rc = refuse(r, EX_DATAERR_, "5.7.0", "too many hops "
+			    "through this remailer (limit %u)",
+			    r->c->remail_max_depth);
+			goto done;
+		}
+		rc = process(r, cur.s + l.payload, cur.len - l.payload, 0, 0);
+		goto done;
+	}
+	if (r->inspect) {
+		rc = RM_OK;
+		goto done;
+	}
 	p = cur.s + l.payload;
 	plen = cur.len - l.payload;
 	if (l.cutmarks != NULL &&
@@ -370,6 +422,23 @@ rm_process(struct rm_run *r, const char *text, size_t len)
 {
 	r->pieces = 1;
 	return process(r, text, len, 0, 0);
+}
+
+int
+rm_consent_check(const struct conf *c, const char *block, size_t len,
+    int peel, char *why, size_t whylen)
+{
+	struct rm_run r;
+	int rc;
+
+	rm_init(&r, c, 0, util_now());
+	r.inspect = 1;
+	r.peel = peel;
+	rc = rm_process(&r, block, len);
+	if (rc == RM_PERM)
+		snprintf(why, whylen, "%s", r.why);
+	rm_free(&r);
+	return rc;
 }
 
 int

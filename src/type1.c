@@ -332,28 +332,41 @@ paste(struct t1_layer *l, struct field *f, const char **why)
 int
 t1_parse(const char *t, size_t len, struct t1_layer *l, const char **why)
 {
+	return t1_parse_own(t, len, len, l, why);
+}
+
+/*
+ * Directives are read from [0, own) only; blank lines between them and
+ * the payload may run on into the appended text (they are no directive).
+ */
+int
+t1_parse_own(const char *t, size_t len, size_t own, struct t1_layer *l,
+    const char **why)
+{
 	struct line ln;
 	size_t pos;
 
 	*why = NULL;
-	pos = skip_blank(t, len, 0);
-	if (!get_line(t, len, pos, &ln) || !line_is(&ln, "::")) {
+	if (own > len)
+		own = len;
+	pos = skip_blank(t, own, 0);
+	if (!get_line(t, own, pos, &ln) || !line_is(&ln, "::")) {
 		l->payload = pos;
 		return T1_OK;
 	}
 	l->has_block = 1;
 	pos = ln.next;
-	if (read_fields(t, len, &pos, T1_MAX_DIRECTIVES, l, directive, why)
+	if (read_fields(t, own, &pos, T1_MAX_DIRECTIVES, l, directive, why)
 	    != T1_OK)
 		return T1_BAD;
-	pos = skip_blank(t, len, pos);
+	pos = skip_blank(t, own, pos);
 	if (l->encrypted) {
-		if (!get_line(t, len, pos, &ln) || !line_is(&ln, BEGIN_LINE)) {
+		if (!get_line(t, own, pos, &ln) || !line_is(&ln, BEGIN_LINE)) {
 			*why = "Encrypted: PGP without an armored PGP message";
 			return T1_BAD;
 		}
 		l->arm_start = pos;
-		for (pos = ln.next; get_line(t, len, pos, &ln); pos = ln.next) {
+		for (pos = ln.next; get_line(t, own, pos, &ln); pos = ln.next) {
 			if (line_is(&ln, END_LINE)) {
 				l->arm_end = ln.next;
 				l->payload = ln.next;
@@ -363,14 +376,13 @@ t1_parse(const char *t, size_t len, struct t1_layer *l, const char **why)
 		*why = "armored PGP message without an END line";
 		return T1_BAD;
 	}
-	if (get_line(t, len, pos, &ln) && line_is(&ln, "##")) {
+	if (get_line(t, own, pos, &ln) && line_is(&ln, "##")) {
 		pos = ln.next;
-		if (read_fields(t, len, &pos, T1_MAX_PASTE_FIELDS, l, paste,
+		if (read_fields(t, own, &pos, T1_MAX_PASTE_FIELDS, l, paste,
 		    why) != T1_OK)
 			return T1_BAD;
-		pos = skip_blank(t, len, pos);
 	}
-	l->payload = pos;
+	l->payload = skip_blank(t, len, pos);
 	return T1_OK;
 }
 
