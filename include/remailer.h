@@ -43,6 +43,7 @@ struct rm_out {
 struct rm_run {
 	const struct conf *c;
 	int public_mode;	/* outermost layer must be encrypted */
+	const char *tag;	/* spool tag of a nym's mail (or NULL) */
 	time_t now;
 	struct rm_out *out;
 	size_t nout;

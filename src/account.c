@@ -17,6 +17,7 @@
 #include "sigreq.h"
 #include "store.h"
 #include "util.h"
+#include "wipe.h"
 
 #define COOKIE_BYTES 10		/* 80 bits from the CSPRNG */
 #define DAY 86400L
@@ -717,6 +718,9 @@ account_config(struct req *r)
 		drop("replay (concurrent)");
 	if (rc < 0)
 		die_temp("cannot update the state");
+	if (x.action != A_NONE)
+		wipe_after(r->conf, r->st, x.q.name, x.action == A_DELETE);
+	deliver_tag(x.q.name);
 	outcome_run(r, x.sr.hash, &oc);
 	outcome_free(&oc);
 	log_info("config: %s", x.action == A_CREATE ? "created" :
@@ -832,11 +836,13 @@ account_confirm(struct req *r)
 	    plain.len, &out, &nout) != GPG_OK)
 		die_temp("cannot sign or encrypt the notice");
 	/* Hand the notice on first: a failure leaves the cookie usable. */
+	deliver_tag(cf.y.name);
 	if (deliver_send(r->conf, out, nout) < 0)
 		die_temp("cannot hand the notice to the remailer");
 	rc = store_write(r->st, confirm_apply_fn, &cf);
 	if (rc < 0)
 		die_temp("cannot update the state");
+	wipe_after(r->conf, r->st, cf.y.name, 0);
 	log_info("confirm: %s", cf.pd.create ? "nym activated" :
 	    "reply blocks replaced");
 	deliver_free(out, nout);

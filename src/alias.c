@@ -15,6 +15,7 @@
 #include "outbound.h"
 #include "respond.h"
 #include "util.h"
+#include "wipe.h"
 
 /*
  * State (DESIGN.md section 3):
@@ -30,58 +31,6 @@
 #define PFX "alias:"
 #define PURGE_MAX 256		/* expired keys removed per request */
 #define SUBJECT_MAX 200
-
-const char *
-alias_domain(const struct conf *c)
-{
-	return c->alias_domain != NULL ? c->alias_domain : c->hostname;
-}
-
-/* Is domain d host or below it? */
-static int
-in_domain(const char *d, const char *host)
-{
-	size_t dl = strlen(d), hl = strlen(host);
-
-	if (strcasecmp(d, host) == 0)
-		return 1;
-	return dl > hl && d[dl - hl - 1] == '.' &&
-	    strcasecmp(d + dl - hl, host) == 0;
-}
-
-int
-alias_norm_addr(const struct conf *c, const char *in, struct buf *out)
-{
-	struct addrlist l;
-	char *at;
-	int rc = -1;
-
-	if (strlen(in) > 512 || addr_parse_list(in, strlen(in), 1, &l) < 0)
-		return -1;
-	if (l.n != 1 || l.a[0].domain == NULL || l.a[0].group != NULL)
-		goto out;
-	buf_sets(out, l.a[0].addr);
-	if ((at = strrchr(out->s, '@')) == NULL)
-		goto out;
-	util_lower(at + 1);
-	if (!addr_deliverable(out->s) || in_domain(at + 1, c->hostname) ||
-	    in_domain(at + 1, alias_domain(c)))
-		goto out;
-	rc = 0;
-out:
-	addr_free_list(&l);
-	return rc;
-}
-
-int
-alias_name_ok(const char *name, struct buf *out)
-{
-	if (!names_valid(name) || names_reserved(name))
-		return 0;
-	buf_sets(out, name);
-	util_lower(out->s);
-	return 1;
-}
 
 /* "alias:X:" + hex(sha256(data)) */
 static void
@@ -876,7 +825,11 @@ mail_confirm(struct req *r)
 	const char *why;
 	struct buf to = BUF_INIT;
 
-	if (!respond_allowed(r, &to, &why)) {
+	/* The result goes to the address stored with the token, so the
+	 * sender need not be answerable (nymreg hands confirmations on as
+	 * nymreg@hostname); automatic mail still confirms nothing. */
+	if (!respond_allowed(r, &to, &why) &&
+	    strcmp(why, "reply address is ours") != 0) {
 		log_info("alias confirm: ignored: %s", why);
 		buf_free(&to);
 		return;
@@ -887,6 +840,8 @@ mail_confirm(struct req *r)
 	cf.now = r->now;
 	if (alias_confirm(r->st, &cf) < 0)
 		die_temp("cannot update the state");
+	if (cf.outcome == ALIAS_DONE)
+		wipe_after(r->conf, r->st, cf.alias.s, cf.op == ALIAS_REMOVE);
 	log_info("alias confirm: %s", cf.outcome == ALIAS_DONE ? "applied" :
 	    cf.outcome == ALIAS_BADTOKEN ? "bad token" : "refused");
 	if (cf.outcome != ALIAS_BADTOKEN && alias_mail_done(r, &cf) < 0)

@@ -14,11 +14,24 @@
 #include "util.h"
 #include "outbound.h"
 
-static char *const child_env[] = {
+static char extra_env[80];
+static char *child_env[] = {
 	"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 	"LANG=C",
+	NULL,		/* run_set_env */
 	NULL
 };
+
+void
+run_set_env(const char *kv)
+{
+	if (kv == NULL || strlen(kv) >= sizeof(extra_env)) {
+		child_env[2] = NULL;
+		return;
+	}
+	strcpy(extra_env, kv);
+	child_env[2] = extra_env;
+}
 
 static int
 wait_child(pid_t pid)
