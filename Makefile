@@ -60,10 +60,10 @@ UNITS   += test_block test_finger
 FUZZERS += fuzz_finger
 
 # the alias service: alias delivery, the nymreg CGI
-LIBSRC  += alias aliasaddr cgi
+LIBSRC  += alias aliasaddr authres cgi
 PROGS   += nymreg
-UNITS   += test_cgi test_alias
-FUZZERS += fuzz_cgi fuzz_alias
+UNITS   += test_cgi test_alias test_authres
+FUZZERS += fuzz_cgi fuzz_alias fuzz_authres
 
 # nympolicyd, the Postfix policy service
 LIBSRC  += policy ratetab dnscheck

@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "alias.h"
+#include "authres.h"
 #include "buf.h"
 #include "die.h"
 #include "names.h"
@@ -740,7 +741,40 @@ from_display(const struct msg *m, struct buf *out)
 }
 
 /*
- * Mail to an alias: the sender must have one (else 5.7.1); the rewritten
+ * Did our MTA authenticate the sender's domain?  Only Authentication-
+ * Results fields with our alias_authserv_id count (the MTA removes
+ * incoming ones that claim it: etc/postfix/main.cf.alias-auth); all
+ * such fields are stripped by the rewrite anyway.
+ */
+static int
+sender_authenticated(const struct req *r, const char *addr)
+{
+	const char *envdom = strrchr(addr, '@') + 1, *v = msg_get(&r->msg,
+	    "From");
+	struct buf fromdom = BUF_INIT;
+	struct addrlist l;
+	struct authres ar;
+	const struct hdr *h;
+	size_t k = 0;
+	int ok = 0;
+
+	if (v != NULL && addr_parse_list(v, strlen(v), 1, &l) == 0) {
+		if (l.n == 1 && l.a[0].domain != NULL)
+			buf_sets(&fromdom, l.a[0].domain);
+		addr_free_list(&l);
+	}
+	while (!ok && (h = msg_next(&r->msg, "Authentication-Results", &k)) !=
+	    NULL)
+		ok = authres_parse(h->value, strlen(h->value), &ar) == 0 &&
+		    authres_authenticates(&ar, r->conf->alias_authserv_id,
+		    envdom, fromdom.s);
+	buf_free(&fromdom);
+	return ok;
+}
+
+/*
+ * Mail to an alias: the sender must have one, and our MTA must have
+ * authenticated its domain (else 5.7.1, the same words for both); the rewritten
  * message goes to the recipient alias's real address.  Exits, except when
  * r->local is no alias (the caller then refuses with 5.1.1).
  */
@@ -761,7 +795,9 @@ alias_deliver(struct req *r)
 		die_temp("cannot read the state");
 	if (!l.rcpt_found)
 		goto out;	/* not an alias: the caller says 5.1.1 */
-	if (!l.sender_found)
+	/* Unauthenticated mail from a registered address reads like mail
+	 * from an unregistered one: a forged sender learns nothing. */
+	if (!l.sender_found || !sender_authenticated(r, norm.s))
 		die_perm(EX_NOPERM_, "5.7.1", "the sender has no alias here: "
 		    "register an alias for your address at %s first",
 		    c->alias_web_url ? c->alias_web_url : c->hostname);

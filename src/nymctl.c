@@ -118,7 +118,7 @@ make_statedir(void)
  * state's owner, so that nymfingerd never runs gpg in the secret home)
  * and every name's entry.  *changed counts files written or removed.
  */
-static void
+static int
 publish(struct store *st, size_t *changed)
 {
 	static const char *const meta[] = { "serverkey", "remailerkey" };
@@ -127,19 +127,26 @@ publish(struct store *st, size_t *changed)
 	struct buf fpr = BUF_INIT, key = BUF_INIT;
 	size_t i;
 
-	if (pubview_rebuild(&conf, st, changed) < 0)
-		fail("cannot write the public view in %s", conf.pubdir);
-	for (i = 0; i < 2; i++) {
+	int rc = 0;
+
+	if (pubview_rebuild(&conf, st, changed) < 0) {
+		fprintf(stderr, "nymctl: cannot write the public view in %s\n",
+		    conf.pubdir);
+		return -1;
+	}
+	for (i = 0; i < 2 && rc == 0; i++) {
 		buf_reset(&key);
-		if (store_get(st, DB_META, meta[i], &fpr) != STORE_OK)
-			fail("no %s (run nymctl init)", meta[i]);
-		if (gpg_export(conf.gnupghome, fpr.s, &key) < 0)
-			fail("cannot export %s", meta[i]);
-		if (pubview_put(&conf, file[i], key.s, key.len) < 0)
-			fail("cannot write %s/%s", conf.pubdir, file[i]);
+		if (store_get(st, DB_META, meta[i], &fpr) != STORE_OK ||
+		    gpg_export(conf.gnupghome, fpr.s, &key) < 0 ||
+		    pubview_put(&conf, file[i], key.s, key.len) < 0) {
+			fprintf(stderr, "nymctl: public view: cannot publish "
+			    "%s\n", meta[i]);
+			rc = -1;
+		}
 	}
 	buf_free(&fpr);
 	buf_free(&key);
+	return rc;
 }
 
 /* Run the scrub (wipe.h) and say what it did; 0, or -1 if it failed. */
@@ -261,7 +268,8 @@ cmd_init(int argc, char **argv)
 	{
 		size_t changed;
 
-		publish(st, &changed);
+		if (publish(st, &changed) < 0)
+			fail("public view %s not written", conf.pubdir);
 		printf("public view: %s\n", conf.pubdir);
 	}
 	store_close(st);
@@ -516,7 +524,8 @@ cmd_restore(int argc, char **argv)
 		struct store *st = open_store(0);
 		size_t changed;
 
-		publish(st, &changed);
+		if (publish(st, &changed) < 0)
+			fail("public view %s not written", conf.pubdir);
 		store_close(st);
 		printf("public view rebuilt: %zu files\n", changed);
 	}
@@ -531,8 +540,11 @@ cmd_check(void)
 	int n = admin_check(&conf, st, &out);
 	size_t changed = 0;
 
-	if (n >= 0)
-		publish(st, &changed);
+	if (n >= 0 && publish(st, &changed) < 0) {
+		buf_addf(&out, "public view: cannot be rebuilt in %s\n",
+		    conf.pubdir);
+		n++;
+	}
 	store_close(st);
 	if (changed > 0)
 		printf("public view: %zu file%s repaired\n", changed,

@@ -152,9 +152,8 @@ hand_on(const struct page *pg, const char *sender, const char *local,
 	util_date(&m, util_now());
 	buf_adds(&m, "\nMessage-ID: ");
 	util_msgid(&m, c->hostname);
-	buf_adds(&m, "\nMIME-Version: 1.0\n"
-	    "Content-Type: text/plain; charset=us-ascii\n\n"
-	    "This request was made with the alias service's web form.\n");
+	/* No body: register@/remove@ read an empty Subject's name there. */
+	buf_adds(&m, "\nComments: made with the alias service's web form\n\n");
 	rc = sendmail_send(c->sendmail, sender, rcpt, 1, m.s, m.len);
 	buf_free(&to);
 	buf_free(&m);

@@ -114,15 +114,20 @@ put_if_changed(const char *path, const struct buf *data)
 	    FILE_MODE) < 0 ? -1 : 1;
 }
 
-/* The entry text of a nym record (pubview.h); -1 if it cannot be read. */
+/*
+ * The entry text of a nym record (pubview.h).  A record that does not
+ * decode (nymctl check names it) still holds its name: "unreadable".
+ */
 static int
 nym_entry(const void *v, size_t vl, struct buf *out)
 {
 	struct nym y;
 
-	if (nym_decode(v, vl, &y) < 0)
-		return -1;
 	buf_reset(out);
+	if (nym_decode(v, vl, &y) < 0) {
+		buf_sets(out, "unreadable\n");
+		return 0;
+	}
 	if (y.state != NYM_ACTIVE) {
 		buf_adds(out, "pending\n");
 	} else {
