@@ -149,7 +149,11 @@ lock_bounded(int fd, int op, unsigned wait)
  * scrub takes both exclusively, the gate first.  So a waiting scrub stops
  * new openers at the gate (no starvation by a stream of deliveries) and
  * runs once the processes that had the environment open have closed it.
- * Returns the fd holding scrub.lock (O_CLOEXEC: no child inherits it).
+ * A child of ours (NYM_CHILD in its environment: remail run by nymserv)
+ * skips the gate: its parent may hold the state open, and waiting at the
+ * gate for a scrub that waits for the parent would deadlock until the
+ * scrub gives up.  Returns the fd holding scrub.lock (O_CLOEXEC: no child
+ * inherits it).
  */
 static int
 scrub_lock(const char *dir, int excl, unsigned wait)
@@ -161,8 +165,8 @@ scrub_lock(const char *dir, int excl, unsigned wait)
 	gate = open(p.s, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
 	buf_reset(&p);
 	buf_addf(&p, "%s/scrub.lock", dir);
-	if (gate < 0 || lock_bounded(gate, excl ? LOCK_EX : LOCK_SH,
-	    wait) < 0)
+	if (gate < 0 || ((excl || getenv("NYM_CHILD") == NULL) &&
+	    lock_bounded(gate, excl ? LOCK_EX : LOCK_SH, wait) < 0))
 		goto out;
 	if ((fd = open(p.s, O_RDONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0 &&
 	    lock_bounded(fd, excl ? LOCK_EX : LOCK_SH, wait) < 0) {
