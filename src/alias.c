@@ -742,9 +742,12 @@ from_display(const struct msg *m, struct buf *out)
 
 /*
  * Did our MTA authenticate the sender's domain?  Only Authentication-
- * Results fields with our alias_authserv_id count (the MTA removes
- * incoming ones that claim it: etc/postfix/main.cf.alias-auth); all
- * such fields are stripped by the rewrite anyway.
+ * Results fields with our alias_authserv_id count, and only those above
+ * the first Received field: our MTA writes its own Received field on top
+ * of what the sender sent, and its results above it (Postfix: a policy
+ * service's PREPEND and a milter's inserted fields), so a field the
+ * sender wrote, whatever it claims, sits below (SECURITY.md section 2).
+ * The rewrite removes every such field anyway.
  */
 static int
 sender_authenticated(const struct req *r, const char *addr)
@@ -754,8 +757,7 @@ sender_authenticated(const struct req *r, const char *addr)
 	struct buf fromdom = BUF_INIT;
 	struct addrlist l;
 	struct authres ar;
-	const struct hdr *h;
-	size_t k = 0;
+	size_t i;
 	int ok = 0;
 
 	if (v != NULL && addr_parse_list(v, strlen(v), 1, &l) == 0) {
@@ -763,11 +765,17 @@ sender_authenticated(const struct req *r, const char *addr)
 			buf_sets(&fromdom, l.a[0].domain);
 		addr_free_list(&l);
 	}
-	while (!ok && (h = msg_next(&r->msg, "Authentication-Results", &k)) !=
-	    NULL)
-		ok = authres_parse(h->value, strlen(h->value), &ar) == 0 &&
-		    authres_authenticates(&ar, r->conf->alias_authserv_id,
-		    envdom, fromdom.s);
+	for (i = 0; !ok && i < r->msg.nh; i++) {
+		const struct hdr *h = &r->msg.h[i];
+
+		if (h->namelen == 8 && strncasecmp(h->name, "Received", 8) == 0)
+			break;
+		if (h->namelen == 22 && strncasecmp(h->name,
+		    "Authentication-Results", 22) == 0)
+			ok = authres_parse(h->value, strlen(h->value), &ar) ==
+			    0 && authres_authenticates(&ar,
+			    r->conf->alias_authserv_id, envdom, fromdom.s);
+	}
 	buf_free(&fromdom);
 	return ok;
 }

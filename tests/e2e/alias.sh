@@ -130,6 +130,16 @@ AR='Authentication-Results: nym.test; spf=pass smtp.mailfrom=mallory@evil.exampl
     auth_refused "registered sender, SPF pass for another domain"
 AR='Authentication-Results: nym.test; dkim=pass header.d=evil.example' \
     auth_refused "registered sender, DKIM of a domain not aligned with From"
+# The sender's own field sits below our MTA's Received: it counts for nothing.
+auth_refused_below() {
+	clear_cap
+	AR=none mail alice@example.org bobby@nym.test "forged below" "" \
+	    "Authentication-Results: nym.test; spf=pass smtp.mailfrom=alice@example.org" >"$T/m"
+	nymserv -f alice@example.org bobby <"$T/m"
+	ok_if "registered sender, our authserv-id's pass below the Received field: refused, nothing sent" \
+	    '[ "$RC" = 77 ] && [ "$(cat "$T/out")" = "$NOREG" ] && [ "$(captured)" = 0 ]'
+}
+auth_refused_below
 AR='Authentication-Results: nym.test; spf=pass smtp.mailfrom=alice@example.org (unclosed' \
     auth_refused "registered sender, an unreadable field"
 clear_cap
