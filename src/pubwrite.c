@@ -367,7 +367,8 @@ remove_strays(const struct conf *c, struct all *a)
 	DIR *d;
 	int rc = 0;
 
-	qsort(a->hash, a->n, sizeof(*a->hash), cmp_hash);
+	if (a->n > 0)
+		qsort(a->hash, a->n, sizeof(*a->hash), cmp_hash);
 	buf_addf(&dir, "%s/n", c->pubdir);
 	if ((d = opendir(dir.s)) == NULL) {
 		buf_free(&dir);

@@ -172,7 +172,8 @@ sweep_spool(const struct conf *c, struct store *st, size_t *n)
 
 	if (store_read(st, tags_fn, &tg) < 0)
 		return -1;
-	qsort(tg.t, tg.n, sizeof(*tg.t), cmp_tag);
+	if (tg.n > 0)
+		qsort(tg.t, tg.n, sizeof(*tg.t), cmp_tag);
 	if ((d = opendir(c->remail_spool)) == NULL) {
 		free(tg.t);
 		return errno == ENOENT ? 0 : -1;

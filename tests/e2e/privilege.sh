@@ -46,6 +46,8 @@ check "the view's reader cannot read db/ nor gnupg/" \
     bash -c "! ${READER[*]} cat '$T/s/db/data.mdb' >/dev/null 2>&1 && ! ${READER[*]} ls '$T/s/gnupg' >/dev/null 2>&1"
 
 # traced FILE CMD...: run CMD under strace, the file calls in FILE.
+# (LeakSanitizer cannot run under ptrace: the sanitizer pass sets LSAN.)
+LSAN=ASAN_OPTIONS=detect_leaks=0
 traced() {
 	local f=$1; shift
 	strace -f -qq -e trace=open,openat,openat2,creat,mkdir,unlink,unlinkat,rename,renameat,renameat2 \
@@ -60,7 +62,8 @@ writes_under_state() {
 
 # --- nymfingerd, as nymfinger:nympub ---
 for q in alice config remailer-key list; do
-	printf '%s\r\n' "$q" | traced "$T/st-f-$q" "${READER[@]}" env -i \
+
+	printf '%s\r\n' "$q" | traced "$T/st-f-$q" "${READER[@]}" env -i "$LSAN" \
 	    "$NYM_BIN/nymfingerd" -c "$T/nymserv.conf" >"$T/f-$q" 2>&1
 done
 check "nymfingerd as another user: alice's name and key" \
@@ -79,7 +82,7 @@ check "strace: nymfingerd wrote, created, removed nothing under the state" \
 # --- nympolicyd (one process per connection, -s), as nymfinger:nympub ---
 req() { printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nsender=s@x.example\nrecipient=%s\nclient_address=192.0.2.1\ninstance=i%s\n\n' "$1" "$RANDOM"; }
 { req alice@nym.test; req nobody-here@nym.test; } |
-    traced "$T/st-p" "${READER[@]}" env -i "$NYM_BIN/nympolicyd" \
+    traced "$T/st-p" "${READER[@]}" env -i "$LSAN" "$NYM_BIN/nympolicyd" \
     -c "$T/nymserv.conf" -s >"$T/p.out" 2>"$T/p.err"
 check "nympolicyd as another user: alice known (dunno), an unknown name 5.1.1" \
     bash -c "[ \"\$(grep -c '^action=' '$T/p.out')\" = 2 ] && sed -n 1p '$T/p.out' | grep -qx action=dunno && grep -q '^action=reject 5.1.1' '$T/p.out'"
@@ -97,7 +100,7 @@ sed "s|^sendmail = .*|sendmail = $T/capture-sendmail $T/outbox|" \
     "$T/nymserv.conf" >"$T/nymreg.conf"
 chmod 644 "$T/nymreg.conf"
 body='alias=zoe&email=zoe%40example.com&action=register'
-printf '%s' "$body" | traced "$T/st-r" "${WEB[@]}" env -i REQUEST_METHOD=POST \
+printf '%s' "$body" | traced "$T/st-r" "${WEB[@]}" env -i "$LSAN" REQUEST_METHOD=POST \
     CONTENT_TYPE=application/x-www-form-urlencoded CONTENT_LENGTH=${#body} \
     NYMREG_CONF="$T/nymreg.conf" "$NYM_BIN/nymreg" >"$T/r.out" 2>&1
 check "nymreg as www-data: 200, 'check your mail', the request handed on" \
