@@ -41,7 +41,7 @@ BIN      = $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
 CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
-LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account confirm expire nymmail outcome replay send block dstblk admin backup finger
+LIBSRC   = buf die conf msg addr store pubview pubwrite wipe gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account confirm expire nymmail outcome replay send block dstblk admin backup finger
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
@@ -60,10 +60,10 @@ UNITS   += test_block test_finger
 FUZZERS += fuzz_finger
 
 # the alias service: alias delivery, the nymreg CGI
-LIBSRC  += alias cgi
+LIBSRC  += alias aliasaddr authres cgi
 PROGS   += nymreg
-UNITS   += test_cgi test_alias
-FUZZERS += fuzz_cgi fuzz_alias
+UNITS   += test_cgi test_alias test_authres
+FUZZERS += fuzz_cgi fuzz_alias fuzz_authres
 
 # nympolicyd, the Postfix policy service
 LIBSRC  += policy ratetab dnscheck

@@ -18,6 +18,7 @@ struct conf {
 	char *hostname;			/* the nym domain, e.g. nym.example.org */
 	char *statedir;			/* LMDB environment, gnupg/, spool/ */
 	char *gnupghome;		/* default: statedir/gnupg */
+	char *pubdir;			/* the public view (default statedir/pub) */
 	char **sendmail;		/* injection command as argv (NULL-ended) */
 	char **remail;			/* remailer command as argv */
 	char *remail_spool;		/* remail: delay queue directory */
@@ -60,6 +61,7 @@ struct conf {
 	char *alias_log;		/* optional message log (off: NULL) */
 	char *alias_web_url;		/* nymreg URL for confirmation links */
 	unsigned alias_rate;		/* alias requests per minute, global */
+	char *alias_authserv_id;	/* our MTA's Authentication-Results id */
 };
 
 /*

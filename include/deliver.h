@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "spool.h"
 #include "conf.h"
 #include "nym.h"
 #include "store.h"
@@ -45,6 +46,16 @@ size_t deliver_usable(const struct conf *, const struct nym_block *blocks,
 int deliver_send(const struct conf *, const struct buf *in, size_t n);
 
 void deliver_free(struct buf *in, size_t n);
+
+/*
+ * Mark every remailer input this process hands on from now on as nym
+ * name's mail (NYM_SPOOL_TAG in remail's environment; NULL: none), so
+ * that what remail queues for it can be removed when the nym is wiped.
+ * The tag is a hash of the name: the spool names no nym.
+ */
+void deliver_tag(const char *name);
+/* The tag of name (SPOOL_TAG_LEN hex characters). */
+void deliver_tag_of(const char *name, char tag[SPOOL_TAG_LEN + 1]);
 
 /*
  * A notice from the server (config@ by default) to nym@HOST as a

@@ -47,6 +47,7 @@ struct rm_run {
 	int inspect;		/* check only: nothing encrypted, composed */
 	int peel;		/* inspect: decrypt layers for our key too */
 	unsigned hops;		/* inspect: hops through our own remailer@ */
+	const char *tag;	/* spool tag of a nym's mail (or NULL) */
 	time_t now;
 	struct rm_out *out;
 	size_t nout;

@@ -20,6 +20,7 @@
 #include "sigreq.h"
 #include "store.h"
 #include "util.h"
+#include "wipe.h"
 
 #define DAY 86400L
 
@@ -794,6 +795,9 @@ account_config(struct req *r)
 		drop("replay (concurrent)");
 	if (rc < 0)
 		die_temp("cannot update the state");
+	if (x.action != A_NONE)
+		wipe_after(r->conf, r->st, x.q.name, x.action == A_DELETE);
+	deliver_tag(x.q.name);
 	replay_run(r, x.sr.hash, (long)r->now, replay_until(r->conf,
 	    (long)r->now, x.sigtime), &oc);
 	outcome_free(&oc);

@@ -30,6 +30,7 @@ static const struct key keys[] = {
 	{ "hostname", K_STR, O(hostname), 0, 0 },
 	{ "statedir", K_STR, O(statedir), 0, 0 },
 	{ "gnupghome", K_STR, O(gnupghome), 0, 0 },
+	{ "pubdir", K_STR, O(pubdir), 0, 0 },
 	{ "sendmail", K_ARGV, O(sendmail), 0, 0 },
 	{ "remail", K_ARGV, O(remail), 0, 0 },
 	{ "remail_spool", K_STR, O(remail_spool), 0, 0 },
@@ -72,6 +73,7 @@ static const struct key keys[] = {
 	{ "alias_log", K_STR, O(alias_log), 0, 0 },
 	{ "alias_web_url", K_STR, O(alias_web_url), 0, 0 },
 	{ "alias_rate", K_UINT, O(alias_rate), 1, 100000 },
+	{ "alias_authserv_id", K_STR, O(alias_authserv_id), 0, 0 },
 };
 #undef O
 
@@ -425,6 +427,16 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		buf_addf(&tmp, "%s/gnupg", c->statedir);
 		c->gnupghome = buf_steal(&tmp);
 	}
+	if (c->pubdir == NULL) {
+		buf_addf(&tmp, "%s/pub", c->statedir);
+		c->pubdir = buf_steal(&tmp);
+	} else if (c->pubdir[0] != '/') {
+		snprintf(err, errlen, "%s: pubdir: must be an absolute path",
+		    path);
+		return -1;
+	}
+	if (c->alias_authserv_id == NULL)
+		c->alias_authserv_id = xstrdup(c->hostname);
 	if (c->remail_spool == NULL) {
 		buf_addf(&tmp, "%s/spool", c->statedir);
 		c->remail_spool = buf_steal(&tmp);
@@ -458,6 +470,8 @@ conf_free(struct conf *c)
 	free(c->remail_gnupghome);
 	free(c->remail_s2k_digest);
 	free(c->gnupghome);
+	free(c->pubdir);
+	free(c->alias_authserv_id);
 	conf_free_argv(c->sendmail);
 	conf_free_argv(c->remail);
 	conf_free_argv(c->strip_headers);

@@ -14,6 +14,7 @@
 #include "replay.h"
 #include "store.h"
 #include "util.h"
+#include "wipe.h"
 
 #define DAY 86400L
 
@@ -279,6 +280,8 @@ confirm_mail(struct req *r)
 		    "expired)");
 	if (rc < 0)
 		die_temp("cannot update the state");
+	wipe_after(r->conf, r->st, cm.y.name, 0);
+	deliver_tag(cm.y.name);	/* what remail queues is this nym's */
 	outbox_run(r, id, cm.y.name, cm.now, cm.until, &oc);
 	log_info("confirm: %s", cm.pd.create ? "nym activated" :
 	    "reply blocks replaced");

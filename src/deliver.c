@@ -1,6 +1,7 @@
 /* deliver.c - sign, encrypt to the nym key, and pipe through reply blocks. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include "gpg.h"
 #include "outbound.h"
 #include "remailer.h"
+#include "spool.h"
 #include "util.h"
 
 int
@@ -143,6 +145,36 @@ out:
 	buf_free(&path);
 	buf_free(&ct);
 	return rc;
+}
+
+void
+deliver_tag_of(const char *name, char tag[SPOOL_TAG_LEN + 1])
+{
+	static const char ctx[] = "nymserv spool tag";
+	struct buf b = BUF_INIT, h = BUF_INIT;
+	unsigned char d[32];
+
+	buf_add(&b, ctx, sizeof(ctx));	/* with its NUL */
+	buf_adds(&b, name);
+	util_sha256(b.s, b.len, d);
+	util_hex(&h, d, SPOOL_TAG_LEN / 2);
+	memcpy(tag, h.s, SPOOL_TAG_LEN + 1);
+	buf_free(&b);
+	buf_free(&h);
+}
+
+void
+deliver_tag(const char *name)
+{
+	char tag[SPOOL_TAG_LEN + 1], kv[64];
+
+	if (name == NULL) {
+		run_set_env(NULL);
+		return;
+	}
+	deliver_tag_of(name, tag);
+	snprintf(kv, sizeof(kv), "NYM_SPOOL_TAG=%s", tag);
+	run_set_env(kv);
 }
 
 int

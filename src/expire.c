@@ -200,6 +200,7 @@ tell(const struct conf *c, struct store *st, const struct nym *y,
 
 	if (server_keys_load(st, &keys) < 0)
 		return -1;
+	deliver_tag(y->name);
 	notice_compose(c, "config", y->name, subject, NULL, text, now, &plain);
 	if (deliver_prepare(c, &keys, &y->key, (y->flags & NF_CRYPTRECV) != 0,
 	    blocks, nblocks, plain.s, plain.len, &in, &n) == GPG_OK &&

@@ -251,6 +251,7 @@ tell_disabled(const struct req *r, const struct nym *y,
 	    "signed\nrequest to config@%s with Nym-Commands: -disable\n",
 	    y->name, r->conf->hostname, r->conf->daily_chunks,
 	    r->conf->hostname);
+	deliver_tag(y->name);
 	notice_compose(r->conf, "config", y->name, "nym disabled: daily limit",
 	    NULL, text.s, r->now, &plain);
 	if (deliver_prepare(r->conf, k, &y->key, (y->flags & NF_CRYPTRECV) != 0,
@@ -290,6 +291,7 @@ nymmail_deliver(struct req *r, struct nym *y)
 	if (server_keys_load(r->st, &keys) < 0)
 		die_temp("server keys missing from the state");
 
+	deliver_tag(y->name);	/* what remail queues is this nym's */
 	util_random_hex(&id, 8);
 	build_plain(r, y, id.s, &plain);
 	if ((y->flags & NF_CRYPTRECV) != 0) {

@@ -457,7 +457,7 @@ rm_commit(struct rm_run *r)
 		    o->msg.len);
 	for (i = 0; i < r->nout; i++) {
 		o = &r->out[i];
-		if (spool_put(r->c->remail_spool, r->now + o->delay,
+		if (spool_put(r->c->remail_spool, r->now + o->delay, r->tag,
 		    (const char *const *)o->rcpts, o->nrcpts, o->msg.s,
 		    o->msg.len, NULL) < 0) {
 			log_err("spool %s: %s", r->c->remail_spool,
