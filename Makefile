@@ -65,6 +65,11 @@ PROGS   += nymreg
 UNITS   += test_cgi test_alias
 FUZZERS += fuzz_cgi fuzz_alias
 
+# news: hSub, the NNTP client, the article builder
+LIBSRC  += hsub nntp article
+UNITS   += test_hsub test_nntp test_article
+FUZZERS += fuzz_nntp fuzz_article
+
 # nympolicyd, the Postfix policy service
 LIBSRC  += policy ratetab dnscheck
 PROGS   += nympolicyd
