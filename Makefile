@@ -65,8 +65,9 @@ PROGS   += nymreg
 UNITS   += test_cgi test_alias
 FUZZERS += fuzz_cgi fuzz_alias
 
-# news: hSub, the NNTP client, the article builder
-LIBSRC  += hsub nntp article
+# news: the mail-to-news gateway, the news spool, pool delivery
+LIBSRC  += hsub nntp article news
+PROGS   += mail2news
 UNITS   += test_hsub test_nntp test_article
 FUZZERS += fuzz_nntp fuzz_article
 
@@ -138,6 +139,7 @@ install: all
 	install -m 755 bin/nymfingerd $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymreg $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/nympolicyd $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 bin/mail2news $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
