@@ -12,6 +12,7 @@
 #include "die.h"
 #include "gpg.h"
 #include "names.h"
+#include "news.h"
 #include "nym.h"
 #include "outcome.h"
 #include "sigreq.h"
@@ -295,6 +296,37 @@ check_new_key(struct cfg *x, unsigned flags)
 		problem(x, "Public-Key: that is the server's own key");
 }
 
+/* A pool value from the request: NULL keeps, "" clears, else sets. */
+static void
+pool_value(char **field, const char *req)
+{
+	if (req == NULL)
+		return;
+	if (*field != NULL)
+		memset(*field, 0, strlen(*field));
+	free(*field);
+	*field = req[0] != '\0' ? xstrdup(req) : NULL;
+}
+
+/* Pool delivery (delivery=, hsub=, symmetric=, subject=). */
+static void
+plan_pool(struct cfg *x, struct nym *nw)
+{
+	const struct cfgreq *q = &x->q;
+
+	if (q->delivery >= 0) {
+		if (q->delivery != NYM_DELIVER_BLOCKS &&
+		    !news_enabled(x->r->conf))
+			problem(x, "delivery=%s: this server does not post to "
+			    "the news", q->delivery == NYM_DELIVER_POOL ?
+			    "pool" : "both");
+		nw->delivery = q->delivery;
+	}
+	pool_value(&nw->hsub, q->hsub);
+	pool_value(&nw->symkey, q->symkey);
+	pool_value(&nw->subject, q->subject);
+}
+
 /* Work out the new record (or deletion) from the verified request. */
 static void
 plan(struct cfg *x)
@@ -344,7 +376,12 @@ plan(struct cfg *x)
 		buf_set(&nw->key, x->old.key.s, x->old.key.len);
 		nw->blocks = nym_blocks_copy(x->old.blocks, x->old.nblocks);
 		nw->nblocks = x->old.nblocks;
+		nw->delivery = x->old.delivery;
+		nw->hsub = x->old.hsub ? xstrdup(x->old.hsub) : NULL;
+		nw->symkey = x->old.symkey ? xstrdup(x->old.symkey) : NULL;
+		nw->subject = x->old.subject ? xstrdup(x->old.subject) : NULL;
 	}
+	plan_pool(x, nw);
 	nw->flags = (nw->flags | q->set) & ~q->clear;
 	if (q->clear & NF_DISABLE)
 		nw->limited = 0;	/* a signed -disable re-enables */
@@ -362,6 +399,10 @@ plan(struct cfg *x)
 	} else if ((nw->flags & NF_CRYPTRECV) && !x->oldki.can_encrypt) {
 		problem(x, "+cryptrecv needs a key with an encryption subkey");
 	}
+	if (nw->delivery != NYM_DELIVER_BLOCKS && !(q->key.len > 0 ?
+	    x->newki.can_encrypt : x->oldki.can_encrypt))
+		problem(x, "pool delivery needs a key with an encryption "
+		    "subkey");
 	if (q->nblocks > 0) {
 		if (x->r->conf->confirm && !creating) {
 			x->have_pend = 1;
@@ -445,6 +486,12 @@ answer(struct cfg *x)
 	describe_flags(&text, x->nw.flags);
 	buf_addf(&text, "\nKey: %s\nReply blocks: %zu\n", x->nw.fpr,
 	    x->q.nblocks > 0 ? x->q.nblocks : x->nw.nblocks);
+	if (x->nw.delivery != NYM_DELIVER_BLOCKS)
+		buf_addf(&text, "Delivery: %s (Subject: %s%s)\n",
+		    x->nw.delivery == NYM_DELIVER_POOL ? "the pool only" :
+		    "the pool and the reply blocks", x->nw.hsub ? "hSub" :
+		    x->nw.subject ? "plain" : "fake hSub", x->nw.symkey ?
+		    ", symmetric layer" : "");
 	if (x->have_pend) {
 		buf_addf(&rt, "confirm+%s@%s", x->cookie.s,
 		    x->r->conf->hostname);
