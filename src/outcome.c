@@ -5,6 +5,7 @@
 #include "account.h"
 #include "buf.h"
 #include "die.h"
+#include "news.h"
 #include "nym.h"
 #include "outbound.h"
 #include "outcome.h"
@@ -63,6 +64,15 @@ outcome_add_sendmail(struct outcome *o, const char *sender,
 	}
 	buf_addc(b, '\n');
 	buf_add(b, msg->s, msg->len);
+}
+
+void
+outcome_add_news(struct outcome *o, const struct buf *article)
+{
+	struct buf *b = add(o);
+
+	buf_addc(b, 'N');
+	buf_add(b, article->s, article->len);
 }
 
 void
@@ -145,6 +155,14 @@ outcome_run(struct req *r, const unsigned char hash[32], struct outcome *o)
 		} else if (it->s[0] == 'S') {
 			if (run_sendmail(r, it) < 0)
 				die_temp("cannot hand the message to sendmail");
+		} else if (it->s[0] == 'N') {
+			struct buf a = BUF_INIT;
+
+			/* Queued is done: the queue run retries the post. */
+			buf_set(&a, it->s + 1, it->len - 1);
+			if (news_inject(r->conf, &a, r->now, r->now) < 0)
+				die_temp("cannot queue a news article");
+			buf_free(&a);
 		}
 		/* Strike it off: a retry continues after it. */
 		left.items = o->items + i + 1;
