@@ -207,16 +207,17 @@ offer(struct poster *ps, const char *art, size_t len, time_t now, char *why,
 			return NEWS_SENT;
 		}
 		if (rc == NNTP_REFUSED) {
-			log_info("news peer %s:%s refused an article: %d %s",
-			    p->host, p->port, p->c.last.code, p->c.last.text);
+			/* The code only: INN's texts may name the groups. */
+			log_info("news peer %s:%s refused an article (%d)",
+			    p->host, p->port, p->c.last.code);
 			if (why != NULL)
 				snprintf(why, whylen, "%d %s", p->c.last.code,
 				    p->c.last.text);
 			continue;
 		}
 		kept = 1;
-		log_warn("news peer %s:%s: try later (%d %s)", p->host,
-		    p->port, p->c.last.code, p->c.last.text);
+		log_warn("news peer %s:%s: try later (%d)", p->host, p->port,
+		    p->c.last.code);
 		if (p->c.broken) {
 			nntp_close(&p->c);
 			p->state = -1;
