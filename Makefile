@@ -145,7 +145,7 @@ install: all
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
 	install -d $(DESTDIR)$(SHAREDIR)/contrib
 	install -m 755 contrib/nymcfg contrib/nymwrap contrib/nymblock \
-	  contrib/nymread $(DESTDIR)$(SHAREDIR)/contrib/
+	  contrib/nymread contrib/nymaam $(DESTDIR)$(SHAREDIR)/contrib/
 	test -e $(DESTDIR)$(SYSCONFDIR)/nymserv.conf || \
 	  install -m 644 etc/nymserv.conf $(DESTDIR)$(SYSCONFDIR)/nymserv.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/help.txt || \
