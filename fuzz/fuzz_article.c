@@ -38,7 +38,8 @@ check(const struct article_rules *r, const struct article *a)
 		    strncasecmp(p, "Also-Control:", 13) == 0 ||
 		    strncasecmp(p, "Approved:", 9) == 0 ||
 		    strncasecmp(p, "Supersedes:", 11) == 0 ||
-		    strncasecmp(p, "Subject: cmsg", 13) == 0 ||
+		    (strncasecmp(p, "Subject: cmsg", 13) == 0 &&
+		    (p[13] == ' ' || p[13] == '\t' || p[13] == '\n')) ||
 		    strncasecmp(p, "Sender:", 7) == 0)
 			__builtin_trap();
 		from += strncmp(p, "From: ", 6) == 0;

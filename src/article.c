@@ -245,6 +245,16 @@ trim_references(struct buf *v, size_t max)
 		buf_reset(v);
 }
 
+/* Does a Subject make an old-style control message (RFC 1036 "cmsg")? */
+static int
+is_cmsg(const char *subj)
+{
+	while (*subj == ' ' || *subj == '\t')
+		subj++;
+	return strncasecmp(subj, "cmsg", 4) == 0 &&
+	    (subj[4] == '\0' || isspace((unsigned char)subj[4]));
+}
+
 /* Is the mail a control message in any of the ways servers know? */
 static const char *
 control_field(const struct msg *m)
@@ -260,10 +270,7 @@ control_field(const struct msg *m)
 		if (!msg_name_is(&m->h[i], "Subject"))
 			continue;
 		subj = m->h[i].value;
-		while (*subj == ' ' || *subj == '\t')
-			subj++;
-		if (strncasecmp(subj, "cmsg", 4) == 0 &&
-		    (subj[4] == '\0' || isspace((unsigned char)subj[4])))
+		if (is_cmsg(subj))
 			return "Subject: cmsg";
 	}
 	return NULL;
@@ -410,6 +417,13 @@ article_build(const struct article_rules *r, const struct article_in *in,
 	cut(&subj, MAX_SUBJECT);
 	if (subj.len == 0)
 		buf_sets(&subj, "(no subject)");
+	if (is_cmsg(subj.s)) {
+		/* After clean_value: a pool subject, or control characters
+		 * in front of the word. */
+		rc = refuse(a, EX_NOPERM_, "5.7.1", "control messages are not "
+		    "posted (Subject: cmsg)");
+		goto out;
+	}
 
 	buf_addc(&id, '<');
 	util_random_hex(&id, 12);

@@ -132,7 +132,7 @@ control(void)
 		"control : rmgroup alt.x\n", "Also-Control: cancel <x@y>\n",
 		"Supersedes: <x@y>\n", "Approved: moderator@example.org\n",
 		"Subject: cmsg newgroup alt.x\n", "Subject: CMSG cancel <x@y>\n",
-		"Subject:   cmsg\n",
+		"Subject:   cmsg\n", "Subject: \001cmsg newgroup alt.x\n",
 		"Subject: fine\nSubject: cmsg checkgroups\n",
 	};
 	struct buf mail = BUF_INIT;
@@ -444,6 +444,12 @@ kinds(void)
 	in.subject = "0b07815eac0b4631e8814855af5bf9f5c691f36ddd47c7b4";
 	in.body = "-----BEGIN PGP MESSAGE-----\n\nx\n-----END PGP MESSAGE-----\n";
 	in.bodylen = strlen(in.body);
+	in.subject = "cmsg cancel <x@y>";
+	article_init(&a);
+	T(article_build(&rules, &in, &a) < 0 && a.code == EX_NOPERM_,
+	    "a pool article with a cmsg subject is refused too");
+	article_free(&a);
+	in.subject = "0b07815eac0b4631e8814855af5bf9f5c691f36ddd47c7b4";
 	article_init(&a);
 	T(article_build(&rules, &in, &a) == 0 &&
 	    strstr(a.text.s, "\nFrom: Anonymous <nobody@gw.test>\n") &&
