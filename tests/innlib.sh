@@ -14,6 +14,11 @@
 # machine).  Its groups: alt.anonymous.messages,
 # alt.test, misc.test, a moderated alt.mod.test, and control, junk.
 
+# Debian's Python, not a version manager's shim in PATH (one measured here
+# took 3 s to start; the tests start Python dozens of times).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
 # inn_available: 0 if a private INN can run here; otherwise prints a skip
 # line saying why and returns 1.
 inn_available() {
@@ -45,7 +50,7 @@ inn_setup() {
 	local b=$INN_ROOT/usr/lib/news d
 	INN=$(mktemp -d /tmp/inn.XXXXXX)
 	chmod 755 "$INN"
-	INN_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	INN_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	for d in etc db log run http filter tmp spool/articles spool/overview \
 	    spool/incoming/tmp spool/outgoing spool/archive; do
 		mkdir -p "$INN/$d"
@@ -113,7 +118,7 @@ inn_start() {
 	INN_PID=$!
 	local i
 	for i in $(seq 1 200); do
-		if python3 - "$INN_PORT" <<'PY' 2>/dev/null; then return 0; fi
+		if "$PY" - "$INN_PORT" <<'PY' 2>/dev/null; then return 0; fi
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)
 assert s.recv(200).startswith(b"200")
@@ -150,4 +155,4 @@ inn_cleanup() {
 }
 
 # nntp_get ARGS: the test's own NNTP reader (tests/nntp-get) on $INN_PORT.
-nntp_get() { python3 "$REPO/tests/nntp-get" "$INN_PORT" "$@"; }
+nntp_get() { "$PY" "$REPO/tests/nntp-get" "$INN_PORT" "$@"; }

@@ -47,7 +47,7 @@ newest() { echo "$T/f/$(ls "$T/f" | sort -n | tail -1)"; }
 # check_not DESCRIPTION COMMAND...: ok if the command fails.
 check_not() { local w=$1; shift; if "$@"; then notok "$w"; else ok "$w"; fi; }
 hsub_ok() {	# hsub_ok SUBJECT PASSPHRASE: the check of nymphemeral's hsub.py
-	python3 -c 'import hashlib, sys
+	"$PY" -c 'import hashlib, sys
 s, p = sys.argv[1], sys.argv[2].encode()
 iv = bytes.fromhex(s[:16])
 sys.exit(0 if 48 <= len(s) <= 80 and

@@ -189,7 +189,7 @@ check "the article appears exactly once" \
     test "$(with alt.test '^Subject: while the server was down$')" = 1
 
 # --- Several peers: the first down, the second takes it; POST peers. ---
-dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+dead=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sed -i "s|^news_peers = .*|news_peers = 127.0.0.1:$dead 127.0.0.1:$INN_PORT|" "$T/nymserv.conf"
 mail "$T/two" alt.test "second peer"
 m2n "$T/two"
@@ -238,4 +238,34 @@ as_user "$NYM_BIN/remail" -c "$T/nymserv.conf" <"$T/rp" >"$T/out" 2>&1
 RC=$?
 check "remail_news_to: the post is mailed to that gateway (exit $RC)" \
     sh -c "[ $RC = 0 ] && grep -qx mail2news@gw.example '$T/cap/1.args' && grep -qx 'Newsgroups: alt.test,misc.test' '$T/cap/1.msg' && ! grep -q forged '$T/cap/1.msg'"
+cp "$T/base.conf" "$T/nymserv.conf"
+
+# --- A nym's articles count against its daily chunks (send@, Newsgroups). ---
+mkdir -p "$T/s3" "$T/rem"
+[ "$(id -u)" = 0 ] && chown 65534:65534 "$T/s3" "$T/rem"
+{ sed "s|^statedir = .*|statedir = $T/s3|; /^remail = /d" "$T/base.conf"
+  printf 'remail = %s/capture-sendmail %s/rem\nconfirm = no\ndaily_chunks = 5\n' "$T" "$T"; } >"$T/nymserv.conf"
+HOMES+=("$T/s3/gnupg")
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" init -t ed25519 >/dev/null 2>&1
+client_init
+make_nym poster
+npost() {	# npost N: the nym posts article N to two groups
+	printf 'From: poster\nNewsgroups: alt.test, misc.test\nSubject: nym post %s\n\nPost %s.\n' "$1" "$1" |
+	    nymsend -u poster >"$T/np$1"
+	nymserv -f someone@example.org send <"$T/np$1"
+}
+npost 1
+a=$(art misc.test '^Subject: nym post 1$')
+check "send@ with Newsgroups: posted at once, From the nym (exit $RC)" \
+    sh -c "[ $RC = 0 ] && [ -n '$a' ] && grep -qx 'From: poster@nym.test' '$a' && grep -qx 'Newsgroups: alt.test,misc.test' '$a'"
+npost 2
+check "a second post of 2 chunks: 4 of 5 chunks today, posted" \
+    test "$(with misc.test '^Subject: nym post [12]$')" = 2
+npost 3
+check "the third would make 6 chunks (limit 5): not posted" \
+    test "$(with misc.test '^Subject: nym post 3$')" = 0
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" list >"$T/list"
+check "... and the nym is disabled by the daily limit" grep -q '^poster active,limited' "$T/list"
+decrypt_notice "$T/rem/$(ls "$T/rem" | grep '\.msg$' | sort -n | tail -1)" >"$T/ack3"
+check "... and the owner is told" grep -q 'has been disabled' "$T/ack3"
 cp "$T/base.conf" "$T/nymserv.conf"
