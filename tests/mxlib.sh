@@ -43,6 +43,9 @@ mx_namespace() {
 		rm -rf "$T"
 		NYM_MX_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 	fi
+	# A signal must not skip the EXIT trap (mx_cleanup): the daemon, the
+	# overlays' directories and $T would outlive the test.
+	trap 'exit 1' HUP INT TERM PIPE
 	MX_ROOT=${NYM_MX_ROOT:-/var/cache/nymserv-test/$mta}
 	MX=$(mktemp -d /tmp/mx.XXXXXX)
 	chmod 755 "$MX"
