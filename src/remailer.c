@@ -441,8 +441,9 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 	if (l.post_to == NULL && (rc = recipients(r, l.anon_to, &o)) != RM_OK)
 		goto done;
 	/* What nymserv hands us is mail for a nym: its owner confirmed one
-	 * address per block, so no layer read here may reach more. */
-	if (r->strict && o.nrcpts != 1) {
+	 * address per block, so no layer read here may reach more.  A post
+	 * reaches a newsgroup (the gateway's rules), no one's mailbox. */
+	if (r->strict && l.post_to == NULL && o.nrcpts != 1) {
 		rc = refuse(r, EX_DATAERR_, "5.7.1", "a reply block's layer "
 		    "read by this server names %zu recipients (one address "
 		    "per block: each block is confirmed by the one it "
@@ -455,7 +456,8 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 		    "to addresses that never confirmed)");
 		goto done;
 	}
-	if (r->inspect && r->peel && own_remailer(r, o.rcpts[0])) {
+	if (r->inspect && r->peel && l.post_to == NULL &&
+	    own_remailer(r, o.rcpts[0])) {
 		/* Through our own remailer@ the next layer is ours too. */
 		if (++r->hops > r->c->remail_max_depth) {
 			rc = refuse(r, EX_DATAERR_, "5.7.0", "too many hops "

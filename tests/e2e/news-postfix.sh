@@ -103,7 +103,7 @@ check "the article: the gateway's From, Newsgroups alt.anonymous.messages" \
 check "its Subject passes the hSub check for the nym's passphrase" hsub_ok "$subj" 'the shadow knows'
 check_not "... and fails for another passphrase" hsub_ok "$subj" 'the shadow know'
 check "the article names neither the nym, nor Bob, nor the body" \
-    sh -c "! grep -qi 'shadow\|bob\|owl' '$a'"
+    sh -c "! grep -qi 'shadow\\|bob@user\\|owl asks' '$a'"
 body "$a" >"$T/outer"
 check "the outer layer does not open without its passphrase" \
     sh -c "! gpg --homedir '$T/c' --batch --quiet --pinentry-mode loopback --passphrase 'wrong' --decrypt <'$T/outer' >/dev/null 2>&1"
