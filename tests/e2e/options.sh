@@ -60,6 +60,10 @@ as_user "$NYM_BIN/nymfingerd" -c "$T/nymserv.conf" x -v </dev/null >/dev/null 2>
 check "finding 14: nymfingerd with an operand: usage" [ $? != 0 ]
 as_user "$NYM_BIN/nympolicyd" -c "$T/nymserv.conf" -s x -v </dev/null >/dev/null 2>&1
 check "finding 14: nympolicyd with an operand: usage (exit 2)" [ $? = 2 ]
+as_user "$NYM_BIN/mail2news" -c "$T/nymserv.conf" x "-c$T/evil@nym.test" -q \
+    </dev/null >"$T/out" 2>&1
+check "finding 14: mail2news with an operand: usage (exit 75), no queue run" \
+    [ $? = 75 ] && grep -q '^mail2news: usage:' "$T/out"
 
 # --- every sample puts -- before the MTA-supplied arguments ---
 check "finding 14: Postfix master.cf sample: -- before \${recipient}" \
@@ -70,6 +74,8 @@ check "finding 14: qmail sample passes no address on the command line" \
     bash -c "! grep -v '^#' '$REPO/etc/qmail/dot-qmail-default' | grep -q '\\\$'"
 check "finding 14: the test Postfix (pflib) and the Postfix bench use -- too" \
     bash -c "grep -q -- '-- \\\\\${recipient}' '$REPO/tests/pflib.sh' && grep -q -- '-- \\\\\${recipient}' '$REPO/bench/postfix.sh'"
+check "finding 14: no test or bench passes \${recipient} without -- before it" \
+    bash -c "! grep -rn -e '\\\${recipient}' '$REPO/tests' '$REPO/bench' | grep -v -e '-- \\\\\\?\\\${recipient}' -e '^$REPO/tests/e2e/options.sh:'"
 
 # --- the envelope from the environment, no addresses in argv ---
 # envrun VAR=VALUE... < message: nymserv without arguments but -c.

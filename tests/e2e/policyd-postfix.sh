@@ -46,6 +46,10 @@ setup_state "policy_half_life = $HALF" "policy_sender_limit = $SLIM" \
     "policy_host_limit = $HLIM"
 check "nym alice in the state" \
     bash -c "printf 'alice\nx\n' | ${RUNAS[*]} mdb_load -T -s nyms '$T/s/db'"
+# Written behind nymserv's back: the owner's check publishes it.
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >/dev/null
+check "... and in the public view nympolicyd reads (nymctl check wrote it)" \
+    [ "$(ls "$T/s/pub/n" | wc -l)" = 1 ]
 SOCK=$T/policy.sock
 # As etc/nympolicyd.service: a member of the postfix group, the socket
 # mode 0660 with that group (-g), so smtpd (user postfix) can connect.
