@@ -62,6 +62,11 @@ struct conf {
 	char *alias_web_url;		/* nymreg URL for confirmation links */
 	unsigned alias_rate;		/* alias requests per minute, global */
 	char *alias_authserv_id;	/* our MTA's Authentication-Results id */
+	/* where modern mail looks (issue 19) */
+	char *wkd_dir;			/* Web Key Directory tree (NULL: none) */
+	char *envelope_sender;		/* of mail wanting no answer ("": <>) */
+	char *dkim_selector;		/* nymctl dns: the DKIM selector */
+	char *dkim_record;		/* ... opendkim-genkey's SEL.txt */
 };
 
 /*

@@ -74,6 +74,10 @@ static const struct key keys[] = {
 	{ "alias_web_url", K_STR, O(alias_web_url), 0, 0 },
 	{ "alias_rate", K_UINT, O(alias_rate), 1, 100000 },
 	{ "alias_authserv_id", K_STR, O(alias_authserv_id), 0, 0 },
+	{ "wkd_dir", K_STR, O(wkd_dir), 0, 0 },
+	{ "envelope_sender", K_STR, O(envelope_sender), 0, 0 },
+	{ "dkim_selector", K_STR, O(dkim_selector), 0, 0 },
+	{ "dkim_record", K_STR, O(dkim_record), 0, 0 },
 };
 #undef O
 
@@ -390,6 +394,50 @@ finish_alias(struct conf *c, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Where modern mail looks: the WKD tree, the envelope sender of mail
+ * that wants no answer (in the nym domain, so SPF and DMARC align; its
+ * bounces reach nobody@, which discards them), the DKIM record.
+ */
+static int
+finish_mail(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	const char *e = c->envelope_sender, *at;
+
+	if ((c->wkd_dir != NULL && c->wkd_dir[0] != '/') ||
+	    (c->dkim_record != NULL && c->dkim_record[0] != '/')) {
+		snprintf(err, errlen, "%s: wkd_dir, dkim_record: must be "
+		    "absolute paths", path);
+		return -1;
+	}
+	if (c->dkim_selector == NULL)
+		c->dkim_selector = xstrdup("nym");
+	else if (!valid_hostname(c->dkim_selector)) {
+		snprintf(err, errlen, "%s: dkim_selector: not a DNS label",
+		    path);
+		return -1;
+	}
+	if (e == NULL) {
+		struct buf b = BUF_INIT;
+
+		buf_addf(&b, "nobody@%s", c->hostname);
+		c->envelope_sender = buf_steal(&b);
+		return 0;
+	}
+	if (strcmp(e, "<>") == 0) {
+		c->envelope_sender[0] = '\0';
+		return 0;
+	}
+	if ((at = strrchr(e, '@')) == NULL || at == e ||
+	    !valid_hostname(at + 1) || strspn(e, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+=@") != strlen(e)) {
+		snprintf(err, errlen, "%s: envelope_sender: expected "
+		    "local@domain or <>", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks that need the whole file, and derived defaults. */
 static int
 finish(struct conf *c, const char *path, char *err, size_t errlen)
@@ -457,6 +505,8 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		    path);
 		return -1;
 	}
+	if (finish_mail(c, path, err, errlen) < 0)
+		return -1;
 	return finish_alias(c, path, err, errlen);
 }
 
@@ -483,5 +533,9 @@ conf_free(struct conf *c)
 	free(c->alias_web_url);
 	free(c->policy_on_error);
 	free(c->policy_dns_server);
+	free(c->wkd_dir);
+	free(c->envelope_sender);
+	free(c->dkim_selector);
+	free(c->dkim_record);
 	memset(c, 0, sizeof(*c));
 }

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
+#include "dnsrec.h"
 #include "dstblk.h"
 #include "expire.h"
 #include "names.h"
@@ -24,6 +25,7 @@
 #include "store.h"
 #include "util.h"
 #include "wipe.h"
+#include "wkd.h"
 
 /* Exit statuses of nymctl (see nymctl(8)). */
 #define CTL_OK 0
@@ -53,6 +55,7 @@ usage(void)
 	    "  backup FILE             state and GnuPG home into FILE (- stdout)\n"
 	    "  restore [-f] FILE       put a backup in place (-f: replace a state)\n"
 	    "  check                   verify the state, repair the public view\n"
+	    "  dns                     the DNS records this configuration needs\n"
 	    "  scrub                   make deleted records unreadable on disk");
 }
 
@@ -470,6 +473,15 @@ cmd_queue_run(void)
 	/* Every minute: a scrub that a deletion asked for runs here. */
 	if (scrub(0, 1) < 0)
 		log_warn("scrub failed; the next run tries again");
+	/* ... and a published key that has expired leaves the WKD. */
+	if (conf.wkd_dir != NULL && wkd_next_due(&conf, (long)time(NULL)) > 0) {
+		struct store *st = open_store(0);
+		size_t changed;
+
+		if (pubview_rebuild(&conf, st, &changed) < 0)
+			log_warn("web key directory: expired keys not removed");
+		store_close(st);
+	}
 	av = xcalloc(n + 2, sizeof(*av));
 	for (i = 0; i < n; i++)
 		av[i] = conf.remail[i];
@@ -564,6 +576,20 @@ cmd_check(void)
 	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
 }
 
+/* The DNS records to publish; 3 when one is missing or too weak. */
+static int
+cmd_dns(void)
+{
+	struct buf out = BUF_INIT;
+	int n = dnsrec_print(&conf, &out);
+
+	fwrite(out.s, 1, out.len, stdout);
+	buf_free(&out);
+	if (fflush(stdout) != 0)
+		return CTL_FAIL;
+	return n > 0 ? CTL_PROBLEMS : CTL_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -591,6 +617,7 @@ main(int argc, char **argv)
 		fail("%s", err);
 	if (util_crypto_init() < 0)
 		fail("libgcrypt unusable");
+	sendmail_auto_sender(conf.envelope_sender);
 	if (strcmp(argv[0], "init") == 0)
 		return cmd_init(argc, argv);
 	if (strcmp(argv[0], "export-keys") == 0 && argc == 1)
@@ -615,6 +642,8 @@ main(int argc, char **argv)
 		return cmd_restore(argc, argv);
 	if (strcmp(argv[0], "check") == 0 && argc == 1)
 		return cmd_check();
+	if (strcmp(argv[0], "dns") == 0 && argc == 1)
+		return cmd_dns();
 	if (strcmp(argv[0], "scrub") == 0 && argc == 1)
 		return scrub(1, 0) < 0 ? CTL_FAIL : CTL_OK;
 	usage();

@@ -5,6 +5,7 @@
 
 #include "account.h"
 #include "addr.h"
+#include "autocrypt.h"
 #include "block.h"
 #include "buf.h"
 #include "cfgreq.h"
@@ -32,7 +33,7 @@ static const char *const never[] = {
 	"Path", "NNTP-Posting-Host", "NNTP-Posting-Date", "Injection-Info",
 	"Xref", "Also-Control", "Supersedes", "X-Loop", "Resent-From",
 	"Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Date",
-	"Resent-Message-ID", NULL
+	"Resent-Message-ID", "Autocrypt", NULL
 };
 
 struct snd {
@@ -280,6 +281,29 @@ body(struct snd *x)
 	buf_add(&x->out, signed_.s, signed_.len);
 	buf_free(&text);
 	buf_free(&signed_);
+}
+
+/*
+ * +autocrypt: the server's own Autocrypt: header for the From address,
+ * made from the stored nym key (never the client's: that one is dropped
+ * with the other fields in never[]).  A key it cannot use is told.
+ */
+static void
+add_autocrypt(struct snd *x)
+{
+	struct buf from = BUF_INIT, uid = BUF_INIT;
+	const char *why;
+
+	if (!(x->flags & NF_AUTOCRYPT))
+		return;
+	buf_addf(&uid, "%s@%s", x->nym, x->r->conf->hostname);
+	buf_addf(&from, "%s%s%s@%s", x->nym, x->ext ? "+" : "",
+	    x->ext ? x->ext : "", x->r->conf->hostname);
+	if (autocrypt_header(&x->out, from.s, uid.s, &x->y.key,
+	    (long)x->r->now, &why) < 0)
+		buf_addf(&x->changes, "no Autocrypt: header: %s\n", why);
+	buf_free(&from);
+	buf_free(&uid);
 }
 
 /* Per-message Nym-Commands: only +/-acksend and +/-signsend. */
@@ -571,6 +595,7 @@ send_handle(struct req *r)
 		refuse(&x, "Too many recipients.");
 	}
 	rewrite(&x);
+	add_autocrypt(&x);
 	body(&x);
 	if (x.out.len > r->conf->max_send_size) {
 		buf_addf(&x.problems, "%zu bytes; the limit is %zu\n", x.out.len,
