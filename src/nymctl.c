@@ -393,6 +393,16 @@ cmd_expire(int argc, char **argv)
 	/* Daily: whatever a crash left stale is put right here too. */
 	if (!dry && scrub(1, 0) < 0)
 		rc = -1;
+	/* Published keys expired by then leave the Web Key Directory (the
+	 * scrub's rebuild went by the clock, this one by -t). */
+	if (!dry && conf.wkd_dir != NULL) {
+		size_t changed;
+
+		st = open_store(0);
+		if (pubview_rebuild_at(&conf, st, (long)now, &changed) < 0)
+			rc = -1;
+		store_close(st);
+	}
 	if (rc < 0 || probes < 0)
 		fail("some actions failed (see the log); run again later");
 	return CTL_OK;

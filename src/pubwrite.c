@@ -264,7 +264,7 @@ sync_one(const struct conf *c, struct store *st, struct pubview *pv,
 			++*changed;
 		}
 	}
-	if (rc == 0)
+	if (rc >= 0)
 		rc = sync_wkd(c, &o, changed);
 	buf_wipe(&o.entry);
 	buf_free(&o.wkd);
@@ -303,6 +303,7 @@ struct all {
 	char (*wkd)[WKD_HASH_LEN + 1];	/* Web Key Directory entries */
 	size_t nwkd, capwkd;
 	long wkd_next;			/* their earliest expiry */
+	long now;			/* keys expired by then leave */
 };
 
 static void
@@ -352,8 +353,7 @@ put_wkd(struct all *a, const void *k, size_t kl, const void *v, size_t vl)
 		return;
 	memcpy(name, k, kl);
 	name[kl] = '\0';
-	if (wkd_entry(a->c, name, v, vl, (long)util_now(), &key, &exp,
-	    NULL) != 1) {
+	if (wkd_entry(a->c, name, v, vl, a->now, &key, &exp, NULL) != 1) {
 		buf_free(&key);
 		return;
 	}
@@ -464,12 +464,20 @@ remove_strays(const struct conf *c, struct all *a)
 int
 pubview_rebuild(const struct conf *c, struct store *st, size_t *changed)
 {
+	return pubview_rebuild_at(c, st, (long)util_now(), changed);
+}
+
+int
+pubview_rebuild_at(const struct conf *c, struct store *st, long now,
+    size_t *changed)
+{
 	struct all a;
 	int fd, rc = -1;
 
 	*changed = 0;
 	memset(&a, 0, sizeof(a));
 	a.c = c;
+	a.now = now;
 	if (lock_view(c, &fd) < 0)
 		return -1;
 	if (pubview_open(&a.pv, c->pubdir) < 0)
