@@ -305,7 +305,9 @@ pf_dkim() {
 	# here; this file stands in for the TXT records.
 	printf 'Background no\nPidFile %s/pid\nTestPublicKeys %s/keys\n' \
 	    "$PF_DKIM" "$PF_DKIM" >>"$PF_DKIM/opendkim.conf"
-	# RequireSafeKeys: the key's directory is the milter user's alone.
+	# RequireSafeKeys refuses a key below /tmp (writable by all, sticky
+	# or not); the key's own directory is the milter user's alone.
+	echo 'RequireSafeKeys no' >>"$PF_DKIM/opendkim.conf"
 	chown -R opendkim "$PF_DKIM"
 	chmod 700 "$PF_DKIM"
 	/usr/sbin/opendkim -f -x "$PF_DKIM/opendkim.conf" >"$PF_DKIM/out" 2>&1 &
