@@ -77,6 +77,11 @@ PROGS   += nympolicyd
 UNITS   += test_ratetab test_policy test_dnscheck
 FUZZERS += fuzz_policy
 
+# where modern mail looks: WKD, Autocrypt, DNS records for DKIM/DMARC
+LIBSRC  += keymin wkd autocrypt dnsrec
+UNITS   += test_keymin test_wkd
+FUZZERS += fuzz_keymin
+
 all: $(PROGS:%=$(BIN)/%)
 
 $(OUT) $(BIN) $(OUT)/tests:

@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					__builtin_trap();
 		if ((r.set | r.clear) & ~(unsigned)(NF_ACKSEND | NF_CRYPTRECV |
 		    NF_SIGNSEND | NF_FIXEDSIZE | NF_FINGERKEY | NF_NOBCC |
-		    NF_DISABLE))
+		    NF_DISABLE | NF_AUTOCRYPT))
 			__builtin_trap();
 		for (i = 0; i < 32; i++)
 			if ((r.set | r.clear) & (1u << i))

@@ -66,6 +66,11 @@ struct conf {
 	unsigned alias_rate_global;	/* ... and for all senders together */
 	unsigned answer_limit;		/* automatic answers an hour, per address */
 	char *alias_authserv_id;	/* our MTA's Authentication-Results id */
+	/* where modern mail looks (issue 19) */
+	char *wkd_dir;			/* Web Key Directory tree (NULL: none) */
+	char *envelope_sender;		/* of mail wanting no answer ("": <>) */
+	char *dkim_selector;		/* nymctl dns: the DKIM selector */
+	char *dkim_record;		/* ... opendkim-genkey's SEL.txt */
 	/* news: mail2news(8), remail's Anon-Post-To, pool delivery */
 	char **news_peers;		/* host:port[/post] ... (none: no gateway) */
 	char *news_path;		/* path identity (default hostname) */

@@ -14,6 +14,7 @@
 #define NF_FINGERKEY	0x010
 #define NF_NOBCC	0x020
 #define NF_DISABLE	0x040	/* disabled by its owner (or by the limit) */
+#define NF_AUTOCRYPT	0x080	/* send@ mail carries an Autocrypt: header */
 #define NF_DEFAULT	NF_CRYPTRECV
 
 enum nym_state {

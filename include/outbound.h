@@ -31,6 +31,14 @@ int sendmail_send(char *const sendmail[], const char *sender,
     const char *const *rcpts, size_t nrcpts, const void *msg, size_t len);
 
 /*
+ * The envelope sender sendmail_send uses where a caller asks for the
+ * null sender (mail that wants no answer): envelope_sender, in the nym
+ * domain so that SPF and DMARC align (nobody@ discards its bounces).
+ * NULL or "" keeps the null sender.
+ */
+void sendmail_auto_sender(const char *addr);
+
+/*
  * One more NAME=value (under 80 bytes) in every child's environment
  * from now on, e.g. the spool tag for remail (deliver_tag); NULL
  * removes it.

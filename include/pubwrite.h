@@ -26,6 +26,10 @@ int pubview_sync(const struct conf *, struct store *, const char *name);
  * the files written or removed.  0 or -1.
  */
 int pubview_rebuild(const struct conf *, struct store *, size_t *changed);
+/* The same as at time now: Web Key Directory entries of keys expired by
+ * then are removed (nymctl expire -t). */
+int pubview_rebuild_at(const struct conf *, struct store *, long now,
+    size_t *changed);
 
 /* Write one whole file of the view (server keys), mode 0640; 0 or -1. */
 int pubview_put(const struct conf *, const char *file, const void *data,

@@ -206,7 +206,8 @@ static void
 describe_flags(struct buf *b, unsigned flags)
 {
 	static const unsigned bits[] = { NF_ACKSEND, NF_CRYPTRECV,
-	    NF_SIGNSEND, NF_FIXEDSIZE, NF_FINGERKEY, NF_NOBCC, NF_DISABLE };
+	    NF_SIGNSEND, NF_FIXEDSIZE, NF_FINGERKEY, NF_NOBCC, NF_DISABLE,
+	    NF_AUTOCRYPT };
 	size_t i;
 
 	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)

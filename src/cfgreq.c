@@ -18,7 +18,7 @@ static const struct {
 	{ "acksend", NF_ACKSEND }, { "cryptrecv", NF_CRYPTRECV },
 	{ "signsend", NF_SIGNSEND }, { "fixedsize", NF_FIXEDSIZE },
 	{ "fingerkey", NF_FINGERKEY }, { "nobcc", NF_NOBCC },
-	{ "disable", NF_DISABLE },
+	{ "disable", NF_DISABLE }, { "autocrypt", NF_AUTOCRYPT },
 };
 
 const char *

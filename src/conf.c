@@ -78,6 +78,10 @@ static const struct key keys[] = {
 	{ "alias_rate_global", K_UINT, O(alias_rate_global), 1, 1000000 },
 	{ "answer_limit", K_UINT, O(answer_limit), 1, 1000000 },
 	{ "alias_authserv_id", K_STR, O(alias_authserv_id), 0, 0 },
+	{ "wkd_dir", K_STR, O(wkd_dir), 0, 0 },
+	{ "envelope_sender", K_STR, O(envelope_sender), 0, 0 },
+	{ "dkim_selector", K_STR, O(dkim_selector), 0, 0 },
+	{ "dkim_record", K_STR, O(dkim_record), 0, 0 },
 	{ "news_peers", K_WORDS, O(news_peers), 0, 0 },
 	{ "news_path", K_STR, O(news_path), 0, 0 },
 	{ "news_from", K_STR, O(news_from), 0, 0 },
@@ -412,6 +416,50 @@ finish_alias(struct conf *c, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Where modern mail looks: the WKD tree, the envelope sender of mail
+ * that wants no answer (in the nym domain, so SPF and DMARC align; its
+ * bounces reach nobody@, which discards them), the DKIM record.
+ */
+static int
+finish_mail(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	const char *e = c->envelope_sender, *at;
+
+	if ((c->wkd_dir != NULL && c->wkd_dir[0] != '/') ||
+	    (c->dkim_record != NULL && c->dkim_record[0] != '/')) {
+		snprintf(err, errlen, "%s: wkd_dir, dkim_record: must be "
+		    "absolute paths", path);
+		return -1;
+	}
+	if (c->dkim_selector == NULL)
+		c->dkim_selector = xstrdup("nym");
+	else if (!valid_hostname(c->dkim_selector)) {
+		snprintf(err, errlen, "%s: dkim_selector: not a DNS label",
+		    path);
+		return -1;
+	}
+	if (e == NULL) {
+		struct buf b = BUF_INIT;
+
+		buf_addf(&b, "nobody@%s", c->hostname);
+		c->envelope_sender = buf_steal(&b);
+		return 0;
+	}
+	if (strcmp(e, "<>") == 0) {
+		c->envelope_sender[0] = '\0';
+		return 0;
+	}
+	if ((at = strrchr(e, '@')) == NULL || at == e ||
+	    !valid_hostname(at + 1) || strspn(e, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+=@") != strlen(e)) {
+		snprintf(err, errlen, "%s: envelope_sender: expected "
+		    "local@domain or <>", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* One line of printable ASCII without quotes: safe in a header. */
 static int
 header_safe(const char *s)
@@ -546,7 +594,8 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		    path);
 		return -1;
 	}
-	if (finish_news(c, path, err, errlen) < 0)
+	if (finish_mail(c, path, err, errlen) < 0 ||
+	    finish_news(c, path, err, errlen) < 0)
 		return -1;
 	return finish_alias(c, path, err, errlen);
 }
@@ -574,6 +623,10 @@ conf_free(struct conf *c)
 	free(c->alias_web_url);
 	free(c->policy_on_error);
 	free(c->policy_dns_server);
+	free(c->wkd_dir);
+	free(c->envelope_sender);
+	free(c->dkim_selector);
+	free(c->dkim_record);
 	conf_free_argv(c->news_peers);
 	free(c->news_path);
 	free(c->news_from);

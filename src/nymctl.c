@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
+#include "dnsrec.h"
 #include "dstblk.h"
 #include "expire.h"
 #include "names.h"
@@ -26,6 +27,7 @@
 #include "store.h"
 #include "util.h"
 #include "wipe.h"
+#include "wkd.h"
 
 /* Exit statuses of nymctl (see nymctl(8)). */
 #define CTL_OK 0
@@ -57,6 +59,7 @@ usage(void)
 	    "  backup FILE             state and GnuPG home into FILE (- stdout)\n"
 	    "  restore [-f] FILE       put a backup in place (-f: replace a state)\n"
 	    "  check                   verify the state, repair the public view\n"
+	    "  dns                     the DNS records this configuration needs\n"
 	    "  scrub                   make deleted records unreadable on disk");
 }
 
@@ -399,6 +402,16 @@ cmd_expire(int argc, char **argv)
 	/* Daily: whatever a crash left stale is put right here too. */
 	if (!dry && scrub(1, 0) < 0)
 		rc = -1;
+	/* Published keys expired by then leave the Web Key Directory (the
+	 * scrub's rebuild went by the clock, this one by -t). */
+	if (!dry && conf.wkd_dir != NULL) {
+		size_t changed;
+
+		st = open_store(0);
+		if (pubview_rebuild_at(&conf, st, (long)now, &changed) < 0)
+			rc = -1;
+		store_close(st);
+	}
 	if (rc < 0 || probes < 0 || stamps < 0)
 		fail("some actions failed (see the log); run again later");
 	return CTL_OK;
@@ -479,6 +492,15 @@ cmd_queue_run(void)
 	/* Every minute: a scrub that a deletion asked for runs here. */
 	if (scrub(0, 1) < 0)
 		log_warn("scrub failed; the next run tries again");
+	/* ... and a published key that has expired leaves the WKD. */
+	if (conf.wkd_dir != NULL && wkd_next_due(&conf, (long)time(NULL)) > 0) {
+		struct store *st = open_store(0);
+		size_t changed;
+
+		if (pubview_rebuild(&conf, st, &changed) < 0)
+			log_warn("web key directory: expired keys not removed");
+		store_close(st);
+	}
 	av = xcalloc(n + 2, sizeof(*av));
 	for (i = 0; i < n; i++)
 		av[i] = conf.remail[i];
@@ -592,6 +614,20 @@ cmd_check(void)
 	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
 }
 
+/* The DNS records to publish; 3 when one is missing or too weak. */
+static int
+cmd_dns(void)
+{
+	struct buf out = BUF_INIT;
+	int n = dnsrec_print(&conf, &out);
+
+	fwrite(out.s, 1, out.len, stdout);
+	buf_free(&out);
+	if (fflush(stdout) != 0)
+		return CTL_FAIL;
+	return n > 0 ? CTL_PROBLEMS : CTL_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -621,6 +657,7 @@ main(int argc, char **argv)
 		fail("%s", err);
 	if (util_crypto_init() < 0)
 		fail("libgcrypt unusable");
+	sendmail_auto_sender(conf.envelope_sender);
 	if (strcmp(argv[0], "init") == 0)
 		return cmd_init(argc, argv);
 	if (strcmp(argv[0], "export-keys") == 0 && argc == 1)
@@ -649,6 +686,8 @@ main(int argc, char **argv)
 		return cmd_block(argv[1], 1);
 	if (strcmp(argv[0], "unblock") == 0 && argc == 2)
 		return cmd_block(argv[1], 0);
+	if (strcmp(argv[0], "dns") == 0 && argc == 1)
+		return cmd_dns();
 	if (strcmp(argv[0], "scrub") == 0 && argc == 1)
 		return scrub(1, 0) < 0 ? CTL_FAIL : CTL_OK;
 	usage();

@@ -176,6 +176,15 @@ run_pipe(char *const argv[], const void *data, size_t len)
 	return run_capture(argv, data, len, NULL, 0);
 }
 
+static char *auto_sender;
+
+void
+sendmail_auto_sender(const char *addr)
+{
+	free(auto_sender);
+	auto_sender = addr != NULL && addr[0] != '\0' ? xstrdup(addr) : NULL;
+}
+
 int
 sendmail_send(char *const sendmail[], const char *sender,
     const char *const *rcpts, size_t nrcpts, const void *msg, size_t len)
@@ -190,6 +199,8 @@ sendmail_send(char *const sendmail[], const char *sender,
 	for (i = 0, j = 0; sendmail[i] != NULL; i++)
 		av[j++] = sendmail[i];
 	av[j++] = "-f";
+	if (sender[0] == '\0' && auto_sender != NULL)
+		sender = auto_sender;
 	av[j++] = (char *)(sender[0] ? sender : "<>");
 	av[j++] = "-oi";
 	av[j++] = "--";

@@ -16,6 +16,7 @@
 #include "pubwrite.h"
 #include "store.h"
 #include "util.h"
+#include "wkd.h"
 
 #define DIR_MODE 02750
 #define FILE_MODE 0640
@@ -143,9 +144,13 @@ nym_entry(const void *v, size_t vl, struct buf *out)
 }
 
 struct one {
+	const struct conf *c;
 	const char *name;
 	struct buf entry;
 	int found;
+	struct buf wkd;		/* the Web Key Directory entry, if any */
+	long wkd_exp;
+	int has_wkd;
 };
 
 static int
@@ -156,10 +161,13 @@ one_fn(struct stxn *t, void *arg)
 	size_t n = strlen(o->name);
 	int rc = txn_get(t, DB_NYMS, o->name, n, &v);
 
-	o->found = 0;
+	o->found = o->has_wkd = 0;
 	if (rc == STORE_OK) {
 		rc = nym_entry(v.s, v.len, &o->entry) < 0 ? STORE_ERR : 0;
 		o->found = rc == 0;
+		if (o->c->wkd_dir != NULL)
+			o->has_wkd = wkd_entry(o->c, o->name, v.s, v.len,
+			    (long)util_now(), &o->wkd, &o->wkd_exp, NULL);
 	} else if (rc == STORE_NOTFOUND) {
 		rc = txn_get(t, DB_ALIASES, o->name, n, NULL);
 		if (rc == STORE_OK) {
@@ -217,18 +225,31 @@ write_list(const struct conf *c, struct store *st, size_t *changed)
 	return rc < 0 ? -1 : 0;
 }
 
+/* The name's Web Key Directory entry, as one_fn found it. */
+static int
+sync_wkd(const struct conf *c, const struct one *o, size_t *changed)
+{
+	if (c->wkd_dir == NULL)
+		return 0;
+	if (wkd_prepare(c) < 0 ||
+	    wkd_put(c, o->name, o->has_wkd ? &o->wkd : NULL, changed) < 0)
+		return -1;
+	return o->has_wkd ? wkd_next_lower(c, o->wkd_exp) : 0;
+}
+
 /* Publish one name's state under the view's lock. */
 static int
 sync_one(const struct conf *c, struct store *st, struct pubview *pv,
     const char *name, size_t *changed)
 {
-	struct one o = { name, BUF_INIT, 0 };
+	struct one o = { c, name, BUF_INIT, 0, BUF_INIT, 0, 0 };
 	struct buf path = BUF_INIT;
 	struct stat sb;
 	int rc;
 
 	if (store_read(st, one_fn, &o) < 0) {
 		buf_free(&o.entry);
+		buf_free(&o.wkd);
 		return -1;
 	}
 	pubview_entry_path(pv, name, &path);
@@ -243,7 +264,10 @@ sync_one(const struct conf *c, struct store *st, struct pubview *pv,
 			++*changed;
 		}
 	}
+	if (rc >= 0)
+		rc = sync_wkd(c, &o, changed);
 	buf_wipe(&o.entry);
+	buf_free(&o.wkd);
 	buf_free(&path);
 	if (rc < 0)
 		return -1;
@@ -271,10 +295,15 @@ pubview_sync(const struct conf *c, struct store *st, const char *name)
 /* ---- the whole view ---- */
 
 struct all {
+	const struct conf *c;
 	struct pubview *pv;
 	char (*hash)[PUBVIEW_HASH_LEN + 1];
 	size_t n, cap, changed;
 	int failed;
+	char (*wkd)[WKD_HASH_LEN + 1];	/* Web Key Directory entries */
+	size_t nwkd, capwkd;
+	long wkd_next;			/* their earliest expiry */
+	long now;			/* keys expired by then leave */
 };
 
 static void
@@ -312,6 +341,34 @@ put_entry(struct all *a, const void *k, size_t kl, const struct buf *entry)
 	buf_free(&path);
 }
 
+/* A nym's Web Key Directory entry, remembering its hash and expiry. */
+static void
+put_wkd(struct all *a, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct buf key = BUF_INIT;
+	char name[512];
+	long exp;
+
+	if (kl >= sizeof(name))
+		return;
+	memcpy(name, k, kl);
+	name[kl] = '\0';
+	if (wkd_entry(a->c, name, v, vl, a->now, &key, &exp, NULL) != 1) {
+		buf_free(&key);
+		return;
+	}
+	if (a->nwkd == a->capwkd) {
+		a->capwkd = a->capwkd ? 2 * a->capwkd : 64;
+		a->wkd = xrealloc(a->wkd, a->capwkd * sizeof(*a->wkd));
+	}
+	wkd_hash(name, a->wkd[a->nwkd++]);
+	if (wkd_put(a->c, name, &key, &a->changed) < 0)
+		a->failed = 1;
+	if (exp != 0 && (a->wkd_next == 0 || exp < a->wkd_next))
+		a->wkd_next = exp;
+	buf_free(&key);
+}
+
 static int
 all_nym(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 {
@@ -322,6 +379,8 @@ all_nym(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 		put_entry(a, k, kl, &e);
 	else
 		a->failed = 1;
+	if (a->c->wkd_dir != NULL)
+		put_wkd(a, k, kl, v, vl);
 	buf_wipe(&e);
 	return 0;
 }
@@ -345,8 +404,9 @@ all_fn(struct stxn *t, void *arg)
 	struct all *a = arg;
 	int rc;
 
-	a->n = a->changed = 0;
+	a->n = a->changed = a->nwkd = 0;
 	a->failed = 0;
+	a->wkd_next = 0;
 	if ((rc = txn_iter(t, DB_NYMS, NULL, 0, all_nym, a)) < 0)
 		return rc;
 	return txn_iter(t, DB_ALIASES, NULL, 0, all_alias, a);
@@ -356,6 +416,12 @@ static int
 cmp_hash(const void *x, const void *y)
 {
 	return memcmp(x, y, PUBVIEW_HASH_LEN);
+}
+
+static int
+cmp_wkd(const void *x, const void *y)
+{
+	return memcmp(x, y, WKD_HASH_LEN);
 }
 
 /* Remove every file of n/ that is no entry of a name in use. */
@@ -398,18 +464,36 @@ remove_strays(const struct conf *c, struct all *a)
 int
 pubview_rebuild(const struct conf *c, struct store *st, size_t *changed)
 {
+	return pubview_rebuild_at(c, st, (long)util_now(), changed);
+}
+
+int
+pubview_rebuild_at(const struct conf *c, struct store *st, long now,
+    size_t *changed)
+{
 	struct all a;
 	int fd, rc = -1;
 
 	*changed = 0;
 	memset(&a, 0, sizeof(a));
+	a.c = c;
+	a.now = now;
 	if (lock_view(c, &fd) < 0)
 		return -1;
 	if (pubview_open(&a.pv, c->pubdir) < 0)
 		goto out;
+	if (c->wkd_dir != NULL && wkd_prepare(c) < 0)
+		goto out;
 	if (store_read(st, all_fn, &a) < 0 || a.failed ||
 	    remove_strays(c, &a) < 0)
 		goto out;
+	if (c->wkd_dir != NULL) {
+		if (a.nwkd > 0)
+			qsort(a.wkd, a.nwkd, sizeof(*a.wkd), cmp_wkd);
+		if (wkd_strays(c, a.wkd, a.nwkd, &a.changed) < 0 ||
+		    wkd_next_set(c, a.wkd_next) < 0)
+			goto out;
+	}
 	*changed = a.changed;
 	rc = write_list(c, st, changed);
 out:
@@ -417,6 +501,7 @@ out:
 		log_err("public view: cannot rebuild %s", c->pubdir);
 	pubview_close(a.pv);
 	free(a.hash);
+	free(a.wkd);
 	close(fd);
 	return rc;
 }

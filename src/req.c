@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "die.h"
 #include "gpg.h"
+#include "outbound.h"
 #include "req.h"
 #include "util.h"
 
@@ -42,6 +43,7 @@ req_start(struct conf *c, const char *confpath, const char *sender)
 	if (conf_load(c, confpath, err, sizeof(err)) < 0)
 		die_temp("configuration: %s", err);
 	die_signals(c->timeout);
+	sendmail_auto_sender(c->envelope_sender);
 	if (util_crypto_init() < 0)
 		die_temp("libgcrypt unusable");
 	gpg_default_home(c->gnupghome);

@@ -6,6 +6,7 @@
 #include "account.h"
 #include "addr.h"
 #include "article.h"
+#include "autocrypt.h"
 #include "block.h"
 #include "buf.h"
 #include "cfgreq.h"
@@ -333,6 +334,29 @@ body(struct snd *x, struct buf *dst)
 	buf_add(dst, signed_.s, signed_.len);
 	buf_free(&text);
 	buf_free(&signed_);
+}
+
+/*
+ * +autocrypt: the server's own Autocrypt: header for the From address,
+ * made from the stored nym key (never the client's: that one is dropped
+ * with the fields the allow-list drops).  A key it cannot use is told.
+ */
+static void
+add_autocrypt(struct snd *x)
+{
+	struct buf from = BUF_INIT, uid = BUF_INIT;
+	const char *why;
+
+	if (!(x->flags & NF_AUTOCRYPT))
+		return;
+	buf_addf(&uid, "%s@%s", x->nym, x->r->conf->hostname);
+	buf_addf(&from, "%s%s%s@%s", x->nym, x->ext ? "+" : "",
+	    x->ext ? x->ext : "", x->r->conf->hostname);
+	if (autocrypt_header(&x->out, from.s, uid.s, &x->y.key,
+	    (long)x->r->now, &why) < 0)
+		buf_addf(&x->changes, "no Autocrypt: header: %s\n", why);
+	buf_free(&from);
+	buf_free(&uid);
 }
 
 /* Per-message Nym-Commands: only +/-acksend and +/-signsend. */
@@ -679,6 +703,7 @@ send_handle(struct req *r)
 		if (x.news)
 			post_as_nym(&x, &b);
 		rewrite(&x);
+		add_autocrypt(&x);
 		buf_addc(&x.out, '\n');
 		buf_add(&x.out, b.s, b.len);
 		buf_free(&b);

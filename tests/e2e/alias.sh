@@ -31,8 +31,8 @@ last() { ls "$T/cap" | grep '\.msg$' | sort -n | tail -1 | sed 's/\.msg//'; }
 mail alice@Example.ORG register@nym.test ally >"$T/m"
 nymserv -f alice@Example.ORG register <"$T/m"
 check "register@: exit 0, one confirmation mail" [ "$RC" = 0 -a "$(captured)" = 1 ]
-check "... to the envelope sender (domain lowercased), from <>" \
-    diff <(printf '%s\n' -f '<>' -oi -- alice@example.org) "$T/cap/1.args"
+check "... to the envelope sender (domain lowercased), from nobody@nym.test (envelope_sender)" \
+    diff <(printf '%s\n' -f nobody@nym.test -oi -- alice@example.org) "$T/cap/1.args"
 TA=$(token_of 1)
 check "... carrying a 128-bit token in Reply-To" [ ${#TA} = 32 ]
 check "... and the confirmation link" grep -q "^    https://nym.test/cgi-bin/nymreg?t=$TA\$" "$T/cap/1.msg"

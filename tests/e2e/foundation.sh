@@ -29,8 +29,8 @@ done <"$D/cases.tsv"
 clear_cap
 nymserv -f alice@example.org help <"$D/help-normal.eml"
 A=$T/cap/1.msg
-check "help: envelope is -f <> -oi -- address" \
-    diff <(printf '%s\n' -f '<>' -oi -- alice-replies@example.org) "$T/cap/1.args"
+check "help: envelope is -f nobody@nym.test -oi -- address (envelope_sender: in the nym domain)" \
+    diff <(printf '%s\n' -f nobody@nym.test -oi -- alice-replies@example.org) "$T/cap/1.args"
 check "help: request header quoted line by line" \
     grep -qx '> Received: from client.example.org (client.example.org \[192.0.2.7\])' "$A"
 check "help: folded line quoted too" \

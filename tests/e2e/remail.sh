@@ -57,7 +57,7 @@ remail a -p remailer -f someone@example.org <"$T/in-a"
 check "hop A accepts the encrypted message (exit 0)" test "$RC" = 0
 fa=$(last "$T/cap-a")
 check "hop A forwards to hop B" grep -qx remailer@b.test "${fa%.msg}.args"
-check "hop A uses the null envelope sender" grep -qx '<>' "${fa%.msg}.args"
+check "hop A uses its envelope_sender (nobody@a.test)" grep -qx 'nobody@a.test' "${fa%.msg}.args"
 check "hop A's output holds no final address" sh -c "! grep -q 'final.test' '$fa'"
 check "hop A's output holds no body in clear" sh -c "! grep -q 'secret body' '$fa'"
 check "hop A's output has a fresh From" grep -q '^From: Anonymous <remailer@a.test>$' "$fa"

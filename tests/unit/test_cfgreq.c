@@ -7,7 +7,7 @@
 #include "t.h"
 
 #define ALLSW (NF_ACKSEND | NF_CRYPTRECV | NF_SIGNSEND | NF_FIXEDSIZE | \
-    NF_FINGERKEY | NF_NOBCC | NF_DISABLE)
+    NF_FINGERKEY | NF_NOBCC | NF_DISABLE | NF_AUTOCRYPT)
 
 struct ccase {
 	const char *what;
@@ -101,11 +101,11 @@ static const struct ccase cases[] = {
 	    "create?\n", 0, "alice", 1, 1, 0, NULL, 0, 0, 0, 1,
 	    "only one of" },
 	{ "every switch on", H "Nym-Commands: +acksend +cryptrecv +signsend "
-	    "+fixedsize +fingerkey +nobcc +disable\n", 0, "alice", 0, 0, 0,
-	    NULL, ALLSW, 0, 0, 0, NULL },
+	    "+fixedsize +fingerkey +nobcc +disable +autocrypt\n", 0, "alice", 0,
+	    0, 0, NULL, ALLSW, 0, 0, 0, NULL },
 	{ "every switch off", H "Nym-Commands: -acksend -cryptrecv -signsend "
-	    "-fixedsize -fingerkey -nobcc -disable\n", 0, "alice", 0, 0, 0,
-	    NULL, 0, ALLSW, 0, 0, NULL },
+	    "-fixedsize -fingerkey -nobcc -disable -autocrypt\n", 0, "alice", 0,
+	    0, 0, NULL, 0, ALLSW, 0, 0, NULL },
 	{ "switches without case, tabs", H "Nym-Commands:\t+AckSend\t"
 	    "-CRYPTRECV  \n", 0, "alice", 0, 0, 0, NULL, NF_ACKSEND,
 	    NF_CRYPTRECV, 0, 0, NULL },
