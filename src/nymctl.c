@@ -22,6 +22,7 @@
 #include "nym.h"
 #include "gpg.h"
 #include "store.h"
+#include "t1crypt.h"
 #include "util.h"
 #include "wipe.h"
 
@@ -84,6 +85,10 @@ open_store(int create)
 static void
 make_dir(const char *path)
 {
+	if (mkdir(path, 0700) < 0 && errno == EACCES)
+		fail("mkdir %s: %s (the state's parent is root's: as root, "
+		    "install -d -o nymserv -g nympub -m 2710 %s; the Debian "
+		    "package does this)", path, strerror(errno), path);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		fail("mkdir %s: %s", path, strerror(errno));
 	if (chmod(path, 0700) < 0)
@@ -224,6 +229,23 @@ set_default_key(struct store *st, const char *gpgconf)
 	buf_free(&line);
 }
 
+/*
+ * Key generation started a gpg-agent for home; nothing of init needs it
+ * afterwards, and an agent left behind outlives the operator's session
+ * (and a package purge).  nymserv starts its own when it needs one.
+ */
+static void
+stop_agent(const char *home)
+{
+	char *av[] = { (char *)"/usr/bin/gpgconf", (char *)"--homedir", (char *)home,
+	    (char *)"--kill", (char *)"all", NULL };
+	struct buf out = BUF_INIT;
+
+	if (run_capture(av, NULL, 0, &out, 4096) != 0)
+		log_warn("gpgconf --kill all failed for the server's home");
+	buf_free(&out);
+}
+
 static int
 cmd_init(int argc, char **argv)
 {
@@ -265,6 +287,12 @@ cmd_init(int argc, char **argv)
 		ensure_key(st, "remailerkey", type, rem);
 	}
 	set_default_key(st, path.s);
+	/* What the remailer needs, made now rather than at first use. */
+	make_dir(conf.remail_spool);
+	if (t1c_symhome(conf.remail_gnupghome, conf.remail_s2k_digest) < 0)
+		fail("%s: %s", conf.remail_gnupghome, strerror(errno));
+	printf("remailer spool: %s\nEncrypt-Key home: %s\n",
+	    conf.remail_spool, conf.remail_gnupghome);
 	{
 		size_t changed;
 
@@ -273,6 +301,7 @@ cmd_init(int argc, char **argv)
 		printf("public view: %s\n", conf.pubdir);
 	}
 	store_close(st);
+	stop_agent(conf.gnupghome);
 	buf_free(&u1);
 	buf_free(&u2);
 	buf_free(&u3);
