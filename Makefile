@@ -18,7 +18,7 @@ SANITIZE   ?=
 FUZZ_SECONDS ?= 60
 # ------------------------------------------------------------------------
 
-PKGS     = gpgme lmdb
+PKGS     = gpgme lmdb libarchive
 WARN     = -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wvla -Wnull-dereference \
            -Werror

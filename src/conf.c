@@ -55,6 +55,9 @@ static const struct key keys[] = {
 	{ "policy_dns_check", K_BOOL, O(policy_dns_check), 0, 1 },
 	{ "policy_on_error", K_STR, O(policy_on_error), 0, 0 },
 	{ "policy_dns_server", K_STR, O(policy_dns_server), 0, 0 },
+	{ "policy_alias_senders", K_BOOL, O(policy_alias_senders), 0, 1 },
+	{ "backup_key", K_STR, O(backup_key), 0, 0 },
+	{ "backup_keep", K_UINT, O(backup_keep), 1, 10000 },
 	{ "max_message_size", K_SIZE, O(max_message_size), 1024,
 	    1ULL << 30 },
 	{ "max_header_lines", K_SIZE, O(max_header_lines), 10, 100000 },
@@ -98,6 +101,8 @@ set_defaults(struct conf *c)
 	c->policy_sender_limit = 20;
 	c->policy_host_limit = 100;
 	c->policy_max_rcpts = 5;
+	c->policy_alias_senders = 1;
+	c->backup_keep = 7;
 	c->policy_table_size = 100000;
 	c->policy_on_error = xstrdup("dunno");
 	c->max_message_size = 10 * 1024 * 1024;
@@ -483,5 +488,6 @@ conf_free(struct conf *c)
 	free(c->alias_web_url);
 	free(c->policy_on_error);
 	free(c->policy_dns_server);
+	free(c->backup_key);
 	memset(c, 0, sizeof(*c));
 }

@@ -51,7 +51,9 @@ usage(void)
 	    "  expire [-n] [-t EPOCH]  warn/wipe idle nyms, drop stale state\n"
 	    "                          (-n: dry run, counts only; -t: the time)\n"
 	    "  queue-run               run the configured remail with -q\n"
-	    "  backup FILE             state and GnuPG home into FILE (- stdout)\n"
+	    "  backup [-p] FILE|DIR    state and GnuPG home, encrypted to\n"
+	    "                          backup_key, into FILE (- stdout) or a\n"
+	    "                          dated file in DIR (-p: in clear)\n"
 	    "  restore [-f] FILE       put a backup in place (-f: replace a state)\n"
 	    "  check                   verify the state, repair the public view\n"
 	    "  scrub                   make deleted records unreadable on disk");
@@ -517,17 +519,31 @@ cmd_queue_run(void)
 }
 
 static int
-cmd_backup(const char *path)
+cmd_backup(int argc, char **argv)
 {
-	struct store *st = open_store(0);
+	struct store *st;
+	struct buf written = BUF_INIT;
 	char err[512];
-	int rc = backup_write(&conf, st, path, err, sizeof(err));
+	int c, plain = 0, rc;
 
+	optind = 1;
+	while ((c = getopt(argc, argv, "p")) != -1) {
+		if (c == 'p')
+			plain = 1;
+		else
+			usage();
+	}
+	if (optind + 1 != argc)
+		usage();
+	st = open_store(0);
+	rc = backup_write(&conf, st, argv[optind], plain, &written, err,
+	    sizeof(err));
 	store_close(st);
 	if (rc < 0)
 		fail("backup: %s", err);
-	if (strcmp(path, "-") != 0)
-		printf("backup written to %s\n", path);
+	if (written.len > 0)
+		printf("backup written to %s\n", written.s);
+	buf_free(&written);
 	return CTL_OK;
 }
 
@@ -638,8 +654,8 @@ main(int argc, char **argv)
 		return cmd_nym_op(argv[1], OP_ENABLE);
 	if (strcmp(argv[0], "queue-run") == 0 && argc == 1)
 		return cmd_queue_run();
-	if (strcmp(argv[0], "backup") == 0 && argc == 2)
-		return cmd_backup(argv[1]);
+	if (strcmp(argv[0], "backup") == 0)
+		return cmd_backup(argc, argv);
 	if (strcmp(argv[0], "restore") == 0)
 		return cmd_restore(argc, argv);
 	if (strcmp(argv[0], "check") == 0 && argc == 1)
