@@ -14,6 +14,7 @@
 #include "die.h"
 #include "names.h"
 #include "outbound.h"
+#include "pubwrite.h"
 #include "respond.h"
 #include "util.h"
 #include "wipe.h"
@@ -888,8 +889,13 @@ mail_confirm(struct req *r)
 	cf.now = r->now;
 	if (alias_confirm(r->st, &cf) < 0)
 		die_temp("cannot update the state");
-	if (cf.outcome == ALIAS_DONE)
+	if (cf.outcome == ALIAS_DONE) {
 		wipe_after(r->conf, r->st, cf.alias.s, cf.op == ALIAS_REMOVE);
+		/* nympolicyd's view of who may mail aliases. */
+		if (pubview_sync(r->conf, r->st, cf.addr.s) < 0)
+			log_warn("public view not updated: nymctl check "
+			    "repairs it");
+	}
 	log_info("alias confirm: %s", cf.outcome == ALIAS_DONE ? "applied" :
 	    cf.outcome == ALIAS_BADTOKEN ? "bad token" : "refused");
 	if (cf.outcome != ALIAS_BADTOKEN && alias_mail_done(r, &cf) < 0)
