@@ -9,6 +9,7 @@ LIBEXECDIR ?= $(PREFIX)/lib/nymserv
 MANDIR     ?= $(PREFIX)/share/man
 SHAREDIR   ?= $(PREFIX)/share/nymserv
 EXAMPLESDIR ?= $(SHAREDIR)/examples
+UNITDIR    ?= /lib/systemd/system
 SYSCONFDIR ?= /etc/nymserv
 DESTDIR    ?=
 
@@ -163,8 +164,20 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/help.txt || \
 	  install -m 644 etc/help.txt $(DESTDIR)$(SYSCONFDIR)/help.txt
 
+# The systemd units and timers (etc/*.service, *.timer, *.socket), naming
+# the installed programs.  `systemctl daemon-reload` afterwards.
+UNITS_SYSTEMD = nymserv-expire.service nymserv-expire.timer \
+	nymserv-queue.service nymserv-queue.timer nymserv-backup.service \
+	nymserv-backup.timer nympolicyd.service nymfingerd.socket \
+	nymfingerd@.service
+install-units:
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(UNITS_SYSTEMD); do \
+	  $(SUBST) "etc/$$u" >"$(DESTDIR)$(UNITDIR)/$$u" && \
+	  chmod 644 "$(DESTDIR)$(UNITDIR)/$$u" || exit 1; done
+
 clean:
 	rm -rf build bin
 
-.PHONY: all units check fuzz install clean
+.PHONY: all units check fuzz install install-units clean
 .SECONDARY:
