@@ -67,6 +67,12 @@ PROGS   += nymreg
 UNITS   += test_cgi test_alias test_authres
 FUZZERS += fuzz_cgi fuzz_alias fuzz_authres
 
+# news: the mail-to-news gateway, the news spool, pool delivery
+LIBSRC  += hsub nntp article news
+PROGS   += mail2news
+UNITS   += test_hsub test_nntp test_article
+FUZZERS += fuzz_nntp fuzz_article
+
 # nympolicyd, the Postfix policy service
 LIBSRC  += policy ratetab dnscheck
 PROGS   += nympolicyd
@@ -148,6 +154,7 @@ install: all
 	install -m 755 bin/nymfingerd $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymreg $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/nympolicyd $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 bin/mail2news $(DESTDIR)$(LIBEXECDIR)/
 	for f in man/*.[58]; do \
 	  $(SUBST) "$$f" >"$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}" && \
 	  chmod 644 "$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}" || exit 1; done
@@ -157,7 +164,7 @@ install: all
 	  chmod 644 "$(DESTDIR)$(EXAMPLESDIR)/$$f" || exit 1; done
 	install -d $(DESTDIR)$(SHAREDIR)/contrib
 	install -m 755 contrib/nymcfg contrib/nymwrap contrib/nymblock \
-	  contrib/nymread $(DESTDIR)$(SHAREDIR)/contrib/
+	  contrib/nymread contrib/nymaam $(DESTDIR)$(SHAREDIR)/contrib/
 	test -e $(DESTDIR)$(SYSCONFDIR)/nymserv.conf || \
 	  { $(SUBST) etc/nymserv.conf >$(DESTDIR)$(SYSCONFDIR)/nymserv.conf && \
 	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/nymserv.conf; }
@@ -168,8 +175,8 @@ install: all
 # the installed programs.  `systemctl daemon-reload` afterwards.
 UNITS_SYSTEMD = nymserv-expire.service nymserv-expire.timer \
 	nymserv-queue.service nymserv-queue.timer nymserv-backup.service \
-	nymserv-backup.timer nympolicyd.service nymfingerd.socket \
-	nymfingerd@.service
+	nymserv-backup.timer nymserv-news.service nymserv-news.timer \
+	nympolicyd.service nymfingerd.socket nymfingerd@.service
 install-units:
 	install -d $(DESTDIR)$(UNITDIR)
 	for u in $(UNITS_SYSTEMD); do \

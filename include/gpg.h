@@ -110,6 +110,13 @@ int gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
     const char *keyfile, const void *plain, size_t len, struct buf *out);
 
 /*
+ * The same with the recipient's key id hidden (throw-keyids: the packet
+ * names key 0000000000000000), for articles anyone can fetch.
+ */
+int gpg_sign_encrypt_hidden(const char *home, const char *signer_fpr,
+    const char *keyfile, const void *plain, size_t len, struct buf *out);
+
+/*
  * Encrypt everything readable from infd to the public key in keyfile
  * (armored or binary; never imported into home), binary OpenPGP written
  * to outfd.  0, or -1 (logged).
