@@ -88,8 +88,9 @@ virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
 virtual_minimum_uid = 100"
 pf_shipped "$REPO/etc" "$SED" >"$T/shipped.out" 2>&1
+rc=$?
 check "the shipped samples pass postmap, newaliases, postfix check ($(tr '\n' ' ' <"$T/shipped.out" | head -c 300))" \
-    test $? = 0
+    test $rc = 0
 check "smtpd runs chrooted, as Debian's master.cf has it" \
     bash -c "postconf -M '127.0.0.1:$PF_PORT/inet' | awk '{exit !(\$5 == \"y\")}'"
 check "the nymserv pipe is the shipped one (recipient after -f sender)" \
@@ -122,7 +123,7 @@ check "outside, unknown nym: 554 5.1.1 at RCPT (nympolicyd answered the chrooted
     [ "$(code nosuchnym@nym.test)" = "554 5.1.1" ]
 pid=$(pgrep -f "smtpd -n 127.0.0.1:$PF_PORT" | head -1)
 check "... from an smtpd whose root is the queue directory (pid ${pid:-none})" \
-    [ -n "$pid" ] && [ "$(readlink "/proc/$pid/root")" = "$PF/spool" ]
+    test -n "$pid" -a "$(readlink "/proc/${pid:-0}/root")" = "$PF/spool"
 check "outside, help@: accepted" [ "$(code help@nym.test)" = 250 ]
 
 # --- stumble 3: nothing relayed for any domain but the nym domain ---
