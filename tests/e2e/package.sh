@@ -221,10 +221,11 @@ check "/etc/nymserv is gone" test ! -e "$W/etc/nymserv"
 check "the empty backup directory is gone" test ! -e "$W/var/backups/nymserv"
 check "no nymserv process left" none_running '/usr/lib/nymserv/|gpg-agent --homedir /var/lib/nymserv' 
 # Every file the package or its scripts made is gone from the copy's
-# changes; what Debian policy keeps: the system users and group.
+# changes; what Debian policy keeps: the system users and group (and
+# what the operator copied into Postfix's and lighttpd's configuration).
 left=$(cd "$U/up" && find . \( -name '*nym*' -o -path './etc/nymserv*' \) \
     ! -path './root/*' ! -path './home/*' ! -path './var/spool/postfix/*' \
-    ! -path './etc/postfix/*' 2>/dev/null | grep -v '^\./var/cache/\|^\./var/log/\|^\./var/mail/' | head -10)
+    ! -path './etc/postfix/*' ! -path './etc/lighttpd/*' 2>/dev/null | grep -v '^\./var/cache/\|^\./var/log/\|^\./var/mail/' | head -10)
 check "nothing of nymserv left but its users (left: ${left:-nothing})" test -z "$left"
 check "... the users stay (Debian policy: files may still be theirs)" \
     in_root sh -c 'id nymserv >/dev/null'
