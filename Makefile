@@ -8,6 +8,8 @@ SBINDIR    ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/lib/nymserv
 MANDIR     ?= $(PREFIX)/share/man
 SHAREDIR   ?= $(PREFIX)/share/nymserv
+EXAMPLESDIR ?= $(SHAREDIR)/examples
+UNITDIR    ?= /lib/systemd/system
 SYSCONFDIR ?= /etc/nymserv
 DESTDIR    ?=
 
@@ -17,7 +19,7 @@ SANITIZE   ?=
 FUZZ_SECONDS ?= 60
 # ------------------------------------------------------------------------
 
-PKGS     = gpgme lmdb
+PKGS     = gpgme lmdb libarchive
 WARN     = -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wvla -Wnull-dereference \
            -Werror
@@ -87,7 +89,14 @@ all: $(PROGS:%=$(BIN)/%)
 $(OUT) $(BIN) $(OUT)/tests:
 	mkdir -p $@
 
-$(OUT)/%.o: src/%.c include/*.h | $(OUT)
+# The compiled-in paths: rewritten only when they change, so that
+# `make install PREFIX=/usr` after a default build rebuilds what names
+# them instead of installing the old /usr/local paths.
+PATHSTAMP = $(OUT)/paths.stamp
+$(shell mkdir -p $(OUT) && { echo '$(DEFS)' | cmp -s - $(PATHSTAMP) || \
+  echo '$(DEFS)' >$(PATHSTAMP); })
+
+$(OUT)/%.o: src/%.c include/*.h $(PATHSTAMP) | $(OUT)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(OUT)/libnym.a: $(LIBOBJ)
@@ -134,10 +143,16 @@ $(OUT)/bench/%: bench/%.c $(OUT)/libnym.a
 	$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $< $(OUT)/libnym.a $(LIBS)
 .PHONY: bench
 
+# Samples name the installed paths: /usr/local/... in etc/ becomes the
+# PREFIX, SBINDIR and LIBEXECDIR of this install.
+SUBST = sed -e 's|/usr/local/lib/nymserv|$(LIBEXECDIR)|g' \
+	    -e 's|/usr/local/sbin|$(SBINDIR)|g' \
+	    -e 's|/usr/local/share/nymserv|$(SHAREDIR)|g'
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-	  $(DESTDIR)$(SHAREDIR)/examples $(DESTDIR)$(SYSCONFDIR)
+	  $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 bin/nymctl $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymserv $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/remail $(DESTDIR)$(LIBEXECDIR)/
@@ -145,19 +160,36 @@ install: all
 	install -m 755 bin/nymreg $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/nympolicyd $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/mail2news $(DESTDIR)$(LIBEXECDIR)/
-	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
-	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
+	for f in man/*.[58]; do \
+	  $(SUBST) "$$f" >"$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}" && \
+	  chmod 644 "$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}" || exit 1; done
+	cd etc && for f in $$(find . -type f | sort); do \
+	  install -d "$(DESTDIR)$(EXAMPLESDIR)/$${f%/*}" && \
+	  $(SUBST) "$$f" >"$(DESTDIR)$(EXAMPLESDIR)/$$f" && \
+	  chmod 644 "$(DESTDIR)$(EXAMPLESDIR)/$$f" || exit 1; done
 	install -d $(DESTDIR)$(SHAREDIR)/contrib
 	install -m 755 contrib/nymcfg contrib/nymwrap contrib/nymblock \
 	  contrib/nymread contrib/nymaam $(DESTDIR)$(SHAREDIR)/contrib/
 	test -e $(DESTDIR)$(SYSCONFDIR)/nymserv.conf || \
-	  install -m 644 etc/nymserv.conf $(DESTDIR)$(SYSCONFDIR)/nymserv.conf
+	  { $(SUBST) etc/nymserv.conf >$(DESTDIR)$(SYSCONFDIR)/nymserv.conf && \
+	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/nymserv.conf; }
 	test -e $(DESTDIR)$(SYSCONFDIR)/help.txt || \
 	  install -m 644 etc/help.txt $(DESTDIR)$(SYSCONFDIR)/help.txt
+
+# The systemd units and timers (etc/*.service, *.timer, *.socket), naming
+# the installed programs.  `systemctl daemon-reload` afterwards.
+UNITS_SYSTEMD = nymserv-expire.service nymserv-expire.timer \
+	nymserv-queue.service nymserv-queue.timer nymserv-backup.service \
+	nymserv-backup.timer nymserv-news.service nymserv-news.timer \
+	nympolicyd.service nymfingerd.socket nymfingerd@.service
+install-units:
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(UNITS_SYSTEMD); do \
+	  $(SUBST) "etc/$$u" >"$(DESTDIR)$(UNITDIR)/$$u" && \
+	  chmod 644 "$(DESTDIR)$(UNITDIR)/$$u" || exit 1; done
 
 clean:
 	rm -rf build bin
 
-.PHONY: all units check fuzz install clean
+.PHONY: all units check fuzz install install-units clean
 .SECONDARY:

@@ -4,25 +4,33 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "store.h"
 
 /*
- * The archive is a POSIX ustar file holding, in this order:
+ * The archive is a tar file (libarchive, ustar with pax extensions only
+ * where ustar cannot say it) holding, in this order:
  *   nymserv-backup   "nymserv backup", "schema N", "hostname H", "created T"
  *   db/data.mdb      a compacting copy of the environment (mdb_env_copy2),
  *                    taken in one read transaction: consistent
  *   gnupg/...        the server's GnuPG home (regular files and
  *                    directories; sockets and lock files are left out)
+ * It holds the server's secret keys and every reply block, so it is
+ * encrypted to the operator's public key (backup_key) unless plain.
  */
 #define BACKUP_MANIFEST "nymserv-backup"
+/* Dated names of backups written into a directory. */
+#define BACKUP_PREFIX "nymserv-"
 
 /*
- * Write the archive to path ("-": standard output) atomically, mode 0600
- * (it holds the server's secret keys).  0, or -1 with err set.
+ * Write the archive to path ("-": standard output; a directory: a dated
+ * name in it, keeping the newest backup_keep) atomically, mode 0600,
+ * encrypted to backup_key unless plain.  The name written goes to
+ * written.  0, or -1 with err set.
  */
 int backup_write(const struct conf *, struct store *, const char *path,
-    char *err, size_t errlen);
+    int plain, struct buf *written, char *err, size_t errlen);
 
 /*
  * Restore path ("-": standard input) into the configured statedir and

@@ -46,6 +46,9 @@ struct conf {
 	char *policy_dns_server;	/* IPv4[:port] instead of resolv.conf */
 	unsigned policy_dns_workers;	/* resolver threads (socket mode) */
 	unsigned policy_dns_timeout;	/* seconds per DNS try */
+	int policy_alias_senders;	/* alias mail only from alias owners */
+	char *backup_key;		/* nymctl backup encrypts to this key */
+	unsigned backup_keep;		/* backups kept in a backup directory */
 	size_t max_message_size;	/* bytes read from stdin */
 	size_t max_header_lines;	/* physical header lines */
 	size_t max_line_length;		/* bytes in one header line */

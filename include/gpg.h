@@ -116,6 +116,14 @@ int gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
 int gpg_sign_encrypt_hidden(const char *home, const char *signer_fpr,
     const char *keyfile, const void *plain, size_t len, struct buf *out);
 
+/*
+ * Encrypt everything readable from infd to the public key in keyfile
+ * (armored or binary; never imported into home), binary OpenPGP written
+ * to outfd.  0, or -1 (logged).
+ */
+int gpg_encrypt_fd(const char *home, const char *keyfile, int infd,
+    int outfd);
+
 /* Clear-sign text with signer_fpr's key; armored output into out. */
 int gpg_clearsign(const char *home, const char *signer_fpr,
     const void *text, size_t len, struct buf *out);

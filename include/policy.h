@@ -69,6 +69,13 @@ enum {
 /* 1 if name (lowercase, no +ext) is a nym or alias, 0 if not, -1 on error. */
 typedef int (*policy_known_fn)(void *arg, const char *name);
 /* nympolicyd's is pubview_known (pubview.h): the public view only. */
+/*
+ * May sender mail the known name?  1 yes (or name is no alias), 0 no:
+ * name is an alias and sender has none (mail nymserv would refuse and
+ * Postfix bounce to a sender anyone can forge), -1 on error.
+ */
+typedef int (*policy_alias_fn)(void *arg, const char *name,
+    const char *sender);
 /* POLICY_DNS_* for a lowercase domain name. */
 typedef int (*policy_dns_fn)(void *arg, const char *domain);
 
@@ -87,6 +94,7 @@ struct policy_settings {
 enum policy_verdict {
 	PV_DUNNO,		/* nothing against it */
 	PV_NOUSER,		/* reject 5.1.1: unknown nym */
+	PV_NOALIAS,		/* reject 5.7.1: alias mail, sender has none */
 	PV_DOMAIN,		/* reject 5.1.8: sender domain does not exist */
 	PV_DNS_TEMP,		/* defer 4.1.8: sender domain lookup failed */
 	PV_RCPTS,		/* defer 4.5.3: too many recipients */
@@ -110,6 +118,8 @@ struct policy;
 struct policy *policy_new(const struct policy_settings *, policy_known_fn,
     policy_dns_fn, void *arg);
 void policy_free(struct policy *);
+/* Check alias recipients' senders too (policy_alias_senders). */
+void policy_set_alias_check(struct policy *, policy_alias_fn);
 
 /*
  * Decide on one request at monotonic time now (seconds) and append the

@@ -17,7 +17,10 @@
  *   list                the names in use, one a line (only while
  *                       list_enabled; absent otherwise)
  * An entry is "nym\nFULL NAME\n" then the armored key when the nym has
- * +fingerkey; "pending\n" for a nym awaiting confirmation; "alias\n".
+ * +fingerkey; "pending\n" for a nym awaiting confirmation; "alias\n";
+ * "sender\n" under the hash of a real address that has an alias (its
+ * normalised form, alias_norm_addr: nympolicyd refuses alias mail from
+ * other senders at RCPT time).
  * So a reader learns a name's entry only by guessing the name: no more
  * than RCPT TO or finger tell anyone.
  */

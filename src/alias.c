@@ -14,6 +14,7 @@
 #include "die.h"
 #include "names.h"
 #include "outbound.h"
+#include "pubwrite.h"
 #include "respond.h"
 #include "stamp.h"
 #include "util.h"
@@ -484,18 +485,22 @@ alias_mail_outcome(const struct req *r, const struct alias_req *a,
 			    a->current.s, dom);
 		buf_addf(&body, "Someone, probably you, asked the alias service "
 		    "at %s to %s\nthe alias %s@%s for this address.\n\n"
-		    "Nothing changes until you confirm, within 48 hours, "
-		    "in one of two ways:\n\n", c->hostname, op_word(a->op),
-		    a->op == ALIAS_REGISTER ? a->alias : a->current.s, dom);
+		    "Nothing changes until you confirm, within 48 hours%s",
+		    c->hostname, op_word(a->op),
+		    a->op == ALIAS_REGISTER ? a->alias : a->current.s, dom,
+		    c->alias_web_url != NULL ? ", in one of two ways:\n\n" :
+		    ":\n\n");
+		/* Without the form's URL there is one way: say one. */
 		if (c->alias_web_url != NULL)
 			buf_addf(&body, "  - open this link and press "
 			    "Confirm:\n    %s?t=%s\n\n", c->alias_web_url,
 			    a->token);
 		buf_addf(&rt, "%s+%s@%s", op_word(a->op), a->token,
 		    c->hostname);
-		buf_addf(&body, "  - reply to this message (the reply goes "
+		buf_addf(&body, "  %s reply to this message (the reply goes "
 		    "to %s).\n\nThe token works once.  If you did not ask for "
-		    "this, ignore this message.\n", rt.s);
+		    "this, ignore this message.\n",
+		    c->alias_web_url != NULL ? "-" : " ", rt.s);
 		break;
 	case ALIAS_TAKEN:
 		buf_addf(&subj, "Alias %s@%s is not available", a->alias, dom);
@@ -924,8 +929,13 @@ mail_confirm(struct req *r)
 	cf.now = r->now;
 	if (alias_confirm(r->st, &cf) < 0)
 		die_temp("cannot update the state");
-	if (cf.outcome == ALIAS_DONE)
+	if (cf.outcome == ALIAS_DONE) {
 		wipe_after(r->conf, r->st, cf.alias.s, cf.op == ALIAS_REMOVE);
+		/* nympolicyd's view of who may mail aliases. */
+		if (pubview_sync(r->conf, r->st, cf.addr.s) < 0)
+			log_warn("public view not updated: nymctl check "
+			    "repairs it");
+	}
 	log_info("alias confirm: %s", cf.outcome == ALIAS_DONE ? "applied" :
 	    cf.outcome == ALIAS_BADTOKEN ? "bad token" : "refused");
 	if (cf.outcome != ALIAS_BADTOKEN && alias_mail_done(r, &cf) < 0)

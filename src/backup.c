@@ -1,4 +1,6 @@
-/* backup.c - nymctl backup/restore: a ustar writer and a strict ustar reader. */
+/* backup.c - nymctl backup/restore: a tar archive (libarchive), encrypted to the operator. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,25 +16,24 @@
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
+#include "gpg.h"
 #include "store.h"
 #include "util.h"
 
-#define BLK 512
-#define TAR_NAME_MAX 99			/* no prefix field, no GNU longnames */
-#define TAR_SIZE_MAX 077777777777ULL	/* 11 octal digits: 8 GiB - 1 */
 #define MANIFEST_MAX 4096
 #define TREE_DEPTH_MAX 4
 #define TREE_ENTRIES_MAX 100000
+#define NAME_MAX_LEN 255
 
-struct tar {
-	int fd;
+struct bk {
+	struct archive *a;
 	char *err;
 	size_t errlen;
 	size_t entries;
 };
 
 static int __attribute__((format(printf, 2, 3)))
-terr(struct tar *t, const char *fmt, ...)
+terr(struct bk *t, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -42,108 +43,47 @@ terr(struct tar *t, const char *fmt, ...)
 	return -1;
 }
 
-/* Read up to n bytes; fewer only at end of file.  -1 on error. */
-static ssize_t
-read_full(int fd, void *data, size_t n)
-{
-	char *p = data;
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = read(fd, p + got, n - got);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
 /* ---- writing ---- */
 
-static void
-octal(unsigned char *dst, size_t width, unsigned long long v)
-{
-	char tmp[32];
-
-	snprintf(tmp, sizeof(tmp), "%0*llo", (int)(width - 1), v);
-	memcpy(dst, tmp, width - 1);
-	dst[width - 1] = '\0';
-}
-
-static unsigned
-checksum(const unsigned char *h)
-{
-	unsigned sum = 0;
-	size_t i;
-
-	for (i = 0; i < BLK; i++)
-		sum += (i >= 148 && i < 156) ? ' ' : h[i];
-	return sum;
-}
-
-/* One ustar header: type '0' file or '5' directory. */
+/* One entry header: a regular file of size bytes, or a directory. */
 static int
-put_header(struct tar *t, const char *name, int type, unsigned mode,
-    unsigned long long size, long mtime)
+put_header(struct bk *t, const char *name, int dir, long long size,
+    time_t mtime)
 {
-	unsigned char h[BLK];
-	size_t n = strlen(name);
+	struct archive_entry *e = archive_entry_new();
+	int r;
 
-	if (n == 0 || n > TAR_NAME_MAX)
-		return terr(t, "%.120s: name too long for the archive", name);
-	if (size > TAR_SIZE_MAX)
-		return terr(t, "%s: too big for the archive", name);
-	memset(h, 0, sizeof(h));
-	memcpy(h, name, n);
-	octal(h + 100, 8, mode);
-	octal(h + 108, 8, 0);
-	octal(h + 116, 8, 0);
-	octal(h + 124, 12, size);
-	octal(h + 136, 12, (unsigned long long)(mtime < 0 ? 0 : mtime));
-	h[156] = (unsigned char)type;
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	octal(h + 148, 7, checksum(h));
-	h[155] = ' ';
-	if (util_write_all(t->fd, h, BLK) < 0)
-		return terr(t, "write: %s", strerror(errno));
+	if (e == NULL)
+		return terr(t, "out of memory");
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+	archive_entry_set_perm(e, dir ? 0700 : 0600);
+	archive_entry_set_size(e, dir ? 0 : size);
+	archive_entry_set_mtime(e, mtime, 0);
+	r = archive_write_header(t->a, e);
+	archive_entry_free(e);
+	if (r != ARCHIVE_OK)
+		return terr(t, "%s: %s", name, archive_error_string(t->a));
 	return 0;
 }
 
 static int
-put_pad(struct tar *t, unsigned long long size)
+put_data(struct bk *t, const char *name, const void *p, size_t n)
 {
-	static const unsigned char zero[BLK];
-	size_t pad = (size_t)((BLK - size % BLK) % BLK);
-
-	if (pad > 0 && util_write_all(t->fd, zero, pad) < 0)
-		return terr(t, "write: %s", strerror(errno));
-	return 0;
-}
-
-static int
-put_data(struct tar *t, const char *name, const void *p, size_t n)
-{
-	if (put_header(t, name, '0', 0600, n, (long)time(NULL)) < 0)
+	if (put_header(t, name, 0, (long long)n, time(NULL)) < 0)
 		return -1;
-	if (util_write_all(t->fd, p, n) < 0)
-		return terr(t, "write: %s", strerror(errno));
-	return put_pad(t, n);
+	if (archive_write_data(t->a, p, n) != (la_ssize_t)n)
+		return terr(t, "%s: %s", name, archive_error_string(t->a));
+	return 0;
 }
 
 /* A regular file, exactly as big as it was when opened. */
 static int
-put_file(struct tar *t, const char *path, const char *name)
+put_file(struct bk *t, const char *path, const char *name)
 {
 	struct stat sb;
 	char tmp[65536];
-	unsigned long long left;
+	long long left;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
@@ -152,28 +92,31 @@ put_file(struct tar *t, const char *path, const char *name)
 		close(fd);
 		return terr(t, "%s: not a regular file", path);
 	}
-	if (put_header(t, name, '0', 0600, (unsigned long long)sb.st_size,
-	    (long)sb.st_mtime) < 0) {
+	if (put_header(t, name, 0, (long long)sb.st_size, sb.st_mtime) < 0) {
 		close(fd);
 		return -1;
 	}
-	for (left = (unsigned long long)sb.st_size; left > 0;) {
-		size_t want = left < sizeof(tmp) ? (size_t)left : sizeof(tmp);
-		ssize_t r = read_full(fd, tmp, want);
+	for (left = (long long)sb.st_size; left > 0;) {
+		size_t want = left < (long long)sizeof(tmp) ? (size_t)left :
+		    sizeof(tmp);
+		ssize_t r = read(fd, tmp, want);
 
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0) {
 			close(fd);
 			return terr(t, "%s: %s", path, r < 0 ? strerror(errno) :
 			    "changed while being archived");
 		}
-		if (util_write_all(t->fd, tmp, (size_t)r) < 0) {
+		if (archive_write_data(t->a, tmp, (size_t)r) != r) {
 			close(fd);
-			return terr(t, "write: %s", strerror(errno));
+			return terr(t, "%s: %s", name,
+			    archive_error_string(t->a));
 		}
-		left -= (unsigned long long)r;
+		left -= r;
 	}
 	close(fd);
-	return put_pad(t, (unsigned long long)sb.st_size);
+	return 0;
 }
 
 /* GnuPG's sockets, lock files and temporaries are not state. */
@@ -194,41 +137,47 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A directory tree, entries sorted, regular files and directories only. */
+/* A directory's names, sorted, without what skip_name leaves out. */
 static int
-put_tree(struct tar *t, const char *dir, const char *name, int depth)
+list_dir(struct bk *t, const char *dir, char ***names, size_t *n)
 {
-	DIR *d;
+	DIR *d = opendir(dir);
 	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0, i;
-	struct buf path = BUF_INIT, an = BUF_INIT;
-	int rc = 0;
 
-	if (depth > TREE_DEPTH_MAX)
-		return terr(t, "%s: nested too deep", dir);
-	buf_addf(&an, "%s/", name);
-	if (put_header(t, an.s, '5', 0700, 0, (long)time(NULL)) < 0) {
-		buf_free(&an);
-		return -1;
-	}
-	if ((d = opendir(dir)) == NULL) {
-		buf_free(&an);
+	*names = NULL;
+	*n = 0;
+	if (d == NULL)
 		return terr(t, "%s: %s", dir, strerror(errno));
-	}
 	while ((e = readdir(d)) != NULL) {
 		if (skip_name(e->d_name))
 			continue;
 		if (++t->entries > TREE_ENTRIES_MAX) {
-			rc = terr(t, "%s: too many files", dir);
-			break;
+			closedir(d);
+			return terr(t, "%s: too many files", dir);
 		}
-		names = xrealloc(names, (n + 1) * sizeof(*names));
-		names[n++] = xstrdup(e->d_name);
+		*names = xrealloc(*names, (*n + 1) * sizeof(**names));
+		(*names)[(*n)++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_names);
+	if (*n > 0)
+		qsort(*names, *n, sizeof(**names), cmp_names);
+	return 0;
+}
+
+/* A directory tree, entries sorted, regular files and directories only. */
+static int
+put_tree(struct bk *t, const char *dir, const char *name, int depth)
+{
+	char **names;
+	size_t n = 0, i;
+	struct buf path = BUF_INIT, an = BUF_INIT;
+	int rc;
+
+	if (depth > TREE_DEPTH_MAX)
+		return terr(t, "%s: nested too deep", dir);
+	if (put_header(t, name, 1, 0, time(NULL)) < 0)
+		return -1;
+	rc = list_dir(t, dir, &names, &n);
 	for (i = 0; i < n && rc == 0; i++) {
 		struct stat sb;
 
@@ -251,16 +200,117 @@ put_tree(struct tar *t, const char *dir, const char *name, int depth)
 	return rc;
 }
 
+/* The archive itself, into fd: manifest, LMDB copy, GnuPG home. */
+static int
+write_tar(const struct conf *c, const char *dbcopy, int fd, struct bk *t)
+{
+	struct buf man = BUF_INIT;
+	int rc = -1;
+
+	if ((t->a = archive_write_new()) == NULL)
+		return terr(t, "out of memory");
+	/* ustar, with pax headers only where ustar cannot say it. */
+	if (archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(t->a, 1) != ARCHIVE_OK ||
+	    archive_write_open_fd(t->a, fd) != ARCHIVE_OK) {
+		terr(t, "archive: %s", archive_error_string(t->a));
+		goto out;
+	}
+	buf_addf(&man, "nymserv backup\nschema %s\nhostname %s\ncreated %ld\n",
+	    STORE_SCHEMA, c->hostname, (long)time(NULL));
+	if (put_data(t, BACKUP_MANIFEST, man.s, man.len) < 0 ||
+	    put_header(t, "db", 1, 0, time(NULL)) < 0 ||
+	    put_file(t, dbcopy, "db/data.mdb") < 0 ||
+	    put_tree(t, c->gnupghome, "gnupg", 0) < 0)
+		goto out;
+	if (archive_write_close(t->a) != ARCHIVE_OK) {
+		terr(t, "archive: %s", archive_error_string(t->a));
+		goto out;
+	}
+	rc = 0;
+out:
+	archive_write_free(t->a);
+	t->a = NULL;
+	buf_free(&man);
+	return rc;
+}
+
+/*
+ * Where the archive goes: path itself, or for a directory a dated name
+ * in it.  Backups are made in the target's own directory, as the state's
+ * owner, so that directory must be the owner's (the package's
+ * /var/backups/nymserv).
+ */
+static void
+target_name(const char *path, int plain, struct buf *out)
+{
+	struct stat sb;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	buf_reset(out);
+	if (stat(path, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		buf_adds(out, path);
+		return;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	buf_addf(out, "%s/%s%s%s", path, BACKUP_PREFIX, stamp,
+	    plain ? ".tar" : ".tar.gpg");
+}
+
+/* In a backup directory, keep the newest `keep` of our backups. */
+static void
+prune(const char *dir, unsigned keep)
+{
+	struct bk t = { NULL, NULL, 0, 0 };
+	char e[256], **names;
+	size_t n = 0, i, ours = 0;
+	struct buf p = BUF_INIT;
+
+	t.err = e;
+	t.errlen = sizeof(e);
+	if (list_dir(&t, dir, &names, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (strncmp(names[i], BACKUP_PREFIX, strlen(BACKUP_PREFIX)) == 0)
+			names[ours++] = names[i];
+		else
+			free(names[i]);
+	/* Dated names sort by date: the oldest come first. */
+	for (i = 0; i < ours; i++) {
+		if (ours - i > keep) {
+			buf_reset(&p);
+			buf_addf(&p, "%s/%s", dir, names[i]);
+			if (unlink(p.s) < 0)
+				log_warn("backup: cannot remove an old "
+				    "backup: %s", strerror(errno));
+		}
+		free(names[i]);
+	}
+	free(names);
+	buf_free(&p);
+}
+
 int
 backup_write(const struct conf *c, struct store *st, const char *path,
-    char *err, size_t errlen)
+    int plain, struct buf *written, char *err, size_t errlen)
 {
-	static const unsigned char zero[2 * BLK];
-	struct tar t = { -1, err, errlen, 0 };
-	struct buf tmpdir = BUF_INIT, outtmp = BUF_INIT, man = BUF_INIT,
-	    p = BUF_INIT;
-	int rc = -1, to_stdout = strcmp(path, "-") == 0;
+	struct bk t = { NULL, err, errlen, 0 };
+	struct buf tmpdir = BUF_INIT, outtmp = BUF_INIT, p = BUF_INIT,
+	    tar = BUF_INIT, dest = BUF_INIT;
+	int rc = -1, fd = -1, tfd = -1, to_stdout = strcmp(path, "-") == 0;
+	struct stat sb;
 
+	if (!plain && c->backup_key == NULL)
+		return terr(&t, "no backup_key in %s: the archive holds the "
+		    "server's secret keys and every reply block, so it is "
+		    "encrypted to an operator's public key (nymctl(8)); -p "
+		    "writes it in clear", c->path);
+	if (!plain && stat(c->backup_key, &sb) < 0)
+		return terr(&t, "backup_key %s: %s", c->backup_key,
+		    strerror(errno));
 	buf_addf(&tmpdir, "%s/tmp", c->statedir);
 	if (mkdir(tmpdir.s, 0700) < 0 && errno != EEXIST) {
 		terr(&t, "%s: %s", tmpdir.s, strerror(errno));
@@ -276,55 +326,73 @@ backup_write(const struct conf *c, struct store *st, const char *path,
 		terr(&t, "cannot copy the LMDB environment (see the log)");
 		goto out;
 	}
+	target_name(path, plain, &dest);
 	if (to_stdout) {
-		t.fd = 1;
+		fd = 1;
 	} else {
-		buf_addf(&outtmp, "%s.tmp%ld", path, (long)getpid());
-		t.fd = open(outtmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		buf_addf(&outtmp, "%s.tmp%ld", dest.s, (long)getpid());
+		fd = open(outtmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0600);
-		if (t.fd < 0) {
-			terr(&t, "%s: %s", outtmp.s, strerror(errno));
+		if (fd < 0) {
+			terr(&t, "%s: %s%s", outtmp.s, strerror(errno),
+			    errno == EACCES ? " (the backup directory must "
+			    "be writable by the state's owner)" : "");
 			buf_reset(&outtmp);
 			goto out;
 		}
 	}
-	buf_addf(&man, "nymserv backup\nschema %s\nhostname %s\ncreated %ld\n",
-	    STORE_SCHEMA, c->hostname, (long)time(NULL));
 	buf_addf(&p, "%s/data.mdb", tmpdir.s);
-	if (put_data(&t, BACKUP_MANIFEST, man.s, man.len) < 0 ||
-	    put_header(&t, "db/", '5', 0700, 0, (long)time(NULL)) < 0 ||
-	    put_file(&t, p.s, "db/data.mdb") < 0 ||
-	    put_tree(&t, c->gnupghome, "gnupg", 0) < 0)
-		goto out;
-	if (util_write_all(t.fd, zero, sizeof(zero)) < 0) {
-		terr(&t, "write: %s", strerror(errno));
-		goto out;
+	if (plain) {
+		if (write_tar(c, p.s, fd, &t) < 0)
+			goto out;
+	} else {
+		/* The clear archive exists only inside the 0700 state. */
+		buf_addf(&tar, "%s/archive.tar", tmpdir.s);
+		tfd = open(tar.s, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (tfd < 0 || write_tar(c, p.s, tfd, &t) < 0 ||
+		    lseek(tfd, 0, SEEK_SET) < 0) {
+			if (t.err[0] == '\0' || tfd < 0)
+				terr(&t, "%s: %s", tar.s, strerror(errno));
+			goto out;
+		}
+		if (gpg_encrypt_fd(c->gnupghome, c->backup_key, tfd, fd) < 0) {
+			terr(&t, "cannot encrypt to backup_key %s (see the "
+			    "log)", c->backup_key);
+			goto out;
+		}
 	}
 	if (!to_stdout) {
-		if (fsync(t.fd) < 0 || close(t.fd) < 0) {
-			t.fd = -1;
+		if (fsync(fd) < 0 || close(fd) < 0) {
+			fd = -1;
 			terr(&t, "%s: %s", outtmp.s, strerror(errno));
 			goto out;
 		}
-		t.fd = -1;
-		if (rename(outtmp.s, path) < 0) {
-			terr(&t, "%s: %s", path, strerror(errno));
+		fd = -1;
+		if (rename(outtmp.s, dest.s) < 0) {
+			terr(&t, "%s: %s", dest.s, strerror(errno));
 			goto out;
 		}
 		buf_reset(&outtmp);
+		if (strcmp(dest.s, path) != 0)
+			prune(path, c->backup_keep);
 	}
 	rc = 0;
 out:
-	if (t.fd >= 0 && !to_stdout)
-		close(t.fd);
+	if (fd >= 0 && !to_stdout)
+		close(fd);
+	if (tfd >= 0)
+		close(tfd);
 	if (outtmp.len > 0)
 		unlink(outtmp.s);
 	if (tmpdir.len > 0)
 		util_rm_rf(tmpdir.s);
 	buf_free(&tmpdir);
 	buf_free(&outtmp);
-	buf_free(&man);
 	buf_free(&p);
+	buf_free(&tar);
+	if (rc == 0 && !to_stdout)
+		buf_sets(written, dest.s);
+	buf_free(&dest);
 	return rc;
 }
 
@@ -338,7 +406,7 @@ good_component(const char *s, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || n > 255 || (n == 1 && s[0] == '.') ||
+	if (n == 0 || n > NAME_MAX_LEN || (n == 1 && s[0] == '.') ||
 	    (n == 2 && s[0] == '.' && s[1] == '.'))
 		return 0;
 	for (i = 0; i < n; i++)
@@ -352,6 +420,7 @@ good_component(const char *s, size_t n)
 /*
  * Which entry is this?  Only the names backup_write makes are accepted:
  * relative, no empty, "." or ".." components, under our three roots.
+ * libarchive parses the format; which names we write to is our decision.
  */
 static enum entry
 classify(const char *name, int dir)
@@ -381,163 +450,176 @@ classify(const char *name, int dir)
 	}
 }
 
-/* Parse an octal header field (digits, then NUL or blanks). */
-static int
-parse_octal(const unsigned char *f, size_t width, unsigned long long *out)
-{
-	unsigned long long v = 0;
-	size_t i = 0;
+/* Input for libarchive: the bytes already read to sniff, then the fd. */
+struct src {
+	int fd;
+	unsigned char head[512], buf[65536];
+	size_t headlen;
+	int head_given;
+};
 
-	while (i < width && f[i] == ' ')
-		i++;
-	if (i == width || f[i] < '0' || f[i] > '7')
-		return -1;
-	for (; i < width && f[i] >= '0' && f[i] <= '7'; i++) {
-		if (v > (TAR_SIZE_MAX >> 3))
-			return -1;
-		v = v << 3 | (unsigned long long)(f[i] - '0');
+static la_ssize_t
+src_read(struct archive *a, void *arg, const void **out)
+{
+	struct src *s = arg;
+	ssize_t r;
+
+	if (!s->head_given && s->headlen > 0) {
+		s->head_given = 1;
+		*out = s->head;
+		return (la_ssize_t)s->headlen;
 	}
-	for (; i < width; i++)
-		if (f[i] != ' ' && f[i] != '\0')
-			return -1;
-	*out = v;
-	return 0;
+	do
+		r = read(s->fd, s->buf, sizeof(s->buf));
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		archive_set_error(a, errno, "read: %s", strerror(errno));
+	*out = s->buf;
+	return r;
 }
 
+/* Does the input start like OpenPGP (armor, or a binary packet)? */
 static int
-all_zero(const unsigned char *h)
+looks_openpgp(const struct src *s)
 {
-	size_t i;
-
-	for (i = 0; i < BLK; i++)
-		if (h[i] != 0)
-			return 0;
-	return 1;
+	return (s->headlen >= 10 && memcmp(s->head, "-----BEGIN", 10) == 0) ||
+	    (s->headlen > 0 && (s->head[0] & 0x80) != 0);
 }
 
-/* Copy size bytes of the archive to fd (or drop them: fd < 0). */
+/* Copy the entry's data to fd (or into keep, at most cap bytes). */
 static int
-copy_body(struct tar *t, int fd, unsigned long long size, struct buf *keep)
+copy_body(struct bk *t, int fd, struct buf *keep, size_t cap)
 {
 	char tmp[65536];
-	unsigned long long left = size + (BLK - size % BLK) % BLK;
-	unsigned long long data = size;
+	la_ssize_t r;
 
-	while (left > 0) {
-		size_t want = left < sizeof(tmp) ? (size_t)left : sizeof(tmp);
-		ssize_t r = read_full(t->fd, tmp, want);
-		size_t use;
-
-		if (r < 0)
-			return terr(t, "read: %s", strerror(errno));
-		if ((size_t)r < want)
-			return terr(t, "the archive is truncated");
-		use = data < (unsigned long long)r ? (size_t)data : (size_t)r;
-		if (fd >= 0 && use > 0 && util_write_all(fd, tmp, use) < 0)
+	while ((r = archive_read_data(t->a, tmp, sizeof(tmp))) > 0) {
+		if (fd >= 0 && util_write_all(fd, tmp, (size_t)r) < 0)
 			return terr(t, "write: %s", strerror(errno));
-		if (keep != NULL && use > 0)
-			buf_add(keep, tmp, use);
-		data -= use;
-		left -= (unsigned long long)r;
+		if (keep != NULL) {
+			if (keep->len + (size_t)r > cap)
+				return terr(t, "the manifest is too big");
+			buf_add(keep, tmp, (size_t)r);
+		}
 	}
+	if (r < 0)
+		return terr(t, "the archive is damaged: %s",
+		    archive_error_string(t->a));
 	return 0;
 }
 
-/* Extract into dir; the manifest goes to man.  0 or -1. */
+/* One entry into dir (the manifest into man).  0 or -1. */
 static int
-extract(struct tar *t, const char *dir, struct buf *man, int *have)
+extract_one(struct bk *t, struct archive_entry *e, const char *dir,
+    struct buf *man, int *have, int first)
 {
-	unsigned char h[BLK];
+	char name[NAME_MAX_LEN * (TREE_DEPTH_MAX + 2)];
+	const char *pn = archive_entry_pathname(e);
+	mode_t type = archive_entry_filetype(e);
 	struct buf path = BUF_INIT;
-	int rc = -1, first = 1;
+	int isdir = type == AE_IFDIR, fd, rc = -1;
+	size_t n;
+	enum entry k;
 
-	for (;;) {
-		unsigned long long size, sum;
-		char name[TAR_NAME_MAX + 2];
-		enum entry e;
-		int isdir, fd;
-		ssize_t r = read_full(t->fd, h, BLK);
-		size_t n;
-
-		if (r < 0) {
-			terr(t, "read: %s", strerror(errno));
-			goto out;
-		}
-		if (r < BLK) {
-			terr(t, "the archive is truncated (no end marker)");
-			goto out;
-		}
-		if (all_zero(h))
-			break;
-		if (parse_octal(h + 148, 8, &sum) < 0 || sum != checksum(h)) {
-			terr(t, "not a nymserv backup (bad tar header)");
-			goto out;
-		}
-		if (memcmp(h + 257, "ustar", 5) != 0 || h[345] != '\0' ||
-		    memchr(h, '\0', 100) == NULL ||
-		    parse_octal(h + 124, 12, &size) < 0) {
-			terr(t, "unexpected tar header (not written by nymctl)");
-			goto out;
-		}
-		memcpy(name, h, 100);
-		name[100] = '\0';
-		n = strlen(name);
-		isdir = h[156] == '5';
-		if (!isdir && h[156] != '0' && h[156] != '\0') {
-			terr(t, "%s: not a file or directory", name);
-			goto out;
-		}
-		if (isdir && n > 0 && name[n - 1] == '/')
-			name[--n] = '\0';
-		e = classify(name, isdir);
-		if (e == E_BAD || (first && e != E_MANIFEST) ||
-		    (isdir && size != 0)) {
-			terr(t, "%.100s: unexpected in a nymserv backup", name);
-			goto out;
-		}
-		first = 0;
-		if (e == E_MANIFEST) {
-			if (size > MANIFEST_MAX) {
-				terr(t, "the manifest is too big");
-				goto out;
-			}
-			buf_reset(man);
-			if (copy_body(t, -1, size, man) < 0)
-				goto out;
-			continue;
-		}
-		buf_reset(&path);
-		buf_addf(&path, "%s/%s", dir, name);
-		if (isdir) {
-			if (mkdir(path.s, 0700) < 0) {
-				terr(t, "%s: %s", name, strerror(errno));
-				goto out;
-			}
-			*have |= e == E_GNUPG && strcmp(name, "gnupg") == 0 ? 2 : 0;
-			continue;
-		}
-		/* O_EXCL: a name twice, or through a link, is refused. */
-		fd = open(path.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
-		if (fd < 0) {
-			terr(t, "%s: %s", name, strerror(errno));
-			goto out;
-		}
-		if (copy_body(t, fd, size, NULL) < 0 || fsync(fd) < 0) {
-			if (errno != 0 && t->err[0] == '\0')
-				terr(t, "%s: %s", name, strerror(errno));
-			close(fd);
-			goto out;
-		}
-		if (close(fd) < 0) {
-			terr(t, "%s: %s", name, strerror(errno));
-			goto out;
-		}
-		*have |= e == E_DB ? 1 : 0;
+	if (pn == NULL || (n = strlen(pn)) == 0 || n >= sizeof(name))
+		return terr(t, "an entry without a usable name");
+	memcpy(name, pn, n + 1);
+	if (isdir && name[n - 1] == '/')
+		name[--n] = '\0';
+	if ((type != AE_IFREG && !isdir) ||
+	    archive_entry_hardlink(e) != NULL ||
+	    archive_entry_symlink(e) != NULL)
+		return terr(t, "%.100s: not a file or directory", name);
+	k = classify(name, isdir);
+	if (k == E_BAD || (first && k != E_MANIFEST) ||
+	    (isdir && archive_entry_size(e) > 0))
+		return terr(t, "%.100s: unexpected in a nymserv backup", name);
+	if (k == E_MANIFEST) {
+		buf_reset(man);
+		return copy_body(t, -1, man, MANIFEST_MAX);
 	}
+	buf_addf(&path, "%s/%s", dir, name);
+	if (isdir) {
+		if (mkdir(path.s, 0700) < 0)
+			terr(t, "%s: %s", name, strerror(errno));
+		else
+			rc = 0;
+		*have |= k == E_GNUPG && strcmp(name, "gnupg") == 0 ? 2 : 0;
+		goto out;
+	}
+	/* O_EXCL: a name twice, or through a link, is refused. */
+	fd = open(path.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0) {
+		terr(t, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (copy_body(t, fd, NULL, 0) < 0) {
+		close(fd);
+		goto out;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		terr(t, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	*have |= k == E_DB ? 1 : 0;
 	rc = 0;
 out:
 	buf_free(&path);
+	return rc;
+}
+
+/* Extract the archive on fd into dir.  0 or -1. */
+static int
+extract(struct bk *t, int fd, const char *dir, struct buf *man, int *have)
+{
+	struct src *s = xcalloc(1, sizeof(*s));
+	struct archive_entry *e;
+	ssize_t r;
+	int rc = -1, first = 1, ar;
+
+	s->fd = fd;
+	do
+		r = read(fd, s->head, sizeof(s->head));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		terr(t, "read: %s", strerror(errno));
+		goto out;
+	}
+	s->headlen = (size_t)r;
+	if (looks_openpgp(s)) {
+		terr(t, "the backup is encrypted: decrypt it with the "
+		    "operator's key and restore from the pipe (gpg -d FILE | "
+		    "nymctl restore -)");
+		goto out;
+	}
+	if ((t->a = archive_read_new()) == NULL ||
+	    archive_read_support_format_tar(t->a) != ARCHIVE_OK ||
+	    archive_read_open(t->a, s, NULL, src_read, NULL) != ARCHIVE_OK) {
+		terr(t, "not a nymserv backup: %s", t->a ?
+		    archive_error_string(t->a) : "out of memory");
+		goto out;
+	}
+	while ((ar = archive_read_next_header(t->a, &e)) == ARCHIVE_OK) {
+		if (++t->entries > TREE_ENTRIES_MAX) {
+			terr(t, "too many entries");
+			goto out;
+		}
+		if (extract_one(t, e, dir, man, have, first) < 0)
+			goto out;
+		first = 0;
+	}
+	if (ar != ARCHIVE_EOF) {
+		terr(t, "not a nymserv backup, or damaged: %s",
+		    archive_error_string(t->a));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (t->a != NULL)
+		archive_read_free(t->a);
+	t->a = NULL;
+	free(s);
 	return rc;
 }
 
@@ -584,7 +666,7 @@ state_present(const struct conf *c)
 
 /* Open the extracted environment: schema and server key records. */
 static int
-verify_db(const struct conf *c, const char *dir, struct tar *t)
+verify_db(const struct conf *c, const char *dir, struct bk *t)
 {
 	struct store *st;
 	struct buf v = BUF_INIT;
@@ -618,15 +700,42 @@ swap_in(const char *live, const char *fresh, const char *old)
 	return 0;
 }
 
+/* The manifest names a backup this nymserv can restore here. */
+static int
+check_manifest(const struct conf *c, const struct buf *man, int force,
+    int have, struct bk *t)
+{
+	char *schema = NULL, *host = NULL;
+	int rc = -1;
+
+	if (man->len == 0 || strncmp(man->s, "nymserv backup\n", 15) != 0 ||
+	    (schema = manifest_get(man, "schema")) == NULL ||
+	    (host = manifest_get(man, "hostname")) == NULL)
+		terr(t, "not a nymserv backup (no manifest)");
+	else if (strcmp(schema, STORE_SCHEMA) != 0)
+		terr(t, "the backup has schema %.16s; this nymserv reads %s",
+		    schema, STORE_SCHEMA);
+	else if (strcmp(host, c->hostname) != 0 && !force)
+		terr(t, "the backup is of %.100s, not %s (use -f to restore "
+		    "it anyway)", host, c->hostname);
+	else if (have != 3)
+		terr(t, "the backup lacks %s", have & 1 ? "the GnuPG home" :
+		    "the database");
+	else
+		rc = 0;
+	free(schema);
+	free(host);
+	return rc;
+}
+
 int
 backup_restore(const struct conf *c, const char *path, int force, char *err,
     size_t errlen)
 {
-	struct tar t = { -1, err, errlen, 0 };
+	struct bk t = { NULL, err, errlen, 0 };
 	struct buf tmp = BUF_INIT, man = BUF_INIT, a = BUF_INIT, b = BUF_INIT,
 	    o = BUF_INIT;
-	char *schema = NULL, *host = NULL;
-	int rc = -1, have = 0, from_stdin = strcmp(path, "-") == 0;
+	int rc = -1, have = 0, fd = -1, from_stdin = strcmp(path, "-") == 0;
 
 	err[0] = '\0';
 	if (state_present(c) && !force) {
@@ -638,8 +747,8 @@ backup_restore(const struct conf *c, const char *path, int force, char *err,
 		terr(&t, "%s: %s", c->statedir, strerror(errno));
 		goto out;
 	}
-	t.fd = from_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-	if (t.fd < 0) {
+	fd = from_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		terr(&t, "%s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -649,30 +758,9 @@ backup_restore(const struct conf *c, const char *path, int force, char *err,
 		buf_reset(&tmp);
 		goto out;
 	}
-	if (extract(&t, tmp.s, &man, &have) < 0)
-		goto out;
-	if (man.len == 0 || strncmp(man.s, "nymserv backup\n", 15) != 0 ||
-	    (schema = manifest_get(&man, "schema")) == NULL ||
-	    (host = manifest_get(&man, "hostname")) == NULL) {
-		terr(&t, "not a nymserv backup (no manifest)");
-		goto out;
-	}
-	if (strcmp(schema, STORE_SCHEMA) != 0) {
-		terr(&t, "the backup has schema %.16s; this nymserv reads %s",
-		    schema, STORE_SCHEMA);
-		goto out;
-	}
-	if (strcmp(host, c->hostname) != 0 && !force) {
-		terr(&t, "the backup is of %.100s, not %s (use -f to restore "
-		    "it anyway)", host, c->hostname);
-		goto out;
-	}
-	if (have != 3) {
-		terr(&t, "the backup lacks %s", have & 1 ? "the GnuPG home" :
-		    "the database");
-		goto out;
-	}
-	if (verify_db(c, tmp.s, &t) < 0)
+	if (extract(&t, fd, tmp.s, &man, &have) < 0 ||
+	    check_manifest(c, &man, force, have, &t) < 0 ||
+	    verify_db(c, tmp.s, &t) < 0)
 		goto out;
 	buf_addf(&a, "%s/db/lock.mdb", tmp.s);
 	unlink(a.s);
@@ -708,12 +796,10 @@ backup_restore(const struct conf *c, const char *path, int force, char *err,
 	}
 	rc = 0;
 out:
-	if (t.fd > 0 && !from_stdin)
-		close(t.fd);
+	if (fd > 0 && !from_stdin)
+		close(fd);
 	if (tmp.len > 0)
 		util_rm_rf(tmp.s);
-	free(schema);
-	free(host);
 	buf_free(&tmp);
 	buf_wipe(&man);
 	buf_free(&a);

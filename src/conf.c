@@ -57,6 +57,9 @@ static const struct key keys[] = {
 	{ "policy_dns_server", K_STR, O(policy_dns_server), 0, 0 },
 	{ "policy_dns_workers", K_UINT, O(policy_dns_workers), 1, 64 },
 	{ "policy_dns_timeout", K_UINT, O(policy_dns_timeout), 1, 60 },
+	{ "policy_alias_senders", K_BOOL, O(policy_alias_senders), 0, 1 },
+	{ "backup_key", K_STR, O(backup_key), 0, 0 },
+	{ "backup_keep", K_UINT, O(backup_keep), 1, 10000 },
 	{ "max_message_size", K_SIZE, O(max_message_size), 1024,
 	    1ULL << 30 },
 	{ "max_header_lines", K_SIZE, O(max_header_lines), 10, 100000 },
@@ -118,6 +121,8 @@ set_defaults(struct conf *c)
 	c->policy_sender_limit = 20;
 	c->policy_host_limit = 100;
 	c->policy_max_rcpts = 5;
+	c->policy_alias_senders = 1;
+	c->backup_keep = 7;
 	c->policy_table_size = 100000;
 	c->policy_on_error = xstrdup("dunno");
 	c->policy_dns_workers = 8;
@@ -627,6 +632,7 @@ conf_free(struct conf *c)
 	free(c->envelope_sender);
 	free(c->dkim_selector);
 	free(c->dkim_record);
+	free(c->backup_key);
 	conf_free_argv(c->news_peers);
 	free(c->news_path);
 	free(c->news_from);

@@ -673,3 +673,35 @@ out:
 	gpgme_release(ctx);
 	return rc;
 }
+
+int
+gpg_encrypt_fd(const char *home, const char *keyfile, int infd, int outfd)
+{
+	gpgme_ctx_t ctx = gpg_ctx(home);
+	gpgme_data_t din = NULL, dout = NULL;
+	struct buf recp = BUF_INIT;
+	gpgme_error_t e;
+	int rc = -1;
+
+	if (ctx == NULL)
+		return -1;
+	/* Binary output: a backup is big, and nobody pastes it into mail. */
+	gpgme_set_armor(ctx, 0);
+	if (gpgme_data_new_from_fd(&din, infd) != 0 ||
+	    gpgme_data_new_from_fd(&dout, outfd) != 0)
+		goto out;
+	buf_addf(&recp, "--file\n%s\n", keyfile);
+	e = gpgme_op_encrypt_ext(ctx, NULL, recp.s,
+	    GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO, din, dout);
+	if (e != 0) {
+		log_err("encrypt to %s: %s", keyfile, gpgme_strerror(e));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&recp);
+	gpgme_data_release(din);
+	gpgme_data_release(dout);
+	gpgme_release(ctx);
+	return rc;
+}

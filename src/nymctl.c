@@ -25,6 +25,7 @@
 #include "gpg.h"
 #include "stamp.h"
 #include "store.h"
+#include "t1crypt.h"
 #include "util.h"
 #include "wipe.h"
 #include "wkd.h"
@@ -56,7 +57,9 @@ usage(void)
 	    "  expire [-n] [-t EPOCH]  warn/wipe idle nyms, drop stale state\n"
 	    "                          (-n: dry run, counts only; -t: the time)\n"
 	    "  queue-run               run the configured remail with -q\n"
-	    "  backup FILE             state and GnuPG home into FILE (- stdout)\n"
+	    "  backup [-p] FILE|DIR    state and GnuPG home, encrypted to\n"
+	    "                          backup_key, into FILE (- stdout) or a\n"
+	    "                          dated file in DIR (-p: in clear)\n"
 	    "  restore [-f] FILE       put a backup in place (-f: replace a state)\n"
 	    "  check                   verify the state, repair the public view\n"
 	    "  dns                     the DNS records this configuration needs\n"
@@ -91,6 +94,10 @@ open_store(int create)
 static void
 make_dir(const char *path)
 {
+	if (mkdir(path, 0700) < 0 && errno == EACCES)
+		fail("mkdir %s: %s (the state's parent is root's: as root, "
+		    "install -d -o nymserv -g nympub -m 2710 %s; the Debian "
+		    "package does this)", path, strerror(errno), path);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		fail("mkdir %s: %s", path, strerror(errno));
 	if (chmod(path, 0700) < 0)
@@ -231,6 +238,23 @@ set_default_key(struct store *st, const char *gpgconf)
 	buf_free(&line);
 }
 
+/*
+ * Key generation started a gpg-agent for home; nothing of init needs it
+ * afterwards, and an agent left behind outlives the operator's session
+ * (and a package purge).  nymserv starts its own when it needs one.
+ */
+static void
+stop_agent(const char *home)
+{
+	char *av[] = { (char *)"/usr/bin/gpgconf", (char *)"--homedir", (char *)home,
+	    (char *)"--kill", (char *)"all", NULL };
+	struct buf out = BUF_INIT;
+
+	if (run_capture(av, NULL, 0, &out, 4096) != 0)
+		log_warn("gpgconf --kill all failed for the server's home");
+	buf_free(&out);
+}
+
 static int
 cmd_init(int argc, char **argv)
 {
@@ -272,6 +296,12 @@ cmd_init(int argc, char **argv)
 		ensure_key(st, "remailerkey", type, rem);
 	}
 	set_default_key(st, path.s);
+	/* What the remailer needs, made now rather than at first use. */
+	make_dir(conf.remail_spool);
+	if (t1c_symhome(conf.remail_gnupghome, conf.remail_s2k_digest) < 0)
+		fail("%s: %s", conf.remail_gnupghome, strerror(errno));
+	printf("remailer spool: %s\nEncrypt-Key home: %s\n",
+	    conf.remail_spool, conf.remail_gnupghome);
 	{
 		size_t changed;
 
@@ -280,6 +310,7 @@ cmd_init(int argc, char **argv)
 		printf("public view: %s\n", conf.pubdir);
 	}
 	store_close(st);
+	stop_agent(conf.gnupghome);
 	buf_free(&u1);
 	buf_free(&u2);
 	buf_free(&u3);
@@ -538,17 +569,31 @@ cmd_block(const char *addr, int block)
 }
 
 static int
-cmd_backup(const char *path)
+cmd_backup(int argc, char **argv)
 {
-	struct store *st = open_store(0);
+	struct store *st;
+	struct buf written = BUF_INIT;
 	char err[512];
-	int rc = backup_write(&conf, st, path, err, sizeof(err));
+	int c, plain = 0, rc;
 
+	optind = 1;
+	while ((c = getopt(argc, argv, "p")) != -1) {
+		if (c == 'p')
+			plain = 1;
+		else
+			usage();
+	}
+	if (optind + 1 != argc)
+		usage();
+	st = open_store(0);
+	rc = backup_write(&conf, st, argv[optind], plain, &written, err,
+	    sizeof(err));
 	store_close(st);
 	if (rc < 0)
 		fail("backup: %s", err);
-	if (strcmp(path, "-") != 0)
-		printf("backup written to %s\n", path);
+	if (written.len > 0)
+		printf("backup written to %s\n", written.s);
+	buf_free(&written);
 	return CTL_OK;
 }
 
@@ -676,8 +721,8 @@ main(int argc, char **argv)
 		return cmd_nym_op(argv[1], OP_ENABLE);
 	if (strcmp(argv[0], "queue-run") == 0 && argc == 1)
 		return cmd_queue_run();
-	if (strcmp(argv[0], "backup") == 0 && argc == 2)
-		return cmd_backup(argv[1]);
+	if (strcmp(argv[0], "backup") == 0)
+		return cmd_backup(argc, argv);
 	if (strcmp(argv[0], "restore") == 0)
 		return cmd_restore(argc, argv);
 	if (strcmp(argv[0], "check") == 0 && argc == 1)

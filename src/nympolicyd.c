@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aliasaddr.h"
 #include "buf.h"
 #include "conf.h"
 #include "die.h"
@@ -148,6 +149,29 @@ log_stats(const char *why)
 	    overflows);
 	log_info("%s", b.s);
 	buf_free(&b);
+}
+
+/*
+ * Alias mail from a sender without an alias is refused here, at RCPT,
+ * not bounced later by Postfix to a forgeable sender: the view holds the
+ * keyed hash of every address that has an alias (pubview.h).
+ */
+static int
+alias_fn(void *arg, const char *name, const char *sender)
+{
+	struct pubview *v = arg;
+	struct buf e = BUF_INIT, norm = BUF_INIT;
+	int rc = pubview_get(v, name, &e);
+
+	if (rc == 1)
+		rc = e.len != 6 || memcmp(e.s, "alias\n", 6) != 0 ? 1 :
+		    sender[0] == '\0' || alias_norm_addr(&conf, sender,
+		    &norm) < 0 ? 0 : pubview_known(v, norm.s);
+	else if (rc == 0)
+		rc = 1;		/* gone meanwhile: nymserv decides */
+	buf_free(&e);
+	buf_free(&norm);
+	return rc;
 }
 
 static int
@@ -632,6 +656,8 @@ main(int argc, char **argv)
 	set.on_error_defer = strcmp(conf.policy_on_error, "defer") == 0;
 	if ((pol = policy_new(&set, pubview_known, dns_fn, pv)) == NULL)
 		fail("cannot set up the quota tables");
+	if (conf.policy_alias_senders && conf.alias_enabled)
+		policy_set_alias_check(pol, alias_fn);
 	setup_signals(&waitmask);
 	if (spawn) {
 		maxconns = 1;

@@ -18,12 +18,13 @@ struct policy {
 	struct ratetab *hosts;
 	policy_known_fn known;
 	policy_dns_fn dns;
+	policy_alias_fn alias_ok;
 	void *arg;
 	unsigned long verdicts[PV_COUNT];
 };
 
 static const char *const verdict_names[PV_COUNT] = {
-	"dunno", "nouser", "domain", "dnstemp", "rcpts", "host", "sender",
+	"dunno", "nouser", "noalias", "domain", "dnstemp", "rcpts", "host", "sender",
 	"error", "pending",
 };
 
@@ -35,6 +36,8 @@ static const char *const verdict_names[PV_COUNT] = {
 static const char *const actions[PV_COUNT] = {
 	[PV_DUNNO] = "dunno",
 	[PV_NOUSER] = "reject 5.1.1 No such user here",
+	[PV_NOALIAS] = "reject 5.7.1 The sender has no alias here: register "
+	    "an alias for your address first",
 	[PV_DOMAIN] = "reject 5.1.8 Sender address domain not found",
 	[PV_DNS_TEMP] = "defer_if_permit 4.1.8 Sender address domain lookup "
 	    "failed, try again later",
@@ -179,6 +182,12 @@ policy_new(const struct policy_settings *set, policy_known_fn known,
 }
 
 void
+policy_set_alias_check(struct policy *p, policy_alias_fn fn)
+{
+	p->alias_ok = fn;
+}
+
+void
 policy_free(struct policy *p)
 {
 	if (p == NULL)
@@ -243,9 +252,12 @@ policy_sender_domain(const char *sender, char out[256])
 	return 0;
 }
 
-/* Unknown nym at RCPT: PV_NOUSER; not our domain or known: PV_DUNNO. */
+/*
+ * Unknown nym at RCPT: PV_NOUSER; an alias the sender may not mail:
+ * PV_NOALIAS; not our domain or known: PV_DUNNO.
+ */
 static enum policy_verdict
-check_recipient(struct policy *p, const char *rcpt)
+check_recipient(struct policy *p, const char *rcpt, const char *sender)
 {
 	const char *at = strrchr(rcpt, '@');
 	char local[POLICY_MAX_LINE], *plus;
@@ -268,7 +280,16 @@ check_recipient(struct policy *p, const char *rcpt)
 		return PV_NOUSER;
 	switch (p->known(p->arg, local)) {
 	case 1:
-		return PV_DUNNO;
+		if (p->alias_ok == NULL)
+			return PV_DUNNO;
+		switch (p->alias_ok(p->arg, local, sender)) {
+		case 1:
+			return PV_DUNNO;
+		case 0:
+			return PV_NOALIAS;
+		default:
+			return PV_ERROR;
+		}
 	case 0:
 		return PV_NOUSER;
 	default:
@@ -336,7 +357,7 @@ decide(struct policy *p, struct policy_session *ss,
 		ss->rcpts = 0;
 		ss->counted = 0;
 	}
-	if ((v = check_recipient(p, r->recipient)) != PV_DUNNO)
+	if ((v = check_recipient(p, r->recipient, r->sender)) != PV_DUNNO)
 		return v;
 	if (p->set.dns_check && policy_sender_domain(r->sender, dom) == 0) {
 		switch (p->dns(p->arg, dom)) {

@@ -169,9 +169,12 @@ one_fn(struct stxn *t, void *arg)
 			o->has_wkd = wkd_entry(o->c, o->name, v.s, v.len,
 			    (long)util_now(), &o->wkd, &o->wkd_exp, NULL);
 	} else if (rc == STORE_NOTFOUND) {
-		rc = txn_get(t, DB_ALIASES, o->name, n, NULL);
+		/* An address (it has an '@', no name has) with an alias. */
+		int addr = strchr(o->name, '@') != NULL;
+
+		rc = txn_get(t, addr ? DB_ADDRS : DB_ALIASES, o->name, n, NULL);
 		if (rc == STORE_OK) {
-			buf_sets(&o->entry, "alias\n");
+			buf_sets(&o->entry, addr ? "sender\n" : "alias\n");
 			o->found = 1;
 		}
 		rc = rc < 0 ? rc : 0;
@@ -399,6 +402,19 @@ all_alias(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 }
 
 static int
+all_sender(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	struct buf e = BUF_INIT;
+
+	(void)v;
+	(void)vl;
+	buf_sets(&e, "sender\n");
+	put_entry(arg, k, kl, &e);
+	buf_free(&e);
+	return 0;
+}
+
+static int
 all_fn(struct stxn *t, void *arg)
 {
 	struct all *a = arg;
@@ -407,9 +423,10 @@ all_fn(struct stxn *t, void *arg)
 	a->n = a->changed = a->nwkd = 0;
 	a->failed = 0;
 	a->wkd_next = 0;
-	if ((rc = txn_iter(t, DB_NYMS, NULL, 0, all_nym, a)) < 0)
+	if ((rc = txn_iter(t, DB_NYMS, NULL, 0, all_nym, a)) < 0 ||
+	    (rc = txn_iter(t, DB_ALIASES, NULL, 0, all_alias, a)) < 0)
 		return rc;
-	return txn_iter(t, DB_ALIASES, NULL, 0, all_alias, a);
+	return txn_iter(t, DB_ADDRS, NULL, 0, all_sender, a);
 }
 
 static int

@@ -270,7 +270,58 @@ remailb $pipe$T/tee-run $T/seen-b $NYM_BIN/remail -c $T/hopb.conf -f \${sender} 
 	# The suite's Postfix signs what the nym server sends, as the
 	# sample does (tests/e2e/dkim.sh verifies it).
 	pf_dkim nym.test || echo "skip - OpenDKIM is missing: mail leaves unsigned"
-	pf_setup
+	# PF_NO_SETUP: the caller builds the instance itself (pf_shipped).
+	[ -n "${PF_NO_SETUP:-}" ] || pf_setup
+}
+
+# pf_shipped EXAMPLES SED: a private instance built from the shipped
+# samples, as the README's guide builds the operator's: Debian's default
+# master.cf (/usr/share/postfix/master.cf.dist: smtpd and most daemons
+# chrooted in the queue directory) plus EXAMPLES/postfix/master.cf,
+# EXAMPLES/postfix/main.cf, transport and virtual, each through the sed
+# script SED (the test's domain, paths, users, the policy port).  Then
+# only what makes it a private test instance is changed (queue and data
+# directories, SMTP on 127.0.0.1:$PF_PORT, the log, DNS off, aliases in
+# the private /etc/postfix), with the trial lines of main.cf switched on
+# (nothing leaves the host).  PF_MAINCF_EXTRA and PF_TRANSPORT_EXTRA
+# (lines) and PF_SERVICES add the test's own world (other domains).
+pf_shipped() {
+	local ex=$1 sed=$2 l
+	[ -n "${PF:-}" ] || PF=$(mktemp -d /tmp/pf.XXXXXX)
+	chmod 755 "$PF"
+	PF_PORT=$(pf_free_port)
+	mkdir -p "$PF/etc" "$PF/spool" "$PF/data" "$PF/log" "$PF/mail"
+	cp -a /etc/postfix/. "$PF/etc/"
+	rm -f "$PF/etc/main.cf" "$PF/etc/master.cf"
+	chown postfix "$PF/data"
+	chown 65534:65534 "$PF/mail"
+	sed -e "$sed" -e 's/^#\(inet_interfaces = loopback-only\)/\1/' \
+	    -e 's/^#\(default_transport = error:\)/\1/' \
+	    -e '/^inet_interfaces = all$/d' \
+	    "$ex/postfix/main.cf" >"$PF/etc/main.cf" || return 1
+	sed -e "s/^smtp      inet /127.0.0.1:$PF_PORT inet /" \
+	    /usr/share/postfix/master.cf.dist >"$PF/etc/master.cf" || return 1
+	sed -e "$sed" "$ex/postfix/master.cf" >>"$PF/etc/master.cf"
+	printf '%s\n' "${PF_SERVICES:-}" >>"$PF/etc/master.cf"
+	{ sed -e "$sed" "$ex/postfix/transport"
+	  printf '%s\n' "${PF_TRANSPORT_EXTRA:-}"; } >"$PF/etc/transport"
+	sed -e "$sed" "$ex/postfix/virtual" >"$PF/etc/virtual"
+	printf 'postmaster: root\nroot: operator@user.test\n' >"$PF/etc/aliases"
+	postconf -c "$PF/etc" -e "queue_directory = $PF/spool" \
+	    "data_directory = $PF/data" "inet_protocols = ipv4" \
+	    "alias_maps = hash:/etc/postfix/aliases" \
+	    "alias_database = hash:/etc/postfix/aliases" \
+	    "smtp_dns_support_level = disabled" "smtputf8_enable = no" \
+	    "delay_warning_time = 0" "queue_run_delay = 5s" \
+	    "minimal_backoff_time = 5s" "maximal_backoff_time = 10s" || return 1
+	while IFS= read -r l; do
+		[ -n "$l" ] && postconf -c "$PF/etc" -e "$l"
+	done <<<"${PF_MAINCF_EXTRA:-}"
+	touch -d '-5 seconds' "$PF/etc/main.cf" "$PF/etc/master.cf"
+	mount --bind "$PF/etc" /etc/postfix || return 1
+	# The guide's commands, as written (inside the private /etc/postfix).
+	postmap /etc/postfix/transport /etc/postfix/virtual &&
+	    newaliases && postfix check
 }
 
 # pf_dkim_txt FILE: the TXT value in opendkim-genkey's SEL.txt.

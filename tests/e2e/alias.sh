@@ -64,6 +64,10 @@ check "name on the first body line (alias@host accepted)" grep -q '^Subject: Con
 mail someone@else.example "register+$TB@nym.test" "ok" >"$T/m"
 nymserv -f someone@else.example "register+$TB@nym.test" <"$T/m"
 check "bob's confirmation (the token is the proof, not the sender)" [ "$RC" = 0 ]
+# Issue 22, stumble 12: nympolicyd refuses alias mail from senders
+# without an alias at RCPT time; it learns who has one from the view.
+check "the view holds an entry for each registered address (keyed hash, 'sender')" \
+    bash -c "[ \$(grep -lx sender '$T/s/pub/n'/* | wc -l) = 2 ] && ! grep -rq 'example' '$T/s/pub'"
 
 # --- remailing both ways ---
 clear_cap
@@ -329,6 +333,8 @@ clear_cap
 mail bob@example.net ally@nym.test "gone?" >"$T/m"
 nymserv -f bob@example.net ally <"$T/m"
 check "removed alias: 5.1.1" [ "$RC" = 67 -a "$(captured)" = 0 ]
+check "... and its owner's 'sender' entry is gone from the view" \
+    [ "$(grep -lx sender "$T/s/pub/n"/* 2>/dev/null | wc -l)" = "$(as_user mdb_dump -s addrs "$T/s/db" 2>/dev/null | sed '1,/^HEADER=END/d' | grep -c '^ ' | awk '{print int($1/2)}')" ]
 mail alice@example.org bobby@nym.test "me?" >"$T/m"
 nymserv -f alice@example.org bobby <"$T/m"
 check "removed sender: 5.7.1" [ "$RC" = 77 -a "$(captured)" = 0 ]

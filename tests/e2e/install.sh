@@ -35,3 +35,17 @@ echo "hostname = mine.example" >"$D/etc/nymserv/nymserv.conf"
 make -s -C "$REPO" install PREFIX=/usr/local DESTDIR="$D" >/dev/null 2>&1
 check "a second install keeps the operator's configuration" \
     grep -qx 'hostname = mine.example' "$D/etc/nymserv/nymserv.conf"
+
+# Stumble 11: the compiled-in paths follow PREFIX.  A copy of the built
+# tree (same objects, same times): a second PREFIX rebuilds what names
+# the paths, the same PREFIX rebuilds nothing.
+mkdir -p "$T/tree"
+cp -a "$REPO/Makefile" "$REPO/src" "$REPO/include" "$T/tree/"
+mkdir -p "$T/tree/build" && cp -a "$REPO/build/rel" "$T/tree/build/"
+n_same=$(make -n -C "$T/tree" all 2>/dev/null | grep -c -- ' -c -o ')
+n_usr=$(make -n -C "$T/tree" PREFIX=/usr all 2>/dev/null | grep -c -- ' -c -o .*conf\.o')
+check "make all with the built PREFIX compiles nothing ($n_same)" test "$n_same" = 0
+check "make with PREFIX=/usr after a default build recompiles the paths' users" \
+    test "$n_usr" -ge 1
+check "installed samples name the installed programs" \
+    grep -q "argv=/usr/local/lib/nymserv/nymserv " "$D/usr/local/share/nymserv/examples/postfix/master.cf"

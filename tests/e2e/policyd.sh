@@ -13,7 +13,8 @@ check "state made by nymctl init" test -d "$T/s/db"
 # account helpers are there (make_nym), else written with mdb_load.
 add_names() {
 	printf 'alice\nx\n' | as_user mdb_load -T -s nyms "$T/s/db" &&
-	    printf 'carol\ny\n' | as_user mdb_load -T -s aliases "$T/s/db" &&
+	    printf 'carol\nowner@example.org\n' | as_user mdb_load -T -s aliases "$T/s/db" &&
+	    printf 'owner@example.org\ncarol\n' | as_user mdb_load -T -s addrs "$T/s/db" &&
 	    { as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >/dev/null ||
 	    [ $? = 3 ]; }	# 3: the stand-in records do not decode
 	# (written behind nymserv's back: the owner's check publishes them)
@@ -89,8 +90,13 @@ check "socket: well-formed request -> dunno" \
     [ "$(req - alice@nym.test | ask $U)" = "action=dunno" ]
 check "socket: unknown nym -> reject 5.1.1" \
     [ "$(req - bob@nym.test | ask $U)" = "action=reject 5.1.1 No such user here" ]
-check "socket: alias -> dunno" \
-    [ "$(req - Carol@NYM.test | ask $U)" = "action=dunno" ]
+check "socket: alias from its owner's address -> dunno" \
+    [ "$(req owner@Example.ORG carol@nym.test | ask $U)" = "action=dunno" ]
+# Issue 22, stumble 12: no bounce to a forgeable sender later.
+check "socket: alias from an address without one -> reject 5.7.1 at RCPT" \
+    [ "$(req - carol@nym.test | ask $U)" = "action=reject 5.7.1 The sender has no alias here: register an alias for your address first" ]
+check "socket: alias from the null sender -> reject 5.7.1" \
+    [ "$(req '' carol@nym.test | ask $U)" = "action=reject 5.7.1 The sender has no alias here: register an alias for your address first" ]
 for a in config send help list used confirm+0a1b2c3d remailer postmaster \
     alice+tag; do
 	check "socket: $a@nym.test passes" \
