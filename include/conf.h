@@ -12,12 +12,16 @@
 #endif
 
 #define CONF_DEFAULT_PATH SYSCONFDIR "/nymserv.conf"
+#ifndef GPG_PATH
+#define GPG_PATH "/usr/bin/gpg"	/* gnupg on Debian; make CPPFLAGS=-DGPG_PATH=... */
+#endif
 
 struct conf {
 	char *path;			/* the file it was read from */
 	char *hostname;			/* the nym domain, e.g. nym.example.org */
 	char *statedir;			/* LMDB environment, gnupg/, spool/ */
 	char *gnupghome;		/* default: statedir/gnupg */
+	char *gpg;			/* the gpg program gpgme runs */
 	char **sendmail;		/* injection command as argv (NULL-ended) */
 	char **remail;			/* remailer command as argv */
 	char *remail_spool;		/* remail: delay queue directory */

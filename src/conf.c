@@ -29,6 +29,7 @@ static const struct key keys[] = {
 	{ "hostname", K_STR, O(hostname), 0, 0 },
 	{ "statedir", K_STR, O(statedir), 0, 0 },
 	{ "gnupghome", K_STR, O(gnupghome), 0, 0 },
+	{ "gpg", K_STR, O(gpg), 0, 0 },
 	{ "sendmail", K_ARGV, O(sendmail), 0, 0 },
 	{ "remail", K_ARGV, O(remail), 0, 0 },
 	{ "remail_spool", K_STR, O(remail_spool), 0, 0 },
@@ -78,6 +79,7 @@ set_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->statedir = xstrdup("/var/lib/nymserv");
+	c->gpg = xstrdup(GPG_PATH);
 	c->sendmail = conf_split_argv("/usr/sbin/sendmail");
 	c->remail = conf_split_argv(LIBEXECDIR "/remail");
 	c->remail_public = 1;
@@ -411,6 +413,10 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		    path);
 		return -1;
 	}
+	if (c->gpg[0] != '/') {
+		snprintf(err, errlen, "%s: gpg: must be an absolute path", path);
+		return -1;
+	}
 	if (c->gnupghome == NULL) {
 		buf_addf(&tmp, "%s/gnupg", c->statedir);
 		c->gnupghome = buf_steal(&tmp);
@@ -447,6 +453,7 @@ conf_free(struct conf *c)
 	free(c->remail_spool);
 	free(c->remail_gnupghome);
 	free(c->gnupghome);
+	free(c->gpg);
 	conf_free_argv(c->sendmail);
 	conf_free_argv(c->remail);
 	conf_free_argv(c->strip_headers);

@@ -13,10 +13,17 @@
 #include "die.h"
 #include "gpg.h"
 
-#ifndef GPG_PATH
-#define GPG_PATH "/usr/bin/gpg"	/* gnupg on Debian; make CPPFLAGS=-DGPG_PATH=... */
-#endif
+#include "conf.h"
 #include "util.h"
+
+static char *gpg_program;
+
+void
+gpg_set_program(const char *path)
+{
+	free(gpg_program);
+	gpg_program = xstrdup(path);
+}
 
 int
 gpg_init(void)
@@ -31,7 +38,8 @@ gpg_init(void)
 	 * a third of a delivery's gpgme start-up).  We only drive gpg.
 	 */
 	gpgme_set_global_flag("disable-gpgconf", "1");
-	gpgme_set_global_flag("gpg-name", GPG_PATH);
+	gpgme_set_global_flag("gpg-name", gpg_program ? gpg_program :
+	    GPG_PATH);
 	if (gpgme_check_version("1.7.0") == NULL)
 		return -1;
 	gpgme_set_locale(NULL, LC_CTYPE, "C");

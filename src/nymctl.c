@@ -466,6 +466,7 @@ main(int argc, char **argv)
 		    "(e.g. runuser -u nymserv -- nymctl ...)");
 	if (conf_load(&conf, confpath, err, sizeof(err)) < 0)
 		fail("%s", err);
+	gpg_set_program(conf.gpg);
 	if (util_crypto_init() < 0)
 		fail("libgcrypt unusable");
 	if (strcmp(argv[0], "init") == 0)

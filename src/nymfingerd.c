@@ -132,6 +132,7 @@ main(int argc, char **argv)
 		log_err("configuration: %s", err);
 		REPLY("finger: service unavailable.\n", FD_FAIL);
 	}
+	gpg_set_program(conf.gpg);
 	/* A bound on the whole run, reading included (state or gpg hangs). */
 	{
 		struct sigaction sa;

@@ -44,6 +44,7 @@ req_start(struct conf *c, const char *confpath, const char *sender)
 	die_signals(c->timeout);
 	if (util_crypto_init() < 0)
 		die_temp("libgcrypt unusable");
+	gpg_set_program(c->gpg);
 	gpg_default_home(c->gnupghome);
 	return sender;
 }
