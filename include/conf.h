@@ -55,6 +55,7 @@ struct conf {
 	unsigned replay_days;		/* replay cache lifetime */
 	unsigned future_days;		/* refuse signatures dated later */
 	size_t map_size;		/* initial LMDB map size */
+	size_t map_max;			/* the map grows up to this size */
 	size_t max_send_size;		/* outgoing send@ message */
 	char **strip_headers;		/* send@: header names to remove */
 	char *mark_header;		/* send@: "Name: value" marking nym mail */

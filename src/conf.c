@@ -63,6 +63,7 @@ static const struct key keys[] = {
 	{ "replay_days", K_UINT, O(replay_days), 1, 365 },
 	{ "future_days", K_UINT, O(future_days), 0, 365 },
 	{ "map_size", K_SIZE, O(map_size), 1 << 20, 1ULL << 40 },
+	{ "map_max", K_SIZE, O(map_max), 1 << 20, 1ULL << 40 },
 	{ "max_send_size", K_SIZE, O(max_send_size), 1024, 1ULL << 30 },
 	{ "strip_headers", K_WORDS, O(strip_headers), 0, 0 },
 	{ "mark_header", K_STR, O(mark_header), 0, 0 },
@@ -106,6 +107,7 @@ set_defaults(struct conf *c)
 	c->replay_days = 7;
 	c->future_days = 1;
 	c->map_size = 64 * 1024 * 1024;
+	c->map_max = (size_t)4 << 30;
 	c->max_send_size = 2 * 1024 * 1024;
 	c->strip_headers = conf_split_argv("X-Originating-IP X-Originating-* "
 	    "X-Sender X-Sender-* X-Apparently-From X-Authenticated-* "
@@ -411,6 +413,10 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 	if (c->statedir[0] != '/') {
 		snprintf(err, errlen, "%s: statedir: must be an absolute path",
 		    path);
+		return -1;
+	}
+	if (c->map_max < c->map_size) {
+		snprintf(err, errlen, "%s: map_max: below map_size", path);
 		return -1;
 	}
 	if (c->gpg[0] != '/') {

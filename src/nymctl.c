@@ -467,6 +467,7 @@ main(int argc, char **argv)
 	if (conf_load(&conf, confpath, err, sizeof(err)) < 0)
 		fail("%s", err);
 	gpg_set_program(conf.gpg);
+	store_set_map_max(conf.map_max);
 	if (util_crypto_init() < 0)
 		fail("libgcrypt unusable");
 	if (strcmp(argv[0], "init") == 0)

@@ -133,6 +133,7 @@ main(int argc, char **argv)
 		REPLY("finger: service unavailable.\n", FD_FAIL);
 	}
 	gpg_set_program(conf.gpg);
+	store_set_map_max(conf.map_max);
 	/* A bound on the whole run, reading included (state or gpg hangs). */
 	{
 		struct sigaction sa;

@@ -333,6 +333,7 @@ main(void)
 		return 0;
 	}
 	pg.conf = &conf;
+	store_set_map_max(conf.map_max);
 	die_signals(conf.timeout < 60 ? conf.timeout : 60);
 	if (!conf.alias_enabled) {
 		message(&pg, 404, "The alias service is not offered here.");

@@ -8,6 +8,7 @@
 #include "die.h"
 #include "gpg.h"
 #include "req.h"
+#include "store.h"
 #include "util.h"
 
 int
@@ -45,6 +46,7 @@ req_start(struct conf *c, const char *confpath, const char *sender)
 	if (util_crypto_init() < 0)
 		die_temp("libgcrypt unusable");
 	gpg_set_program(c->gpg);
+	store_set_map_max(c->map_max);
 	gpg_default_home(c->gnupghome);
 	return sender;
 }
