@@ -22,7 +22,11 @@ void
 gpg_set_program(const char *path)
 {
 	free(gpg_program);
-	gpg_program = xstrdup(path);
+	gpg_program = NULL;
+	/* The default stays gpgme's own lookup: naming the engine's file
+	 * costs one more gpg --version per process. */
+	if (strcmp(path, GPG_PATH) != 0)
+		gpg_program = xstrdup(path);
 }
 
 int
@@ -38,9 +42,13 @@ gpg_init(void)
 	 * a third of a delivery's gpgme start-up).  We only drive gpg.
 	 */
 	gpgme_set_global_flag("disable-gpgconf", "1");
-	gpgme_set_global_flag("gpg-name", gpg_program ? gpg_program :
-	    GPG_PATH);
+	gpgme_set_global_flag("gpg-name", GPG_PATH);
 	if (gpgme_check_version("1.7.0") == NULL)
+		return -1;
+	/* gpg-name is only a name looked up in PATH: another program (the
+	 * configuration's gpg) is named by its path as the engine's file. */
+	if (gpg_program != NULL && gpgme_set_engine_info(GPGME_PROTOCOL_OpenPGP,
+	    gpg_program, NULL) != 0)
 		return -1;
 	gpgme_set_locale(NULL, LC_CTYPE, "C");
 	/* No gpgme_engine_check_version: it costs a gpg --version of its
@@ -90,8 +98,8 @@ gpg_ctx(const char *home)
 	 * would cost gpgme another gpg --version. */
 	if ((e = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) != 0 ||
 	    ((default_home == NULL || strcmp(home, default_home) != 0) &&
-	    (e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL,
-	    home)) != 0) ||
+	    (e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP,
+	    gpg_program, home)) != 0) ||
 	    (e = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK))
 	    != 0) {
 		log_err("gpgme setup: %s", gpgme_strerror(e));
