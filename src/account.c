@@ -734,10 +734,29 @@ account_config(struct req *r)
 
 struct confirm {
 	const char *key;	/* hex SHA-256 of the cookie */
+	unsigned char used[32];	/* its replay-cache key once used */
+	long now;
 	struct nym_pending pd;
 	struct nym y;
 	int have;
 };
+
+/*
+ * A used cookie's replay-cache key: SHA-256 of "confirm:" and the
+ * cookie's hash.  A retry of a confirmation that was carried out (its exit
+ * status lost to a kill or the MTA) finds it and succeeds without doing
+ * anything twice, instead of bouncing as an unknown cookie; expire prunes
+ * it with the other replay entries.
+ */
+static void
+used_key(const char *key, unsigned char out[32])
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "confirm:%s", key);
+	util_sha256(b.s, b.len, out);
+	buf_free(&b);
+}
 
 static int
 confirm_read_fn(struct stxn *t, void *arg)
@@ -771,9 +790,15 @@ confirm_apply_fn(struct stxn *t, void *arg)
 	struct buf v = BUF_INIT;
 	int rc;
 
+	char done[32];
+
 	if ((rc = txn_del(t, DB_CONFIRM, cf->key, strlen(cf->key))) !=
 	    STORE_OK)
 		return rc == STORE_NOTFOUND ? 1 : rc;	/* done already */
+	snprintf(done, sizeof(done), "D%ld\n", cf->now);
+	if ((rc = txn_put(t, DB_REPLAY, cf->used, sizeof(cf->used), done,
+	    strlen(done))) < 0)
+		return rc;
 	if (cf->pd.create) {
 		cf->y.state = NYM_ACTIVE;
 	} else {
@@ -809,9 +834,21 @@ account_confirm(struct req *r)
 	util_hex(&key, h, sizeof(h));
 	memset(&cf, 0, sizeof(cf));
 	cf.key = key.s;
+	cf.now = (long)r->now;
+	used_key(key.s, cf.used);
 	rc = store_read(r->st, confirm_read_fn, &cf);
 	if (rc == STORE_ERR)
 		die_temp("cannot read the state");
+	if (rc == STORE_NOTFOUND) {
+		rc = account_replay_check(r->st, cf.used, NULL);
+		if (rc == STORE_ERR)
+			die_temp("cannot read the replay cache");
+		if (rc == STORE_OK) {
+			log_info("confirm: done already (a retry)");
+			die_ok();
+		}
+		rc = STORE_NOTFOUND;
+	}
 	if (rc != STORE_OK || !cf.have)
 		die_perm(EX_NOUSER_, "5.1.1", "no such confirmation (used or "
 		    "expired)");
