@@ -139,13 +139,7 @@ account_replay_done(struct store *st, const unsigned char hash[32], long now)
 static int
 tmp_parent(const struct conf *c, struct buf *dir)
 {
-	buf_reset(dir);
-	buf_addf(dir, "%s/tmp", c->statedir);
-	if (mkdir(dir->s, 0700) < 0 && errno != EEXIST) {
-		log_err("mkdir %s: %s", dir->s, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return util_tmp_dir(c->statedir, dir);
 }
 
 int

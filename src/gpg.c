@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gpgme.h>
 
@@ -315,7 +316,9 @@ gpg_tmp_new(const char *parent, struct gpg_tmp **out)
 	struct gpg_tmp *t = xcalloc(1, sizeof(*t));
 	struct buf p = BUF_INIT;
 
-	buf_addf(&p, "%s/g.XXXXXX", parent);
+	/* The owner's pid in the name: util_tmp_dir removes it if the
+	 * owner is killed before it can. */
+	buf_addf(&p, "%s/g.%ld.XXXXXX", parent, (long)getpid());
 	if (mkdtemp(p.s) == NULL) {
 		log_err("mkdtemp in %s: %s", parent, strerror(errno));
 		buf_free(&p);

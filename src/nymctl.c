@@ -284,6 +284,13 @@ cmd_expire(int argc, char **argv)
 		else
 			usage();
 	}
+	if (!dry) {
+		struct buf tmp = BUF_INIT;
+
+		/* Temporary homes and key files of killed processes. */
+		(void)util_tmp_dir(conf.statedir, &tmp);
+		buf_free(&tmp);
+	}
 	st = open_store(0);
 	rc = expire_run(&conf, st, now, dry, &n);
 	probes = dstblk_expire(st, now, dry);
