@@ -19,6 +19,54 @@
 
 static char *gpg_program;
 
+/*
+ * What gpg said on its status channel during the current operation.  A
+ * failure is taken as gpg's verdict on the input (a permanent refusal)
+ * only when gpg came to the end and said so; a gpg that was killed or
+ * crashed says nothing of the kind, and that is trouble (75): otherwise a
+ * dead gpg would make a request look unsigned or garbled, and it would
+ * be dropped for good.
+ */
+enum {
+	ST_END = 1,		/* END_DECRYPTION, NODATA or FAILURE */
+	ST_SIG = 2,		/* a signature verdict (GOODSIG, BADSIG, ...) */
+	ST_IMPORT = 4,		/* IMPORT_RES */
+	ST_EXPORT = 8		/* EXPORT_RES */
+};
+static unsigned st_seen;
+
+static gpgme_error_t
+on_status(void *hook, const char *kw, const char *args)
+{
+	static const char *const sigs[] = { "GOODSIG", "BADSIG", "ERRSIG",
+	    "EXPSIG", "EXPKEYSIG", "REVKEYSIG", NULL };
+	size_t i;
+
+	(void)hook;
+	(void)args;
+	if (strcmp(kw, "END_DECRYPTION") == 0 || strcmp(kw, "NODATA") == 0 ||
+	    strcmp(kw, "FAILURE") == 0)
+		st_seen |= ST_END;
+	else if (strcmp(kw, "IMPORT_RES") == 0)
+		st_seen |= ST_IMPORT;
+	else if (strcmp(kw, "EXPORT_RES") == 0)
+		st_seen |= ST_EXPORT;
+	for (i = 0; sigs[i] != NULL; i++)
+		if (strcmp(kw, sigs[i]) == 0)
+			st_seen |= ST_SIG;
+	if (strcmp(kw, "NODATA") == 0 || strcmp(kw, "FAILURE") == 0)
+		st_seen |= ST_SIG;	/* no signature at all: a verdict too */
+	return 0;
+}
+
+/* Start listening for an operation's status lines. */
+static void
+listen_status(gpgme_ctx_t ctx)
+{
+	st_seen = 0;
+	gpgme_set_status_cb(ctx, on_status, NULL);
+}
+
 void
 gpg_set_program(const char *path)
 {
@@ -109,6 +157,13 @@ gpg_ctx(const char *home)
 	}
 	gpgme_set_armor(ctx, 1);
 	gpgme_set_offline(ctx, 1);
+	/* Every status line reaches on_status (not only the few gpgme
+	 * passes on by default). */
+	if ((e = gpgme_set_ctx_flag(ctx, "full-status", "1")) != 0) {
+		log_err("gpgme full-status: %s", gpgme_strerror(e));
+		gpgme_release(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 
@@ -288,10 +343,14 @@ gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 		rc = GPG_TEMP;
 		goto out;
 	}
+	listen_status(ctx);
 	e = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, cin, pout);
 	rc = classify(e);
+	if (rc == GPG_BAD && !(st_seen & ST_END))
+		rc = GPG_TEMP;		/* gpg ended without a verdict */
 	if (rc != GPG_OK) {
-		log_info("decrypt: %s", gpgme_strerror(e));
+		log_info("decrypt: %s%s", gpgme_strerror(e), rc == GPG_TEMP ?
+		    " (gpg gave no verdict)" : "");
 		goto out;
 	}
 	data_to_buf(pout, out);
@@ -328,8 +387,11 @@ gpg_tmp_new(const char *parent, struct gpg_tmp **out)
 	t->dir = buf_steal(&p);
 	die_rmdir_on_exit(t->dir);
 	buf_addf(&p, "%s/gpg.conf", t->dir);
-	if (util_write_file(p.s, conf, sizeof(conf) - 1, 0600) < 0 ||
-	    (t->ctx = gpg_ctx(t->dir)) == NULL) {
+	if (util_write_file(p.s, conf, sizeof(conf) - 1, 0600) < 0)
+		log_err("temporary GnuPG home: %s", strerror(errno));
+	else
+		t->ctx = gpg_ctx(t->dir);
+	if (t->ctx == NULL) {
 		buf_free(&p);
 		gpg_tmp_free(t);
 		return GPG_TEMP;
@@ -371,8 +433,13 @@ gpg_tmp_import(struct gpg_tmp *t, const void *key, size_t len,
 	memset(ki, 0, sizeof(*ki));
 	if (gpgme_data_new_from_mem(&d, key, len, 0) != 0)
 		return GPG_TEMP;
+	listen_status(t->ctx);
 	e = gpgme_op_import(t->ctx, d);
 	gpgme_data_release(d);
+	if (!(st_seen & ST_IMPORT)) {
+		log_info("import: gpg gave no result");
+		return GPG_TEMP;
+	}
 	if ((rc = classify(e)) != GPG_OK)
 		return rc;
 	if (gpgme_op_keylist_start(t->ctx, NULL, 0) != 0)
@@ -422,7 +489,13 @@ gpg_tmp_verify(struct gpg_tmp *t, const void *sigdata, size_t siglen,
 	} else if (gpgme_data_new(&pl) != 0) {
 		goto out;
 	}
+	listen_status(t->ctx);
 	e = gpgme_op_verify(t->ctx, s, tx, pl);
+	if (!(st_seen & ST_SIG)) {
+		log_info("verify: gpg gave no verdict");
+		rc = GPG_TEMP;
+		goto out;
+	}
 	if ((rc = classify(e)) != GPG_OK)
 		goto out;
 	res = gpgme_op_verify_result(t->ctx);
@@ -454,7 +527,9 @@ gpg_tmp_export(struct gpg_tmp *t, const char *fpr, struct buf *out)
 
 	if (gpgme_data_new(&d) != 0)
 		return GPG_TEMP;
-	if (gpgme_op_export(t->ctx, fpr, GPGME_EXPORT_MODE_MINIMAL, d) != 0) {
+	listen_status(t->ctx);
+	if (gpgme_op_export(t->ctx, fpr, GPGME_EXPORT_MODE_MINIMAL, d) != 0 ||
+	    !(st_seen & ST_EXPORT)) {
 		gpgme_data_release(d);
 		return GPG_TEMP;
 	}
