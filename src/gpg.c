@@ -34,9 +34,6 @@ enum {
 	ST_EXPORT = 8		/* EXPORT_RES */
 };
 static unsigned st_seen;
-#define ST_MAX_ENCTO 8
-static char st_encto[ST_MAX_ENCTO][17];	/* ENC_TO: the key ids addressed */
-static size_t st_nencto;
 
 static gpgme_error_t
 on_status(void *hook, const char *kw, const char *args)
@@ -46,11 +43,7 @@ on_status(void *hook, const char *kw, const char *args)
 	size_t i;
 
 	(void)hook;
-	if (strcmp(kw, "ENC_TO") == 0 && st_nencto < ST_MAX_ENCTO &&
-	    args != NULL && strspn(args, "0123456789ABCDEF") == 16) {
-		memcpy(st_encto[st_nencto], args, 16);
-		st_encto[st_nencto++][16] = '\0';
-	}
+	(void)args;
 	if (strcmp(kw, "END_DECRYPTION") == 0 || strcmp(kw, "NODATA") == 0 ||
 	    strcmp(kw, "FAILURE") == 0)
 		st_seen |= ST_END;
@@ -66,40 +59,11 @@ on_status(void *hook, const char *kw, const char *args)
 	return 0;
 }
 
-/*
- * After a failed decryption: was the message encrypted to a key in this
- * home (ENC_TO)?  Then "no secret key" means the key could not be used (a
- * dead or unusable gpg-agent), not mail for someone else: trouble, so the
- * MTA keeps it.  Costs one key listing, on this failure path only; a
- * listing that fails counts as ours (unsure: retry).
- */
-static int
-addressed_to_us(gpgme_ctx_t ctx)
-{
-	char ids[ST_MAX_ENCTO][17];
-	size_t i, n = st_nencto;
-	gpgme_key_t k;
-	gpgme_error_t e;
-
-	memcpy(ids, st_encto, sizeof(ids));
-	for (i = 0; i < n; i++) {
-		e = gpgme_get_key(ctx, ids[i], &k, 0);
-		if (e == 0) {
-			gpgme_key_unref(k);
-			return 1;
-		}
-		if (gpgme_err_code(e) != GPG_ERR_EOF)
-			return 1;
-	}
-	return 0;
-}
-
 /* Start listening for an operation's status lines. */
 static void
 listen_status(gpgme_ctx_t ctx)
 {
 	st_seen = 0;
-	st_nencto = 0;
 	gpgme_set_status_cb(ctx, on_status, NULL);
 }
 
@@ -369,7 +333,6 @@ gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 	gpgme_ctx_t ctx = gpg_ctx(home);
 	gpgme_data_t cin = NULL, pout = NULL;
 	gpgme_error_t e;
-	const char *why = "";
 	int rc;
 
 	if (ctx == NULL)
@@ -383,15 +346,11 @@ gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 	listen_status(ctx);
 	e = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, cin, pout);
 	rc = classify(e);
-	if (rc == GPG_BAD && !(st_seen & ST_END)) {
-		rc = GPG_TEMP;
-		why = " (gpg gave no verdict)";
-	} else if (rc == GPG_BAD && addressed_to_us(ctx)) {
-		rc = GPG_TEMP;
-		why = " (to a key of ours: gpg-agent trouble?)";
-	}
+	if (rc == GPG_BAD && !(st_seen & ST_END))
+		rc = GPG_TEMP;		/* gpg ended without a verdict */
 	if (rc != GPG_OK) {
-		log_info("decrypt: %s%s", gpgme_strerror(e), why);
+		log_info("decrypt: %s%s", gpgme_strerror(e), rc == GPG_TEMP ?
+		    " (gpg gave no verdict)" : "");
 		goto out;
 	}
 	data_to_buf(pout, out);
