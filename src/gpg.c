@@ -29,19 +29,24 @@ static char *gpg_program;
  */
 enum {
 	ST_END = 1,		/* END_DECRYPTION, NODATA or FAILURE */
-	ST_SIG = 2,		/* a signature verdict (GOODSIG, BADSIG, ...) */
+	ST_SIG = 2,		/* a signature's verdict is complete */
 	ST_IMPORT = 4,		/* IMPORT_RES */
 	ST_EXPORT = 8		/* EXPORT_RES */
 };
 static unsigned st_seen;
+/*
+ * Signatures gpg began (NEWSIG) whose verdict is not complete yet.  A
+ * good signature is told in two lines, GOODSIG (or EXPSIG, EXPKEYSIG,
+ * REVKEYSIG) and then VALIDSIG with the fingerprint; a gpg killed between
+ * them leaves a signature without its fingerprint, which would read as
+ * "not by the nym's key" and the request would be dropped.  VALIDSIG,
+ * BADSIG and ERRSIG end a signature's verdict.
+ */
+static unsigned st_open;
 
 static gpgme_error_t
 on_status(void *hook, const char *kw, const char *args)
 {
-	static const char *const sigs[] = { "GOODSIG", "BADSIG", "ERRSIG",
-	    "EXPSIG", "EXPKEYSIG", "REVKEYSIG", NULL };
-	size_t i;
-
 	(void)hook;
 	(void)args;
 	if (strcmp(kw, "END_DECRYPTION") == 0 || strcmp(kw, "NODATA") == 0 ||
@@ -51,12 +56,28 @@ on_status(void *hook, const char *kw, const char *args)
 		st_seen |= ST_IMPORT;
 	else if (strcmp(kw, "EXPORT_RES") == 0)
 		st_seen |= ST_EXPORT;
-	for (i = 0; sigs[i] != NULL; i++)
-		if (strcmp(kw, sigs[i]) == 0)
-			st_seen |= ST_SIG;
-	if (strcmp(kw, "NODATA") == 0 || strcmp(kw, "FAILURE") == 0)
-		st_seen |= ST_SIG;	/* no signature at all: a verdict too */
+	else if (strcmp(kw, "NEWSIG") == 0)
+		st_open++;
+	else if (strcmp(kw, "VALIDSIG") == 0 || strcmp(kw, "BADSIG") == 0 ||
+	    strcmp(kw, "ERRSIG") == 0) {
+		if (st_open > 0)
+			st_open--;
+		st_seen |= ST_SIG;
+	}
+	/* No signature at all (NODATA), or gpg's own exit with an error
+	 * (FAILURE, its last line): a verdict too. */
+	if (strcmp(kw, "NODATA") == 0 || strcmp(kw, "FAILURE") == 0) {
+		st_seen |= ST_SIG;
+		st_open = 0;
+	}
 	return 0;
+}
+
+/* Did gpg finish telling the verdict on every signature it began? */
+static int
+sig_verdict_complete(void)
+{
+	return (st_seen & ST_SIG) && st_open == 0;
 }
 
 /* Start listening for an operation's status lines. */
@@ -64,6 +85,7 @@ static void
 listen_status(gpgme_ctx_t ctx)
 {
 	st_seen = 0;
+	st_open = 0;
 	gpgme_set_status_cb(ctx, on_status, NULL);
 }
 
@@ -421,27 +443,13 @@ weak_key(gpgme_key_t k)
 	return 0;
 }
 
-int
-gpg_tmp_import(struct gpg_tmp *t, const void *key, size_t len,
-    struct gpg_keyinfo *ki)
+/* List the temporary home's keys into *ki (the first key's details). */
+static int
+list_keys(struct gpg_tmp *t, struct gpg_keyinfo *ki)
 {
-	gpgme_data_t d = NULL;
-	gpgme_error_t e;
 	gpgme_key_t k;
-	int rc;
 
 	memset(ki, 0, sizeof(*ki));
-	if (gpgme_data_new_from_mem(&d, key, len, 0) != 0)
-		return GPG_TEMP;
-	listen_status(t->ctx);
-	e = gpgme_op_import(t->ctx, d);
-	gpgme_data_release(d);
-	if (!(st_seen & ST_IMPORT)) {
-		log_info("import: gpg gave no result");
-		return GPG_TEMP;
-	}
-	if ((rc = classify(e)) != GPG_OK)
-		return rc;
 	if (gpgme_op_keylist_start(t->ctx, NULL, 0) != 0)
 		return GPG_TEMP;
 	while (gpgme_op_keylist_next(t->ctx, &k) == 0) {
@@ -467,6 +475,69 @@ gpg_tmp_import(struct gpg_tmp *t, const void *key, size_t len,
 		gpgme_key_unref(k);
 	}
 	gpgme_op_keylist_end(t->ctx);
+	return GPG_OK;
+}
+
+/*
+ * Does the listing agree with what the import said it imported into this
+ * fresh home: as many keys, the first one of them, and able to sign and
+ * encrypt?  A key listing has no end marker on gpg's status channel, so
+ * a gpg killed while listing leaves a short listing (no key, a key
+ * without its fingerprint or subkeys) that would refuse a good key.
+ */
+static int
+listing_plain(gpgme_ctx_t ctx, const struct gpg_keyinfo *ki)
+{
+	gpgme_import_result_t res = gpgme_op_import_result(ctx);
+	gpgme_import_status_t st;
+	int n = 0, first = 0;
+
+	if (res == NULL)
+		return 0;
+	for (st = res->imports; st != NULL; st = st->next) {
+		if (st->result != 0 || st->fpr == NULL)
+			continue;
+		if (strcasecmp(st->fpr, ki->fpr) == 0)
+			first = 1;
+		n++;
+	}
+	return first && n == ki->nkeys && ki->can_encrypt && ki->can_sign;
+}
+
+int
+gpg_tmp_import(struct gpg_tmp *t, const void *key, size_t len,
+    struct gpg_keyinfo *ki)
+{
+	struct gpg_keyinfo again;
+	gpgme_data_t d = NULL;
+	gpgme_error_t e;
+	int rc;
+
+	memset(ki, 0, sizeof(*ki));
+	if (gpgme_data_new_from_mem(&d, key, len, 0) != 0)
+		return GPG_TEMP;
+	listen_status(t->ctx);
+	e = gpgme_op_import(t->ctx, d);
+	gpgme_data_release(d);
+	if (!(st_seen & ST_IMPORT)) {
+		log_info("import: gpg gave no result");
+		return GPG_TEMP;
+	}
+	if ((rc = classify(e)) != GPG_OK)
+		return rc;
+	if (list_keys(t, ki) != GPG_OK)
+		return GPG_TEMP;
+	/* A listing that may refuse the key is asked for once more: the
+	 * same answer twice is gpg's verdict, two answers are trouble.
+	 * Ordinary keys (one key, signing and encryption) cost nothing. */
+	if (!listing_plain(t->ctx, ki)) {
+		if (list_keys(t, &again) != GPG_OK)
+			return GPG_TEMP;
+		if (memcmp(&again, ki, sizeof(again)) != 0) {
+			log_info("import: two key listings differ (gpg died?)");
+			return GPG_TEMP;
+		}
+	}
 	return ki->nkeys > 0 ? GPG_OK : GPG_BAD;
 }
 
@@ -491,7 +562,7 @@ gpg_tmp_verify(struct gpg_tmp *t, const void *sigdata, size_t siglen,
 	}
 	listen_status(t->ctx);
 	e = gpgme_op_verify(t->ctx, s, tx, pl);
-	if (!(st_seen & ST_SIG)) {
+	if (!sig_verdict_complete()) {
 		log_info("verify: gpg gave no verdict");
 		rc = GPG_TEMP;
 		goto out;
