@@ -521,7 +521,7 @@ HOMES+=("$T/m/gnupg")
 CONF=$T/map.conf
 ctl init -t ed25519 >/dev/null 2>&1
 ctl export-keys | cgpg --import
-python3 - >"$T/junk" <<'PY'
+/usr/bin/python3 - >"$T/junk" <<'PY'
 import os
 print("VERSION=3\nformat=print\ntype=btree\nHEADER=END")
 for i in range(20000):
