@@ -41,11 +41,11 @@ BIN      = $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
 CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
-LIBSRC   = buf die conf msg addr store gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account expire nymmail outcome send block dstblk admin backup finger
+LIBSRC   = buf die conf msg addr store pubview pubwrite wipe gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account confirm expire nymmail outcome replay send block dstblk admin backup finger
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
-           test_pgp test_mime test_nym
+           test_pgp test_mime test_nym test_confirm
 FUZZERS  = fuzz_msg fuzz_addr fuzz_cfgreq fuzz_pgp fuzz_mime
 
 # remail, the type-1 remailer
@@ -60,10 +60,16 @@ UNITS   += test_block test_finger
 FUZZERS += fuzz_finger
 
 # the alias service: alias delivery, the nymreg CGI
-LIBSRC  += alias cgi
+LIBSRC  += alias aliasaddr authres cgi
 PROGS   += nymreg
-UNITS   += test_cgi test_alias
-FUZZERS += fuzz_cgi fuzz_alias
+UNITS   += test_cgi test_alias test_authres
+FUZZERS += fuzz_cgi fuzz_alias fuzz_authres
+
+# news: the mail-to-news gateway, the news spool, pool delivery
+LIBSRC  += hsub nntp article news
+PROGS   += mail2news
+UNITS   += test_hsub test_nntp test_article
+FUZZERS += fuzz_nntp fuzz_article
 
 # nympolicyd, the Postfix policy service
 LIBSRC  += policy ratetab dnscheck
@@ -119,8 +125,8 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 	done
 
 # Helper for the benchmarks in bench/ (not installed, not in PROGS).
-bench: $(OUT)/bench/nymbench
-$(OUT)/bench/nymbench: bench/nymbench.c $(OUT)/libnym.a
+bench: $(OUT)/bench/nymbench $(OUT)/bench/outbox
+$(OUT)/bench/%: bench/%.c $(OUT)/libnym.a
 	mkdir -p $(OUT)/bench
 	$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $< $(OUT)/libnym.a $(LIBS)
 .PHONY: bench
@@ -135,12 +141,13 @@ install: all
 	install -m 755 bin/nymfingerd $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymreg $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/nympolicyd $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 bin/mail2news $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
 	install -d $(DESTDIR)$(SHAREDIR)/contrib
 	install -m 755 contrib/nymcfg contrib/nymwrap contrib/nymblock \
-	  contrib/nymread $(DESTDIR)$(SHAREDIR)/contrib/
+	  contrib/nymread contrib/nymaam $(DESTDIR)$(SHAREDIR)/contrib/
 	test -e $(DESTDIR)$(SYSCONFDIR)/nymserv.conf || \
 	  install -m 644 etc/nymserv.conf $(DESTDIR)$(SYSCONFDIR)/nymserv.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/help.txt || \

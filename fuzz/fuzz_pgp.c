@@ -1,5 +1,6 @@
 /* fuzz_pgp.c - libFuzzer harness for OpenPGP framing: armor, dearmor,
- * cleartext, and the packet walk with its decompression caps. */
+ * cleartext, the packet walk with its decompression caps, and the
+ * signature identity of the replay cache. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,9 +20,20 @@ walk(const void *p, size_t n)
 	int tag, k = 0;
 
 	if (pgp_walk(p, n, CAP, &info) == 0) {
+		unsigned char id[32];
+
 		if (info.literal.len > CAP || info.nsigs < 0 ||
 		    (info.mdc && !info.encrypted) ||
-		    (!info.has_literal && info.literal.len != 0))
+		    (!info.has_literal && info.literal.len != 0) ||
+		    info.nliterals < info.has_literal ||
+		    (info.sigversion != 0 && info.sigversion != 3 &&
+		    info.sigversion != 4) ||
+		    (info.sigversion != 0 && info.nsigs == 0))
+			__builtin_trap();
+		/* The replay identity over the literal, or over the input. */
+		if ((pgp_sigid(&info, info.has_literal ? info.literal.s : p,
+		    info.has_literal ? info.literal.len : n, id) == 0) !=
+		    (info.sigversion != 0))
 			__builtin_trap();
 	}
 	pgp_info_free(&info);

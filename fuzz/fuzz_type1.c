@@ -19,10 +19,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t starts[17], ends[17], after, n, i;
 	char *s;
 
-	buf_set(&b, data, size);
+	size_t own;
+	const uint8_t *ff;
+
+	/* A form feed marks where a decrypted layer's own text ends and
+	 * the appended text begins (t1_parse_own); none: all is own. */
+	ff = memchr(data, '\f', size);
+	buf_set(&b, data, ff ? (size_t)(ff - data) : size);
 	t1_crlf(&b);
+	own = b.len;
+	if (ff != NULL)
+		buf_add(&b, ff + 1, size - (size_t)(ff - data) - 1);
 	t1_layer_init(&l);
-	if (t1_parse(b.s ? b.s : "", b.len, &l, &why) == T1_OK) {
+	if (t1_parse_own(b.s ? b.s : "", b.len, own, &l, &why) == T1_OK) {
+		/* Every directive came from the own text. */
+		if (l.has_block && (l.arm_end > own ||
+		    (l.encrypted && l.arm_start >= own)))
+			__builtin_trap();
 		if (l.payload > b.len || l.arm_end > b.len ||
 		    l.arm_start > l.arm_end || l.paste.len > T1_MAX_PASTE_BYTES)
 			__builtin_trap();

@@ -10,10 +10,8 @@
 #include "sigreq.h"
 #include "store.h"
 
-/* config@HOST: create, modify or delete a nym (never answers the sender). */
+/* config@HOST: create, modify, delete or confirm (never answers the sender). */
 void account_config(struct req *r);
-/* confirm+COOKIE@HOST: activate a pending reply block. */
-void account_confirm(struct req *r);
 
 /* Read a nym record.  STORE_OK, STORE_NOTFOUND or STORE_ERR. */
 int account_get(struct store *, const char *name, struct nym *out);
@@ -33,22 +31,6 @@ int account_verify(const struct conf *, const struct sigreq *sr,
     struct buf *content, struct buf *norm);
 
 /*
- * Replay cache.  account_replay_check: STORE_NOTFOUND (new), STORE_OK
- * (done before: drop), or STORE_EXISTS with the stored outcome in
- * outcome (a retry after a temporary failure: hand it on again).
- */
-int account_replay_check(struct store *, const unsigned char hash[32],
-    struct buf *outcome);
-/* Record hash as pending with its outcome, inside a write transaction. */
-int account_replay_put(struct stxn *, const unsigned char hash[32],
-    long now, const struct buf *outcome);
-/*
- * The replay gate of every signed request: returns if hash is new; drops
- * a replay (exit 0); finishes the stored outcome of a request that failed
- * temporarily before (exit 0), so the MTA's retry is never a replay.
- */
-void account_replay_gate(struct req *r, const unsigned char hash[32]);
-/*
  * The common start of config@ and send@: load the server's key
  * fingerprints, find the signed request in the message (dropping the
  * message, exit 0, if there is none) and pass the replay gate.  The
@@ -62,8 +44,19 @@ void account_request_begin(struct req *r, struct server_keys *keys,
  */
 int account_update(struct stxn *t, const char *name,
     void (*edit)(struct nym *, void *), void *arg);
-/* Mark it done (the outcome was handed on). */
-int account_replay_done(struct store *, const unsigned char hash[32],
-    long now);
+/*
+ * Is a the same nym as b -- the same key and the same incarnation of the
+ * name (creation stamp, random id) -- whatever else changed?  Writes that
+ * act on a record read earlier check this inside their transaction.
+ */
+int account_same(const struct nym *a, const struct nym *b);
+/*
+ * Delete nym name and everything that hangs on it, inside t: its chunk
+ * counter, every pending confirmation (an old cookie must never act on
+ * the name's next owner) and its outbox records.  Config delete, the
+ * idle wipe and nymctl wipe all go through here.  STORE_OK,
+ * STORE_NOTFOUND or STORE_ERR.
+ */
+int account_forget(struct stxn *t, const char *name);
 
 #endif

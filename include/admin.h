@@ -21,7 +21,8 @@ struct admin_stats {
 int admin_stats(struct store *, time_t now, struct admin_stats *);
 
 /*
- * Delete nym name with its chunk counter and its pending confirmations.
+ * Delete nym name and what hangs on it (account_forget: its chunk
+ * counter, pending confirmations and outbox records).
  * STORE_OK, STORE_NOTFOUND or STORE_ERR.
  */
 int admin_wipe(struct store *, const char *name);

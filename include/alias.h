@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "aliasaddr.h"
 #include "buf.h"
 #include "conf.h"
 #include "msg.h"
@@ -49,19 +50,6 @@ struct alias_confirm {
 	int op;			/* out: what was (or would have been) done */
 	struct buf alias, addr;	/* out */
 };
-
-/*
- * Normalise a real address: one addr-spec (an optional display name is
- * dropped), deliverable, domain lowercased, not in one of our domains.
- * Returns 0 with out set, or -1.
- */
-int alias_norm_addr(const struct conf *, const char *in, struct buf *out);
-
-/* The domain of alias addresses: alias_domain, else hostname. */
-const char *alias_domain(const struct conf *);
-
-/* Is name a valid alias name nobody reserved?  Lowercases into out. */
-int alias_name_ok(const char *name, struct buf *out);
 
 /* Apply the rules of a request in one write transaction. */
 int alias_request(struct store *, struct alias_req *);

@@ -1,4 +1,4 @@
-/* expire.h - idle nyms, stale confirmations and old replay entries. */
+/* expire.h - idle nyms, stale confirmations, replay and outbox records. */
 #ifndef NYM_EXPIRE_H
 #define NYM_EXPIRE_H
 
@@ -14,11 +14,14 @@
 
 struct expire_counts {
 	unsigned warned, wiped, unconfirmed, dropped_changes, replay_pruned;
+	unsigned handoffs_dropped;	/* outbox records the MTA gave up on */
 };
 
 /*
  * One pass at time now.  With dry_run nothing is changed or sent; the
- * counts say what would be.  Returns 0, or -1 on a state or hand-off
+ * counts say what would be.  Each record is read again inside the
+ * transaction that acts on it and left alone unless it still deserves
+ * its verdict; wiping a nym wipes what hangs on it (account_forget).  Returns 0, or -1 on a state or hand-off
  * failure (what was done stays done; the next run continues).
  */
 int expire_run(const struct conf *, struct store *, time_t now, int dry_run,

@@ -6,7 +6,7 @@
 
 #include "buf.h"
 #include "conf.h"
-#include "store.h"
+#include "pubview.h"
 
 #define FINGER_MAX_QUERY 512	/* bytes before the line end */
 #define FINGER_TIMEOUT 30	/* seconds to wait for the query line */
@@ -32,12 +32,12 @@ struct finger_query {
 void finger_parse(const char *line, size_t len, struct finger_query *q);
 
 /*
- * The answer to q with LF line ends (the caller sends CRLF); st may be
- * NULL when the state cannot be opened (then only FQ_EMPTY and refusals
- * are answered).  Returns 0, or -1 on a state or GnuPG failure (out then
- * holds a short apology).
+ * The answer to q with LF line ends (the caller sends CRLF), read from
+ * the public view pv; pv may be NULL when the view cannot be opened (then
+ * only FQ_EMPTY and refusals are answered).  Returns 0, or -1 when the
+ * view cannot be read (out then holds a short apology).
  */
-int finger_answer(const struct conf *, struct store *st,
+int finger_answer(const struct conf *, struct pubview *pv,
     const struct finger_query *q, struct buf *out);
 
 /* Append text to out with every LF (bare or after CR) turned into CRLF. */

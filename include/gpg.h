@@ -56,6 +56,18 @@ enum {
 int gpg_unwrap(const char *home, const void *in, size_t len,
     struct buf *out);
 
+/*
+ * After a decryption in ctx failed with e: was the message for one of
+ * the home's own keys after all?  "No secret key" means both "not
+ * encrypted to us" and "ours, but gpg-agent (or the key store) cannot be
+ * used"; the second is a local failure (exit 75), never a reason to
+ * discard the mail.  1 if a recipient key id is a (sub)key in the home's
+ * keyring, if the keyring cannot be listed, or if a recipient is
+ * anonymous and no secret key can be listed; else 0.  Costs a gpg
+ * process or two, only on this failure path.
+ */
+int gpg_own_key_failed(gpgme_ctx_t ctx, gpgme_error_t e);
+
 /* A throw-away GnuPG home holding one public key (no agent started). */
 struct gpg_tmp;
 
@@ -97,6 +109,13 @@ void gpg_tmp_free(struct gpg_tmp *);
  * never enters home's keyring (cost independent of the number of nyms).
  */
 int gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
+    const char *keyfile, const void *plain, size_t len, struct buf *out);
+
+/*
+ * The same with the recipient's key id hidden (throw-keyids: the packet
+ * names key 0000000000000000), for articles anyone can fetch.
+ */
+int gpg_sign_encrypt_hidden(const char *home, const char *signer_fpr,
     const char *keyfile, const void *plain, size_t len, struct buf *out);
 
 /* Clear-sign text with signer_fpr's key; armored output into out. */

@@ -21,6 +21,13 @@ enum nym_state {
 	NYM_ACTIVE = 2
 };
 
+/* Where mail to the nym goes (config@ delivery=...). */
+enum nym_delivery {
+	NYM_DELIVER_BLOCKS = 0,	/* through the reply blocks (default) */
+	NYM_DELIVER_POOL = 1,	/* only to the message pool (a.a.m.) */
+	NYM_DELIVER_BOTH = 2
+};
+
 struct nym_block {
 	char set;		/* 'a'..'z', or 0 for "always used" */
 	double prob;		/* within its set */
@@ -38,13 +45,26 @@ struct nym {
 	struct nym_block *blocks;
 	size_t nblocks;
 	long created, lastsig, lastwarn;
+	char *gen;		/* random id of this incarnation (NULL in
+				   records from before it was kept) */
+	/* pool delivery (tags D, H, Y, J: absent in older records) */
+	int delivery;		/* enum nym_delivery */
+	char *hsub;		/* hSub passphrase, or NULL */
+	char *symkey;		/* passphrase of the symmetric layer, or NULL */
+	char *subject;		/* plain Subject instead of an hSub, or NULL */
 };
 
-/* A change waiting for confirm+COOKIE (DB_CONFIRM, keyed by cookie hash). */
+/*
+ * A change waiting for confirm+COOKIE (DB_CONFIRM, keyed by cookie hash),
+ * bound to the very nym that asked: its key and incarnation.
+ */
 struct nym_pending {
 	char *name;
 	int create;		/* 1: activates a new nym; 0: new blocks */
-	long created;
+	long created;		/* when the change was asked for */
+	char *fpr;		/* the nym's key fingerprint then */
+	char *gen;		/* ... its incarnation (NULL: none recorded) */
+	long nym_created;	/* ... and its creation stamp */
 	struct nym_block *blocks;
 	size_t nblocks;
 };

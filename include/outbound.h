@@ -30,4 +30,11 @@ int run_capture(char *const argv[], const void *data, size_t len,
 int sendmail_send(char *const sendmail[], const char *sender,
     const char *const *rcpts, size_t nrcpts, const void *msg, size_t len);
 
+/*
+ * One more NAME=value (under 80 bytes) in every child's environment
+ * from now on, e.g. the spool tag for remail (deliver_tag); NULL
+ * removes it.
+ */
+void run_set_env(const char *kv);
+
 #endif

@@ -32,9 +32,11 @@ struct pgp_info {
 	int encrypted;		/* a PKESK/SKESK/SE/SEIPD packet */
 	int mdc;		/* encrypted data is integrity-protected */
 	int nsigs;		/* signature packets seen */
-	unsigned char sighash[32];	/* SHA-256 of the first sig body */
+	int sigversion;		/* the first one's version (3, 4; 0: unknown) */
+	unsigned char sigpart[32];	/* SHA-256 of its signed fields */
 	struct buf literal;	/* content of the first literal packet */
 	int has_literal;
+	int nliterals;		/* literal packets seen */
 };
 
 #define PGP_MAX_DEPTH 4			/* nested compressed packets */
@@ -55,6 +57,20 @@ void pgp_info_free(struct pgp_info *);
  * a transferable public key).
  */
 int pgp_packet(const void *data, size_t len, size_t *off, int *tag);
+
+/*
+ * The identity of a signature, for the replay cache: what its signer
+ * signed and nobody else can change.  That is the first signature's
+ * signed fields (info->sigpart: for v4 the version, type, algorithms and
+ * the hashed subpacket area; never the unhashed area or the signature
+ * values, which a third party can alter or, for ECDSA, re-encode) and the
+ * signed text, normalised the way any OpenPGP text form may differ
+ * without breaking a signature (line ends, trailing blanks, final empty
+ * lines).  Returns 0, or -1 if the signature's version is not one we
+ * know (3 or 4).
+ */
+int pgp_sigid(const struct pgp_info *info, const void *text, size_t len,
+    unsigned char out[32]);
 
 /* Undo dash-escaping of a clear-signed text (between header and sig). */
 int pgp_cleartext(const char *start, size_t len, struct buf *out);

@@ -68,8 +68,7 @@ enum {
 
 /* 1 if name (lowercase, no +ext) is a nym or alias, 0 if not, -1 on error. */
 typedef int (*policy_known_fn)(void *arg, const char *name);
-/* The policy_known_fn of nympolicyd: arg is a struct store (store.h). */
-int policy_store_known(void *store, const char *name);
+/* nympolicyd's is pubview_known (pubview.h): the public view only. */
 /* POLICY_DNS_* for a lowercase domain name. */
 typedef int (*policy_dns_fn)(void *arg, const char *domain);
 

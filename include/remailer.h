@@ -36,13 +36,19 @@ int rm_block_check(const char *const *rcpts, size_t n, int *blocked,
 struct rm_out {
 	char **rcpts;		/* validated addresses, NULL-ended */
 	size_t nrcpts;
-	struct buf msg;		/* fresh header + body */
+	struct buf msg;		/* fresh header + body (post: the article) */
 	long delay;		/* seconds (Latent-Time) */
+	int post;		/* a news article for the local gateway */
 };
 
 struct rm_run {
 	const struct conf *c;
 	int public_mode;	/* outermost layer must be encrypted */
+	int strict;		/* nymserv's hand-off: one address per layer */
+	int inspect;		/* check only: nothing encrypted, composed */
+	int peel;		/* inspect: decrypt layers for our key too */
+	unsigned hops;		/* inspect: hops through our own remailer@ */
+	const char *tag;	/* spool tag of a nym's mail (or NULL) */
 	time_t now;
 	struct rm_out *out;
 	size_t nout;
@@ -69,9 +75,23 @@ void rm_free(struct rm_run *);
 int rm_process(struct rm_run *, const char *text, size_t len);
 
 /*
+ * Does a reply block reach exactly one address through the layers this
+ * server reads (SECURITY.md 3.9)?  Those are its clear first layer and,
+ * with peel, the layers encrypted to the server's remailer key, which
+ * the local remail peels for nymserv: each must name one Anon-To address
+ * and no Cutmarks, so the confirmation of a block is the consent of
+ * everyone the server sends its mail to.  RM_OK, RM_PERM (why holds the
+ * reason) or RM_TEMP (gpg trouble).  Nothing is sent.
+ */
+int rm_consent_check(const struct conf *, const char *block, size_t len,
+    int peel, char *why, size_t whylen);
+
+/*
  * Hand the outputs on: a single message due now goes straight to
  * sendmail; anything delayed (or several messages) is spooled first,
  * and checked against the block list again when it leaves the spool.
+ * News articles (Anon-Post-To) take from the gateway's budget first
+ * (news_rate), then go to the news spool (news_inject).
  * 0 once every message is spooled or accepted, -1 (temporary) if not.
  */
 int rm_commit(struct rm_run *);

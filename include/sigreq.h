@@ -19,7 +19,7 @@ struct sigreq {
 	enum sigreq_kind kind;
 	struct buf sigdata;	/* what gpg verifies (message or signature) */
 	struct buf text;	/* DETACHED: the signed part, CRLF canonical */
-	unsigned char hash[32];	/* SHA-256 of the signature packet */
+	unsigned char hash[32];	/* the signature's identity (pgp_sigid) */
 	struct buf preplain;	/* the text before verification (names) */
 	int encrypted;		/* it was encrypted to us */
 	int mime;		/* the signed text is a MIME entity */

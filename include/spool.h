@@ -7,13 +7,21 @@
 
 #include "buf.h"
 
+#define SPOOL_TAG_LEN 32	/* hex characters of a spool tag */
+
 /*
  * Queue msg for rcpts, due at time due: written to a temporary name,
- * fsynced, renamed, directory fsynced (util_write_file).  The new file's
- * path is appended to path if not NULL.  0, or -1 with errno.
+ * fsynced, renamed, directory fsynced (util_write_file).  tag (NULL, or
+ * SPOOL_TAG_LEN hex characters: deliver_tag's) says whose nym mail it
+ * is, so that a wipe can remove it.  The new file's path is appended to
+ * path if not NULL.  0, or -1 with errno.
  */
-int spool_put(const char *dir, time_t due, const char *const *rcpts,
-    size_t n, const void *msg, size_t len, struct buf *path);
+int spool_put(const char *dir, time_t due, const char *tag,
+    const char *const *rcpts, size_t n, const void *msg, size_t len,
+    struct buf *path);
+
+/* The tag of a queued file into tag: 1, 0 untagged, -1 unreadable. */
+int spool_tag(const char *path, char tag[SPOOL_TAG_LEN + 1]);
 
 /*
  * A last look at the recipients when a queued message goes out: fn sets

@@ -12,13 +12,14 @@
 enum store_db {
 	DB_META,	/* schema version, server key fingerprints */
 	DB_NYMS,	/* nym name -> nym record */
-	DB_REPLAY,	/* signature hash -> time seen */
+	DB_REPLAY,	/* signature identity -> arrival, until, outcome */
 	DB_CONFIRM,	/* cookie -> pending change */
 	DB_CHUNKS,	/* nym name -> day + chunk count */
 	DB_ALIASES,	/* alias -> address record */
 	DB_ADDRS,	/* address -> alias */
 	DB_BLOCKS,	/* keyed hash of a destination -> block record */
 	DB_PENDING,	/* token -> pending alias/block operation */
+	DB_OUTBOX,	/* delivery or confirmation id -> hand-offs left */
 	DB_COUNT
 };
 
@@ -27,7 +28,8 @@ enum {
 	STORE_NOTFOUND = 1,
 	STORE_EXISTS = 2,
 	STORE_ERR = -1,		/* temporary: exit 75 */
-	STORE_NOINIT = -2	/* no state yet: run nymctl init */
+	STORE_NOINIT = -2,	/* no state yet: run nymctl init */
+	STORE_BUSY = -3		/* store_scrub: the state stayed in use */
 };
 
 struct store;
@@ -95,5 +97,17 @@ int store_put(struct store *, enum store_db, const char *key,
 
 /* Copy the environment consistently to a file (nymctl backup). */
 int store_copy(struct store *, const char *path);
+
+/*
+ * Make deleted records unreadable on disk (LMDB keeps freed pages as they
+ * were): once no process has the environment open, write a compacted copy
+ * (live pages only), rename it over data.mdb and overwrite the old file
+ * with zeros before it is freed.  Waits at most wait seconds for the
+ * processes that have the state open (new ones wait meanwhile, bounded
+ * by their own time limits); STORE_BUSY if they did not finish.  The
+ * caller must not have the store open itself.
+ */
+int store_scrub(const char *statedir, size_t mapsize, unsigned wait,
+    char *err, size_t errlen);
 
 #endif

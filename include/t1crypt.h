@@ -22,10 +22,11 @@ int t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
     struct buf *out, const char **why);
 
 /*
- * Make sure symhome is a GnuPG home for Encrypt-Key: AES-256, cheap S2K
- * (s2k-count 65536).  Returns 0 or -1 with errno.
+ * Make sure symhome is a GnuPG home for Encrypt-Key: AES-256 with MDC,
+ * cheap S2K (s2k-count 65536) hashed with digest ("SHA1", the classic
+ * default, or "SHA256"...).  Returns 0 or -1 with errno.
  */
-int t1c_symhome(const char *symhome);
+int t1c_symhome(const char *symhome, const char *digest);
 
 /*
  * Encrypt in symmetrically with passphrase key (AES-256, MDC, no

@@ -27,6 +27,7 @@ struct t1_latent {
 struct t1_layer {
 	int has_block;		/* a "::" block was found */
 	char *anon_to;		/* Anon-To and aliases, joined with ", " */
+	char *post_to;		/* Anon-Post-To and Post-To, joined with "," */
 	int encrypted;		/* Encrypted: PGP */
 	char *encrypt_key;	/* Encrypt-Key value */
 	struct t1_latent latent;
@@ -50,6 +51,15 @@ void t1_layer_free(struct t1_layer *);
  */
 int t1_parse(const char *text, size_t len, struct t1_layer *l,
     const char **why);
+/*
+ * The same for a decrypted layer: its own text is the first own bytes
+ * (the plaintext); what follows was appended after its armored block and
+ * is payload only.  The "::" and "##" blocks and the armored block of
+ * Encrypted: PGP are read from the own text alone, so whoever appends
+ * text in transit adds no directive (SECURITY.md 3.2).
+ */
+int t1_parse_own(const char *text, size_t len, size_t own,
+    struct t1_layer *l, const char **why);
 
 /* Parse a Latent-Time value; 0 or -1. */
 int t1_latent_parse(const char *s, struct t1_latent *l);

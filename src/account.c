@@ -8,17 +8,21 @@
 #include "account.h"
 #include "buf.h"
 #include "cfgreq.h"
+#include "confirm.h"
 #include "deliver.h"
 #include "die.h"
 #include "gpg.h"
 #include "names.h"
+#include "news.h"
 #include "nym.h"
 #include "outcome.h"
+#include "remailer.h"
+#include "replay.h"
 #include "sigreq.h"
 #include "store.h"
 #include "util.h"
+#include "wipe.h"
 
-#define COOKIE_BYTES 10		/* 80 bits from the CSPRNG */
 #define DAY 86400L
 
 /* ---- lookups ---- */
@@ -59,79 +63,6 @@ account_name_taken(struct stxn *t, const char *name)
 		return 1;
 	return txn_get(t, DB_NYMS, name, n, NULL) == STORE_OK ||
 	    txn_get(t, DB_ALIASES, name, n, NULL) == STORE_OK;
-}
-
-/* ---- the replay cache ---- */
-
-struct replay {
-	const unsigned char *hash;
-	long now;
-	struct buf *outcome;
-	int state;		/* 'P', 'D' or 0 */
-};
-
-static int
-replay_get_fn(struct stxn *t, void *arg)
-{
-	struct replay *rp = arg;
-	struct buf v = BUF_INIT;
-	int rc = txn_get(t, DB_REPLAY, rp->hash, 32, &v);
-
-	if (rc == STORE_OK && v.len > 0) {
-		const char *nl = memchr(v.s, '\n', v.len);
-
-		rp->state = v.s[0];
-		if (rp->outcome != NULL && nl != NULL)
-			buf_set(rp->outcome, nl + 1, v.len - (size_t)(nl + 1 -
-			    v.s));
-	}
-	buf_free(&v);
-	return rc;
-}
-
-int
-account_replay_check(struct store *st, const unsigned char hash[32],
-    struct buf *outcome)
-{
-	struct replay rp = { hash, 0, outcome, 0 };
-	int rc = store_read(st, replay_get_fn, &rp);
-
-	if (rc != STORE_OK)
-		return rc;
-	return rp.state == 'P' ? STORE_EXISTS : STORE_OK;
-}
-
-int
-account_replay_put(struct stxn *t, const unsigned char hash[32], long now,
-    const struct buf *outcome)
-{
-	struct buf v = BUF_INIT;
-	int rc;
-
-	buf_addf(&v, "P%ld\n", now);
-	if (outcome != NULL)
-		buf_add(&v, outcome->s, outcome->len);
-	rc = txn_put_new(t, DB_REPLAY, hash, 32, v.s, v.len);
-	buf_wipe(&v);
-	return rc;
-}
-
-static int
-replay_done_fn(struct stxn *t, void *arg)
-{
-	struct replay *rp = arg;
-	char v[32];
-
-	snprintf(v, sizeof(v), "D%ld\n", rp->now);
-	return txn_put(t, DB_REPLAY, rp->hash, 32, v, strlen(v));
-}
-
-int
-account_replay_done(struct store *st, const unsigned char hash[32], long now)
-{
-	struct replay rp = { hash, now, NULL, 0 };
-
-	return store_write(st, replay_done_fn, &rp);
 }
 
 /* ---- verification with exactly one key ---- */
@@ -198,7 +129,7 @@ out:
 
 /* ---- config@ ---- */
 
-enum action { A_NONE, A_CREATE, A_MODIFY, A_DELETE };
+enum action { A_NONE, A_CREATE, A_MODIFY, A_DELETE, A_CONFIRM };
 
 struct cfg {
 	struct req *r;
@@ -215,11 +146,15 @@ struct cfg {
 	enum action action;
 	struct nym_pending pend;	/* new blocks awaiting confirmation */
 	int have_pend;
+	struct nym_pending cpend;	/* confirm=COOKIE: the change ... */
+	struct nym cnym;		/* ... and its nym, as read */
 	struct buf cookie;
 	struct buf errors;
 	struct buf *out;	/* remailer inputs: the outcome */
 	size_t nout;
 	long sigtime;
+	struct nym_block *okblocks;	/* the request's blocks that passed */
+	size_t nok;			/* rm_consent_check (shallow copies) */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -245,12 +180,14 @@ drop(const char *why)
 static void
 add_notice(struct cfg *x, const struct buf *key, int encrypt,
     const struct nym_block *blocks, size_t nblocks, const char *nym,
-    const char *subject, const char *reply_to, const struct buf *text)
+    const char *subject, const struct buf *text)
 {
 	struct buf plain = BUF_INIT;
 	int rc;
 
-	notice_compose(x->r->conf, "config", nym, subject, reply_to,
+	/* No Reply-To: a reply from the owner's own mail client would put
+	 * their address in our MTA's logs (finding 11). */
+	notice_compose(x->r->conf, "config", nym, subject, NULL,
 	    text->s ? text->s : "", x->r->now, &plain);
 	rc = deliver_prepare(x->r->conf, &x->keys, key, encrypt, blocks,
 	    nblocks, plain.s, plain.len, &x->out, &x->nout);
@@ -289,16 +226,140 @@ check_new_key(struct cfg *x, unsigned flags)
 		problem(x, "Public-Key: that is the server's own key");
 }
 
+/* A pool value from the request: NULL keeps, "" clears, else sets. */
+static void
+pool_value(char **field, const char *req)
+{
+	if (req == NULL)
+		return;
+	if (*field != NULL)
+		memset(*field, 0, strlen(*field));
+	free(*field);
+	*field = req[0] != '\0' ? xstrdup(req) : NULL;
+}
+
+/* Pool delivery (delivery=, hsub=, symmetric=, subject=): the edit. */
+static void
+pool_edit(const struct cfgreq *q, struct nym *y)
+{
+	if (q->delivery >= 0)
+		y->delivery = q->delivery;
+	pool_value(&y->hsub, q->hsub);
+	pool_value(&y->symkey, q->symkey);
+	pool_value(&y->subject, q->subject);
+}
+
+/* Pool delivery needs a news gateway on this server. */
+static void
+plan_pool(struct cfg *x)
+{
+	const struct cfgreq *q = &x->q;
+
+	if (q->delivery > NYM_DELIVER_BLOCKS && !news_enabled(x->r->conf))
+		problem(x, "delivery=%s: this server does not post to the "
+		    "news", q->delivery == NYM_DELIVER_POOL ? "pool" : "both");
+}
+
+/*
+ * The request's changes to a nym record: applied once to a copy of the
+ * record read before verification (for the answer), and again inside the
+ * write transaction to the record as it is then, so nothing another
+ * writer changed meanwhile (a daily-limit mark, a confirmed block, a
+ * warning date) is lost or brought back.
+ */
+static void
+request_edit(const struct cfg *x, struct nym *y, int creating)
+{
+	const struct cfgreq *q = &x->q;
+
+	y->flags = (y->flags | q->set) & ~q->clear;
+	if (q->clear & NF_DISABLE)
+		y->limited = 0;		/* a signed -disable re-enables */
+	if (q->fullname != NULL) {
+		free(y->fullname);
+		y->fullname = xstrdup(q->fullname);
+	}
+	if (x->sigtime > y->lastsig)
+		y->lastsig = x->sigtime;
+	y->lastwarn = 0;
+	pool_edit(q, y);
+	if (q->key.len > 0) {
+		free(y->fpr);
+		y->fpr = xstrdup(x->newki.fpr);
+		buf_set(&y->key, x->newkey.s, x->newkey.len);
+	}
+	/* New blocks wait for their confirmation, except a new nym's. */
+	if (q->nblocks > 0 && (creating || !x->r->conf->confirm)) {
+		nym_blocks_free(y->blocks, y->nblocks);
+		y->blocks = nym_blocks_copy(q->blocks, q->nblocks);
+		y->nblocks = q->nblocks;
+	}
+}
+
+struct cget {
+	const char *key;
+	struct nym_pending *pd;
+	struct nym *y;
+};
+
+static int
+cget_fn(struct stxn *t, void *arg)
+{
+	struct cget *g = arg;
+
+	return confirm_lookup(t, g->key, g->pd, g->y);
+}
+
+/* A signed confirm=COOKIE: the cookie must be this very nym's. */
+static void
+plan_confirm(struct cfg *x)
+{
+	const struct cfgreq *q = &x->q;
+	struct buf key = BUF_INIT;
+	struct cget g;
+	int rc;
+
+	if (!x->have_old) {
+		problem(x, "confirm: no such nym");
+		return;
+	}
+	if (q->create || q->create_maybe || q->del || q->fullname != NULL ||
+	    q->set || q->clear || q->key.len > 0 || q->nblocks > 0) {
+		problem(x, "confirm= stands alone: send other changes in "
+		    "another request");
+		return;
+	}
+	confirm_key(q->confirm, &key);
+	g.key = key.s;
+	g.pd = &x->cpend;
+	g.y = &x->cnym;
+	rc = store_read(x->r->st, cget_fn, &g);
+	buf_free(&key);
+	if (rc == STORE_ERR)
+		die_temp("cannot read the state");
+	if (rc != STORE_OK || !account_same(&x->cnym, &x->old)) {
+		problem(x, "confirm: no such confirmation for %s (used, "
+		    "expired, or not this nym's)", x->old.name);
+		return;
+	}
+	x->action = A_CONFIRM;
+}
+
 /* Work out the new record (or deletion) from the verified request. */
 static void
 plan(struct cfg *x)
 {
 	const struct cfgreq *q = &x->q;
 	struct nym *nw = &x->nw;
+	struct buf v = BUF_INIT;
 	int creating = !x->have_old && (q->create || q->create_maybe);
 
 	if (x->errors.len > 0)
 		return;
+	if (q->confirm != NULL) {
+		plan_confirm(x);
+		return;
+	}
 	if (q->del) {
 		if (!x->have_old) {
 			problem(x, "delete: no such nym");
@@ -322,78 +383,110 @@ plan(struct cfg *x)
 		nw->flags = NF_DEFAULT;
 		nw->created = x->r->now;
 		nw->state = x->r->conf->confirm ? NYM_PENDING : NYM_ACTIVE;
+		/* This incarnation of the name: cookies are bound to it. */
+		util_random_hex(&v, 8);
+		nw->gen = buf_steal(&v);
+		nw->fpr = xstrdup("");
 		if (q->key.len == 0)
 			problem(x, "create: Public-Key: is missing");
 		if (q->nblocks == 0)
 			problem(x, "create: at least one Reply-Block: is needed");
 	} else {
-		nw->name = xstrdup(x->old.name);
-		nw->flags = x->old.flags;
-		nw->limited = x->old.limited;
-		nw->created = x->old.created;
-		nw->state = x->old.state;
-		nw->fullname = x->old.fullname ? xstrdup(x->old.fullname) :
-		    NULL;
-		nw->fpr = xstrdup(x->old.fpr);
-		buf_set(&nw->key, x->old.key.s, x->old.key.len);
-		nw->blocks = nym_blocks_copy(x->old.blocks, x->old.nblocks);
-		nw->nblocks = x->old.nblocks;
+		nym_encode(&x->old, &v);	/* a copy */
+		if (nym_decode(v.s, v.len, nw) < 0)
+			die_temp("corrupt nym record");
+		buf_wipe(&v);
 	}
-	nw->flags = (nw->flags | q->set) & ~q->clear;
-	if (q->clear & NF_DISABLE)
-		nw->limited = 0;	/* a signed -disable re-enables */
-	if (q->fullname != NULL) {
-		free(nw->fullname);
-		nw->fullname = xstrdup(q->fullname);
-	}
-	nw->lastsig = x->sigtime;
-	nw->lastwarn = 0;
-	if (q->key.len > 0) {
+	request_edit(x, nw, creating);
+	plan_pool(x);
+	if (q->key.len > 0)
 		check_new_key(x, nw->flags);
-		free(nw->fpr);
-		nw->fpr = xstrdup(x->newki.fpr);
-		buf_set(&nw->key, x->newkey.s, x->newkey.len);
-	} else if ((nw->flags & NF_CRYPTRECV) && !x->oldki.can_encrypt) {
+	else if ((nw->flags & NF_CRYPTRECV) && !x->oldki.can_encrypt)
 		problem(x, "+cryptrecv needs a key with an encryption subkey");
-	}
-	if (q->nblocks > 0) {
-		if (x->r->conf->confirm && !creating) {
-			x->have_pend = 1;
-			x->pend.name = xstrdup(nw->name);
-			x->pend.create = 0;
-			x->pend.created = x->r->now;
+	if (nw->delivery != NYM_DELIVER_BLOCKS && !(q->key.len > 0 ?
+	    x->newki.can_encrypt : x->oldki.can_encrypt))
+		problem(x, "pool delivery needs a key with an encryption "
+		    "subkey");
+	if (q->nblocks > 0 && x->r->conf->confirm) {
+		x->have_pend = 1;
+		x->pend.name = xstrdup(nw->name);
+		x->pend.create = creating;
+		x->pend.created = x->r->now;
+		if (!creating) {
 			x->pend.blocks = nym_blocks_copy(q->blocks, q->nblocks);
 			x->pend.nblocks = q->nblocks;
-		} else {
-			nym_blocks_free(nw->blocks, nw->nblocks);
-			nw->blocks = nym_blocks_copy(q->blocks, q->nblocks);
-			nw->nblocks = q->nblocks;
-			if (creating && x->r->conf->confirm) {
-				x->have_pend = 1;
-				x->pend.name = xstrdup(nw->name);
-				x->pend.create = 1;
-				x->pend.created = x->r->now;
-			}
 		}
+		/* Bound to the key the nym has after this request. */
+		confirm_bind(&x->pend, nw);
 	}
 	x->action = creating ? A_CREATE : A_MODIFY;
+}
+
+/* How the owner confirms, anonymously (issue 15, finding 11). */
+static void
+how_to_confirm(struct cfg *x, struct buf *text)
+{
+	const char *h = x->r->conf->hostname, *c = x->cookie.s;
+	int many = x->q.nblocks > 1;
+
+	buf_addf(text, "\nThe new reply block%s will be used once you confirm "
+	    "%s, within 7 days.\n%s\n\nDo not answer this message from "
+	    "your own mailbox: that would put your\naddress in this "
+	    "server's mail logs.  Confirm in either of these ways:\n\n"
+	    "1. Send any message to confirm+%s@%s\n"
+	    "   from any address -- the sender does not matter, so send it "
+	    "through an\n   anonymous remailer, e.g. a type-1 remailer "
+	    "message whose \"::\" block\n   says:  Anon-To: confirm+%s@%s\n\n"
+	    "2. Send config@%s a signed request like this one with the "
+	    "line\n   Nym-Commands: confirm=%s\n   (and nothing else to "
+	    "change), through a remailer if you like.\n",
+	    many ? "s" : "", many ? "them" : "it",
+	    x->action == A_CREATE ? "Until then the nym receives no mail." :
+	    "Until then the old blocks stay in use.", c, h, c, h, h, c);
+}
+
+/*
+ * Each new block must reach one address through the layers this server
+ * reads (SECURITY.md 3.9); refused blocks never carry the answer.
+ */
+static void
+check_blocks(struct cfg *x)
+{
+	char why[256];
+	size_t i;
+	int rc;
+
+	x->okblocks = xcalloc(x->q.nblocks + 1, sizeof(*x->okblocks));
+	for (i = 0; i < x->q.nblocks; i++) {
+		const char *t = x->q.blocks[i].text;
+
+		rc = rm_consent_check(x->r->conf, t, strlen(t), 1, why,
+		    sizeof(why));
+		if (rc == RM_TEMP)
+			die_temp("gpg failed while checking a reply block");
+		if (rc == RM_OK)
+			x->okblocks[x->nok++] = x->q.blocks[i];
+		else
+			problem(x, "Reply-Block %zu refused: %s", i + 1, why);
+	}
 }
 
 /* The notices that answer the request, encrypted, ready for remail. */
 static void
 answer(struct cfg *x)
 {
-	struct buf text = BUF_INIT, rt = BUF_INIT;
+	struct buf text = BUF_INIT;
 	const struct nym_block *blocks;
 	size_t nblocks;
 	const struct buf *key;
 	int encrypt;
 	const char *name = x->q.name ? x->q.name : "?";
 
-	/* The new blocks when the request carries some, else the old. */
-	if (x->q.nblocks > 0) {
-		blocks = x->q.blocks;
-		nblocks = x->q.nblocks;
+	/* The new blocks when the request carries some that passed
+	 * check_blocks, else the old. */
+	if (x->nok > 0) {
+		blocks = x->okblocks;
+		nblocks = x->nok;
 	} else if (x->have_old) {
 		blocks = x->old.blocks;
 		nblocks = x->old.nblocks;
@@ -421,7 +514,7 @@ answer(struct cfg *x)
 		    name, x->r->conf->hostname);
 		buf_add(&text, x->errors.s, x->errors.len);
 		add_notice(x, key, encrypt, blocks, nblocks, name,
-		    "nym config: errors", NULL, &text);
+		    "nym config: errors", &text);
 		goto out;
 	}
 	if (x->action == A_DELETE) {
@@ -429,7 +522,20 @@ answer(struct cfg *x)
 		    "reply blocks and state are wiped.\n", name,
 		    x->r->conf->hostname);
 		add_notice(x, key, encrypt, blocks, nblocks, name,
-		    "nym config: deleted", NULL, &text);
+		    "nym config: deleted", &text);
+		goto out;
+	}
+	if (x->action == A_CONFIRM) {
+		struct buf plain = BUF_INIT;
+
+		/* The same notice as for mail to confirm+COOKIE@. */
+		confirm_notice(x->r->conf, &x->cpend, &x->cnym, x->r->now,
+		    &plain);
+		confirm_blocks(&x->cpend, &x->cnym, &blocks, &nblocks);
+		if (deliver_prepare(x->r->conf, &x->keys, key, encrypt, blocks,
+		    nblocks, plain.s, plain.len, &x->out, &x->nout) != GPG_OK)
+			die_temp("cannot sign or encrypt a notice");
+		buf_wipe(&plain);
 		goto out;
 	}
 	buf_addf(&text, "Your request for %s@%s completed successfully.\n\n",
@@ -439,21 +545,18 @@ answer(struct cfg *x)
 	describe_flags(&text, x->nw.flags);
 	buf_addf(&text, "\nKey: %s\nReply blocks: %zu\n", x->nw.fpr,
 	    x->q.nblocks > 0 ? x->q.nblocks : x->nw.nblocks);
-	if (x->have_pend) {
-		buf_addf(&rt, "confirm+%s@%s", x->cookie.s,
-		    x->r->conf->hostname);
-		buf_addf(&text, "\nThe new reply block%s will be used once you "
-		    "confirm %s: reply to this message, or send any mail to\n"
-		    "  %s\nwithin 7 days.%s\n", x->q.nblocks > 1 ? "s" : "",
-		    x->q.nblocks > 1 ? "them" : "it", rt.s,
-		    x->action == A_CREATE ? " Until then the nym receives no "
-		    "mail." : " Until then the old blocks stay in use.");
-	}
+	if (x->nw.delivery != NYM_DELIVER_BLOCKS)
+		buf_addf(&text, "Delivery: %s (Subject: %s%s)\n",
+		    x->nw.delivery == NYM_DELIVER_POOL ? "the pool only" :
+		    "the pool and the reply blocks", x->nw.hsub ? "hSub" :
+		    x->nw.subject ? "plain" : "fake hSub", x->nw.symkey ?
+		    ", symmetric layer" : "");
+	if (x->have_pend)
+		how_to_confirm(x, &text);
 	add_notice(x, key, encrypt, blocks, nblocks, name,
-	    "nym config: completed successfully", rt.len ? rt.s : NULL, &text);
+	    "nym config: completed successfully", &text);
 out:
 	buf_free(&text);
-	buf_free(&rt);
 }
 
 struct apply {
@@ -461,7 +564,21 @@ struct apply {
 	struct buf outcome;
 };
 
-/* The write transaction: state change and replay entry together. */
+static void
+lastsig_edit(struct nym *y, void *arg)
+{
+	long t = *(const long *)arg;
+
+	if (t > y->lastsig)
+		y->lastsig = t;
+}
+
+/*
+ * The write transaction: the replay entry and the state change together,
+ * the nym read again here.  A nym that is no longer the one the request
+ * was verified against (deleted, re-created, its key changed) aborts:
+ * the MTA's retry then works from the state as it is.
+ */
 static int
 apply_fn(struct stxn *t, void *arg)
 {
@@ -469,55 +586,64 @@ apply_fn(struct stxn *t, void *arg)
 	struct cfg *x = a->x;
 	const char *name = x->q.name;
 	struct buf v = BUF_INIT, ck = BUF_INIT;
-	unsigned char h[32];
-	int rc;
+	struct nym cur;
+	int rc, have_cur = 0;
 
-	rc = account_replay_put(t, x->sr.hash, (long)x->r->now, &a->outcome);
+	rc = replay_put(t, x->sr.hash, (long)x->r->now,
+	    replay_until(x->r->conf, (long)x->r->now, x->sigtime), &a->outcome);
 	if (rc != STORE_OK)
 		return rc == STORE_EXISTS ? 1 : rc;	/* raced: drop */
-	/* Re-check what the plan assumed; a change means retry. */
 	if (x->action == A_CREATE) {
 		if (account_name_taken(t, name))
 			return STORE_ERR;
-	} else if (x->action == A_MODIFY || x->action == A_DELETE) {
-		struct nym cur;
-
-		if ((rc = txn_get(t, DB_NYMS, name, strlen(name), &v)) !=
-		    STORE_OK)
+	} else if (x->action != A_NONE) {
+		if (txn_get(t, DB_NYMS, name, strlen(name), &v) != STORE_OK ||
+		    nym_decode(v.s, v.len, &cur) < 0) {
+			buf_wipe(&v);
 			return STORE_ERR;
-		if (nym_decode(v.s, v.len, &cur) < 0)
-			return STORE_ERR;
-		rc = strcmp(cur.fpr ? cur.fpr : "", x->old.fpr ? x->old.fpr :
-		    "");
-		nym_free(&cur);
-		if (rc != 0)
-			return STORE_ERR;
+		}
+		have_cur = 1;
+		if (!account_same(&cur, &x->old)) {
+			rc = STORE_ERR;
+			goto out;
+		}
 	}
-	if (x->action == A_DELETE) {
-		rc = txn_del(t, DB_NYMS, name, strlen(name));
-		if (rc == STORE_OK)
-			rc = txn_del(t, DB_CHUNKS, name, strlen(name));
-		buf_free(&v);
-		return rc < 0 ? rc : 0;
-	}
-	if (x->action == A_CREATE || x->action == A_MODIFY) {
+	switch (x->action) {
+	case A_DELETE:
+		rc = account_forget(t, name);
+		goto out;
+	case A_CONFIRM:
+		confirm_key(x->q.confirm, &ck);
+		if ((rc = confirm_commit(t, ck.s)) != 0) {
+			rc = STORE_ERR;		/* gone meanwhile: retry */
+			goto out;
+		}
+		rc = account_update(t, name, lastsig_edit, &x->sigtime);
+		goto out;
+	case A_CREATE:
 		nym_encode(&x->nw, &v);
-		if ((rc = txn_put(t, DB_NYMS, name, strlen(name), v.s,
-		    v.len)) < 0)
-			goto out;
+		break;
+	case A_MODIFY:
+		request_edit(x, &cur, 0);
+		nym_encode(&cur, &v);
+		break;
+	default:
+		rc = 0;
+		goto out;
 	}
+	if ((rc = txn_put(t, DB_NYMS, name, strlen(name), v.s, v.len)) < 0)
+		goto out;
 	if (x->have_pend) {
-		util_sha256(x->cookie.s, x->cookie.len, h);
-		util_hex(&ck, h, sizeof(h));
+		confirm_key(x->cookie.s, &ck);
 		nym_pending_encode(&x->pend, &v);
-		if ((rc = txn_put(t, DB_CONFIRM, ck.s, ck.len, v.s, v.len)) < 0)
-			goto out;
+		rc = txn_put(t, DB_CONFIRM, ck.s, ck.len, v.s, v.len);
 	}
-	rc = 0;
 out:
+	if (have_cur)
+		nym_free(&cur);
 	buf_wipe(&v);
 	buf_free(&ck);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 void
@@ -535,7 +661,7 @@ account_request_begin(struct req *r, struct server_keys *keys,
 		log_info("request: dropped: no signed request");
 		die_ok();
 	}
-	account_replay_gate(r, sr->hash);
+	replay_gate(r, sr->hash);
 	if (sigreq_content(sr, sr->preplain.s, sr->preplain.len, pre) < 0) {
 		log_info("request: dropped: unreadable request");
 		die_ok();
@@ -566,30 +692,28 @@ out:
 	return rc;
 }
 
-void
-account_replay_gate(struct req *r, const unsigned char hash[32])
+int
+account_same(const struct nym *a, const struct nym *b)
 {
-	struct buf stored = BUF_INIT;
-	struct outcome o;
-	int rc = account_replay_check(r->st, hash, &stored);
+	return a->fpr != NULL && b->fpr != NULL &&
+	    strcasecmp(a->fpr, b->fpr) == 0 && a->created == b->created &&
+	    strcmp(a->gen != NULL ? a->gen : "", b->gen != NULL ? b->gen :
+	    "") == 0;
+}
 
-	if (rc == STORE_NOTFOUND) {
-		buf_free(&stored);
-		return;
-	}
-	if (rc == STORE_OK) {
-		log_info("request: dropped: replay");
-		die_ok();
-	}
-	if (rc != STORE_EXISTS)
-		die_temp("cannot read the replay cache");
-	/* A retry after a temporary failure: finish what is left. */
-	if (outcome_decode(stored.s, stored.len, &o) < 0)
-		die_temp("corrupt replay record");
-	outcome_run(r, hash, &o);
-	outcome_free(&o);
-	log_info("request: retry completed");
-	die_ok();
+int
+account_forget(struct stxn *t, const char *name)
+{
+	size_t n = strlen(name);
+	int rc = txn_del(t, DB_NYMS, name, n);
+
+	if (rc != STORE_OK)
+		return rc;
+	if ((rc = txn_del(t, DB_CHUNKS, name, n)) < 0 ||
+	    (rc = confirm_forget(t, name)) < 0 ||
+	    (rc = outbox_forget(t, name)) < 0)
+		return rc;
+	return STORE_OK;
 }
 
 /* Verify with the stored key, then (for a create) with the offered one. */
@@ -692,11 +816,12 @@ account_config(struct req *r)
 			problem(&x, "the name %s is taken", x.q.name);
 	}
 
+	check_blocks(&x);
 	plan(&x);
 	if (x.errors.len > 0)
 		x.action = A_NONE;
 	if (x.have_pend)
-		util_random_hex(&x.cookie, COOKIE_BYTES);
+		util_random_hex(&x.cookie, CONFIRM_COOKIE_BYTES);
 	answer(&x);
 
 	a.x = &x;
@@ -711,170 +836,26 @@ account_config(struct req *r)
 		drop("replay (concurrent)");
 	if (rc < 0)
 		die_temp("cannot update the state");
-	outcome_run(r, x.sr.hash, &oc);
+	if (x.action != A_NONE)
+		wipe_after(r->conf, r->st, x.q.name, x.action == A_DELETE);
+	deliver_tag(x.q.name);
+	replay_run(r, x.sr.hash, (long)r->now, replay_until(r->conf,
+	    (long)r->now, x.sigtime), &oc);
 	outcome_free(&oc);
 	log_info("config: %s", x.action == A_CREATE ? "created" :
 	    x.action == A_MODIFY ? "modified" : x.action == A_DELETE ?
-	    "deleted" : "refused with errors");
+	    "deleted" : x.action == A_CONFIRM ? "confirmed" :
+	    "refused with errors");
 	deliver_free(x.out, x.nout);
+	nym_pending_free(&x.pend);
+	nym_pending_free(&x.cpend);
+	nym_free(&x.cnym);
+	nym_free(&x.nw);
+	nym_free(&x.old);
+	free(x.okblocks);
 	cfgreq_free(&pre);
 	cfgreq_free(&x.q);
 	buf_free(&prec);
 	sigreq_free(&x.sr);
 	server_keys_free(&x.keys);
-}
-
-/* ---- confirm+COOKIE@ ---- */
-
-struct confirm {
-	const char *key;	/* hex SHA-256 of the cookie */
-	unsigned char used[32];	/* its replay-cache key once used */
-	long now;
-	struct nym_pending pd;
-	struct nym y;
-	int have;
-};
-
-/*
- * A used cookie's replay-cache key: SHA-256 of "confirm:" and the
- * cookie's hash.  A retry of a confirmation that was carried out (its exit
- * status lost to a kill or the MTA) finds it and succeeds without doing
- * anything twice, instead of bouncing as an unknown cookie; expire prunes
- * it with the other replay entries.
- */
-static void
-used_key(const char *key, unsigned char out[32])
-{
-	struct buf b = BUF_INIT;
-
-	buf_addf(&b, "confirm:%s", key);
-	util_sha256(b.s, b.len, out);
-	buf_free(&b);
-}
-
-static int
-confirm_read_fn(struct stxn *t, void *arg)
-{
-	struct confirm *cf = arg;
-	struct buf v = BUF_INIT;
-	int rc = txn_get(t, DB_CONFIRM, cf->key, strlen(cf->key), &v);
-
-	if (rc != STORE_OK)
-		goto out;
-	if (nym_pending_decode(v.s, v.len, &cf->pd) < 0) {
-		rc = STORE_ERR;
-		goto out;
-	}
-	rc = txn_get(t, DB_NYMS, cf->pd.name, strlen(cf->pd.name), &v);
-	if (rc == STORE_OK) {
-		if (nym_decode(v.s, v.len, &cf->y) < 0)
-			rc = STORE_ERR;
-		else
-			cf->have = 1;
-	}
-out:
-	buf_wipe(&v);
-	return rc;
-}
-
-static int
-confirm_apply_fn(struct stxn *t, void *arg)
-{
-	struct confirm *cf = arg;
-	struct buf v = BUF_INIT;
-	int rc;
-
-	char done[32];
-
-	if ((rc = txn_del(t, DB_CONFIRM, cf->key, strlen(cf->key))) !=
-	    STORE_OK)
-		return rc == STORE_NOTFOUND ? 1 : rc;	/* done already */
-	snprintf(done, sizeof(done), "D%ld\n", cf->now);
-	if ((rc = txn_put(t, DB_REPLAY, cf->used, sizeof(cf->used), done,
-	    strlen(done))) < 0)
-		return rc;
-	if (cf->pd.create) {
-		cf->y.state = NYM_ACTIVE;
-	} else {
-		nym_blocks_free(cf->y.blocks, cf->y.nblocks);
-		cf->y.blocks = nym_blocks_copy(cf->pd.blocks, cf->pd.nblocks);
-		cf->y.nblocks = cf->pd.nblocks;
-	}
-	nym_encode(&cf->y, &v);
-	rc = txn_put(t, DB_NYMS, cf->y.name, strlen(cf->y.name), v.s, v.len);
-	buf_wipe(&v);
-	return rc < 0 ? rc : 0;
-}
-
-void
-account_confirm(struct req *r)
-{
-	struct confirm cf;
-	struct server_keys keys;
-	struct buf key = BUF_INIT, text = BUF_INIT, plain = BUF_INIT;
-	struct buf *out = NULL;
-	size_t nout = 0, i;
-	unsigned char h[32];
-	const struct nym_block *blocks;
-	size_t nblocks;
-	int rc;
-
-	if (r->ext == NULL || strlen(r->ext) != 2 * COOKIE_BYTES)
-		die_perm(EX_NOUSER_, "5.1.1", "no such confirmation");
-	for (i = 0; r->ext[i]; i++)
-		if (!strchr("0123456789abcdef", r->ext[i]))
-			die_perm(EX_NOUSER_, "5.1.1", "no such confirmation");
-	util_sha256(r->ext, strlen(r->ext), h);
-	util_hex(&key, h, sizeof(h));
-	memset(&cf, 0, sizeof(cf));
-	cf.key = key.s;
-	cf.now = (long)r->now;
-	used_key(key.s, cf.used);
-	rc = store_read(r->st, confirm_read_fn, &cf);
-	if (rc == STORE_ERR)
-		die_temp("cannot read the state");
-	if (rc == STORE_NOTFOUND) {
-		rc = account_replay_check(r->st, cf.used, NULL);
-		if (rc == STORE_ERR)
-			die_temp("cannot read the replay cache");
-		if (rc == STORE_OK) {
-			log_info("confirm: done already (a retry)");
-			die_ok();
-		}
-		rc = STORE_NOTFOUND;
-	}
-	if (rc != STORE_OK || !cf.have)
-		die_perm(EX_NOUSER_, "5.1.1", "no such confirmation (used or "
-		    "expired)");
-	if (server_keys_load(r->st, &keys) < 0)
-		die_temp("server keys missing from the state");
-	blocks = cf.pd.create ? cf.y.blocks : cf.pd.blocks;
-	nblocks = cf.pd.create ? cf.y.nblocks : cf.pd.nblocks;
-	buf_addf(&text, "The reply block%s of %s@%s %s confirmed and in use.\n",
-	    nblocks > 1 ? "s" : "", cf.y.name, r->conf->hostname,
-	    nblocks > 1 ? "are" : "is");
-	if (cf.pd.create)
-		buf_adds(&text, "Your nym is active: it receives mail from now "
-		    "on.\n");
-	notice_compose(r->conf, "config", cf.y.name, "nym config: confirmed",
-	    NULL, text.s, r->now, &plain);
-	if (deliver_prepare(r->conf, &keys, &cf.y.key,
-	    (cf.y.flags & NF_CRYPTRECV) != 0, blocks, nblocks, plain.s,
-	    plain.len, &out, &nout) != GPG_OK)
-		die_temp("cannot sign or encrypt the notice");
-	/* Hand the notice on first: a failure leaves the cookie usable. */
-	if (deliver_send(r->conf, out, nout) < 0)
-		die_temp("cannot hand the notice to the remailer");
-	rc = store_write(r->st, confirm_apply_fn, &cf);
-	if (rc < 0)
-		die_temp("cannot update the state");
-	log_info("confirm: %s", cf.pd.create ? "nym activated" :
-	    "reply blocks replaced");
-	deliver_free(out, nout);
-	nym_pending_free(&cf.pd);
-	nym_free(&cf.y);
-	server_keys_free(&keys);
-	buf_free(&key);
-	buf_free(&text);
-	buf_wipe(&plain);
 }

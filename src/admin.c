@@ -12,6 +12,7 @@
 #include "gpg.h"
 #include "names.h"
 #include "nym.h"
+#include "outcome.h"
 #include "pgp.h"
 #include "store.h"
 #include "util.h"
@@ -99,65 +100,16 @@ admin_stats(struct store *st, time_t now, struct admin_stats *s)
 
 /* ---- wipe ---- */
 
-struct keys {
-	const char *name;
-	struct buf *k;
-	size_t n;
-};
-
-/* Confirmation records whose pending change belongs to name. */
-static int
-confirm_of(const void *k, size_t kl, const void *v, size_t vl, void *arg)
-{
-	struct keys *ks = arg;
-	struct nym_pending pd;
-
-	if (nym_pending_decode(v, vl, &pd) < 0)
-		return 0;
-	if (strcmp(pd.name, ks->name) == 0) {
-		ks->k = xrealloc(ks->k, (ks->n + 1) * sizeof(*ks->k));
-		buf_init(&ks->k[ks->n]);
-		buf_set(&ks->k[ks->n++], k, kl);
-	}
-	nym_pending_free(&pd);
-	return 0;
-}
-
 static int
 wipe_fn(struct stxn *t, void *arg)
 {
-	struct keys *ks = arg;
-	size_t i, nl = strlen(ks->name);
-	int rc;
-
-	for (i = 0; i < ks->n; i++)
-		buf_free(&ks->k[i]);
-	ks->n = 0;
-	rc = txn_del(t, DB_NYMS, ks->name, nl);
-	if (rc != STORE_OK)
-		return rc;
-	if ((rc = txn_del(t, DB_CHUNKS, ks->name, nl)) < 0)
-		return rc;
-	/* Collect first: no deletes under an open cursor. */
-	if ((rc = txn_iter(t, DB_CONFIRM, NULL, 0, confirm_of, ks)) < 0)
-		return rc;
-	for (i = 0; i < ks->n; i++)
-		if ((rc = txn_del(t, DB_CONFIRM, ks->k[i].s, ks->k[i].len)) < 0)
-			return rc;
-	return STORE_OK;
+	return account_forget(t, arg);
 }
 
 int
 admin_wipe(struct store *st, const char *name)
 {
-	struct keys ks = { name, NULL, 0 };
-	size_t i;
-	int rc = store_write(st, wipe_fn, &ks);
-
-	for (i = 0; i < ks.n; i++)
-		buf_free(&ks.k[i]);
-	free(ks.k);
-	return rc;
+	return store_write(st, wipe_fn, (void *)name);
 }
 
 /* ---- disable / enable ---- */
@@ -357,12 +309,27 @@ static int
 check_replay(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 {
 	struct chk *c = arg;
-	const char *p = v;
+	struct outcome_rec h;
 
 	(void)k;
-	if (kl != 32 || vl < 2 || (p[0] != 'P' && p[0] != 'D') ||
-	    p[1] < '0' || p[1] > '9')
+	if (kl != 32 || outcome_rec_parse(v, vl, &h) < 0)
 		problem(c, "replay: a record is malformed");
+	return 0;
+}
+
+/* Hand-offs left: well formed, and of a nym that exists. */
+static int
+check_outbox(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	struct chk *c = arg;
+	struct outcome_rec h;
+
+	(void)k;
+	if (kl != 32 || outcome_rec_parse(v, vl, &h) < 0 || h.state != 'P')
+		problem(c, "outbox: a record is malformed");
+	else if (!nym_exists(c->t, h.name, strlen(h.name)))
+		problem(c, "outbox: hand-offs for %.16s, which does not exist",
+		    h.name);
 	return 0;
 }
 
@@ -396,6 +363,7 @@ check_fn(struct stxn *t, void *arg)
 	    (rc = txn_iter(t, DB_CONFIRM, NULL, 0, check_confirm, c)) < 0 ||
 	    (rc = txn_iter(t, DB_CHUNKS, NULL, 0, check_chunks, c)) < 0 ||
 	    (rc = txn_iter(t, DB_REPLAY, NULL, 0, check_replay, c)) < 0 ||
+	    (rc = txn_iter(t, DB_OUTBOX, NULL, 0, check_outbox, c)) < 0 ||
 	    (rc = txn_iter(t, DB_BLOCKS, NULL, 0, check_blocks, c)) < 0)
 		return rc;
 	return 0;

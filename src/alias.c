@@ -9,12 +9,14 @@
 
 #include "addr.h"
 #include "alias.h"
+#include "authres.h"
 #include "buf.h"
 #include "die.h"
 #include "names.h"
 #include "outbound.h"
 #include "respond.h"
 #include "util.h"
+#include "wipe.h"
 
 /*
  * State (DESIGN.md section 3):
@@ -30,58 +32,6 @@
 #define PFX "alias:"
 #define PURGE_MAX 256		/* expired keys removed per request */
 #define SUBJECT_MAX 200
-
-const char *
-alias_domain(const struct conf *c)
-{
-	return c->alias_domain != NULL ? c->alias_domain : c->hostname;
-}
-
-/* Is domain d host or below it? */
-static int
-in_domain(const char *d, const char *host)
-{
-	size_t dl = strlen(d), hl = strlen(host);
-
-	if (strcasecmp(d, host) == 0)
-		return 1;
-	return dl > hl && d[dl - hl - 1] == '.' &&
-	    strcasecmp(d + dl - hl, host) == 0;
-}
-
-int
-alias_norm_addr(const struct conf *c, const char *in, struct buf *out)
-{
-	struct addrlist l;
-	char *at;
-	int rc = -1;
-
-	if (strlen(in) > 512 || addr_parse_list(in, strlen(in), 1, &l) < 0)
-		return -1;
-	if (l.n != 1 || l.a[0].domain == NULL || l.a[0].group != NULL)
-		goto out;
-	buf_sets(out, l.a[0].addr);
-	if ((at = strrchr(out->s, '@')) == NULL)
-		goto out;
-	util_lower(at + 1);
-	if (!addr_deliverable(out->s) || in_domain(at + 1, c->hostname) ||
-	    in_domain(at + 1, alias_domain(c)))
-		goto out;
-	rc = 0;
-out:
-	addr_free_list(&l);
-	return rc;
-}
-
-int
-alias_name_ok(const char *name, struct buf *out)
-{
-	if (!names_valid(name) || names_reserved(name))
-		return 0;
-	buf_sets(out, name);
-	util_lower(out->s);
-	return 1;
-}
 
 /* "alias:X:" + hex(sha256(data)) */
 static void
@@ -791,7 +741,48 @@ from_display(const struct msg *m, struct buf *out)
 }
 
 /*
- * Mail to an alias: the sender must have one (else 5.7.1); the rewritten
+ * Did our MTA authenticate the sender's domain?  Only Authentication-
+ * Results fields with our alias_authserv_id count, and only those above
+ * the first Received field: our MTA writes its own Received field on top
+ * of what the sender sent, and its results above it (Postfix: a policy
+ * service's PREPEND and a milter's inserted fields), so a field the
+ * sender wrote, whatever it claims, sits below (SECURITY.md section 2).
+ * The rewrite removes every such field anyway.
+ */
+static int
+sender_authenticated(const struct req *r, const char *addr)
+{
+	const char *envdom = strrchr(addr, '@') + 1, *v = msg_get(&r->msg,
+	    "From");
+	struct buf fromdom = BUF_INIT;
+	struct addrlist l;
+	struct authres ar;
+	size_t i;
+	int ok = 0;
+
+	if (v != NULL && addr_parse_list(v, strlen(v), 1, &l) == 0) {
+		if (l.n == 1 && l.a[0].domain != NULL)
+			buf_sets(&fromdom, l.a[0].domain);
+		addr_free_list(&l);
+	}
+	for (i = 0; !ok && i < r->msg.nh; i++) {
+		const struct hdr *h = &r->msg.h[i];
+
+		if (h->namelen == 8 && strncasecmp(h->name, "Received", 8) == 0)
+			break;
+		if (h->namelen == 22 && strncasecmp(h->name,
+		    "Authentication-Results", 22) == 0)
+			ok = authres_parse(h->value, strlen(h->value), &ar) ==
+			    0 && authres_authenticates(&ar,
+			    r->conf->alias_authserv_id, envdom, fromdom.s);
+	}
+	buf_free(&fromdom);
+	return ok;
+}
+
+/*
+ * Mail to an alias: the sender must have one, and our MTA must have
+ * authenticated its domain (else 5.7.1, the same words for both); the rewritten
  * message goes to the recipient alias's real address.  Exits, except when
  * r->local is no alias (the caller then refuses with 5.1.1).
  */
@@ -812,7 +803,9 @@ alias_deliver(struct req *r)
 		die_temp("cannot read the state");
 	if (!l.rcpt_found)
 		goto out;	/* not an alias: the caller says 5.1.1 */
-	if (!l.sender_found)
+	/* Unauthenticated mail from a registered address reads like mail
+	 * from an unregistered one: a forged sender learns nothing. */
+	if (!l.sender_found || !sender_authenticated(r, norm.s))
 		die_perm(EX_NOPERM_, "5.7.1", "the sender has no alias here: "
 		    "register an alias for your address at %s first",
 		    c->alias_web_url ? c->alias_web_url : c->hostname);
@@ -876,7 +869,11 @@ mail_confirm(struct req *r)
 	const char *why;
 	struct buf to = BUF_INIT;
 
-	if (!respond_allowed(r, &to, &why)) {
+	/* The result goes to the address stored with the token, so the
+	 * sender need not be answerable (nymreg hands confirmations on as
+	 * nymreg@hostname); automatic mail still confirms nothing. */
+	if (!respond_allowed(r, &to, &why) &&
+	    strcmp(why, "reply address is ours") != 0) {
 		log_info("alias confirm: ignored: %s", why);
 		buf_free(&to);
 		return;
@@ -887,6 +884,8 @@ mail_confirm(struct req *r)
 	cf.now = r->now;
 	if (alias_confirm(r->st, &cf) < 0)
 		die_temp("cannot update the state");
+	if (cf.outcome == ALIAS_DONE)
+		wipe_after(r->conf, r->st, cf.alias.s, cf.op == ALIAS_REMOVE);
 	log_info("alias confirm: %s", cf.outcome == ALIAS_DONE ? "applied" :
 	    cf.outcome == ALIAS_BADTOKEN ? "bad token" : "refused");
 	if (cf.outcome != ALIAS_BADTOKEN && alias_mail_done(r, &cf) < 0)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -30,10 +31,12 @@ static const struct key keys[] = {
 	{ "statedir", K_STR, O(statedir), 0, 0 },
 	{ "gnupghome", K_STR, O(gnupghome), 0, 0 },
 	{ "gpg", K_STR, O(gpg), 0, 0 },
+	{ "pubdir", K_STR, O(pubdir), 0, 0 },
 	{ "sendmail", K_ARGV, O(sendmail), 0, 0 },
 	{ "remail", K_ARGV, O(remail), 0, 0 },
 	{ "remail_spool", K_STR, O(remail_spool), 0, 0 },
 	{ "remail_gnupghome", K_STR, O(remail_gnupghome), 0, 0 },
+	{ "remail_s2k_digest", K_STR, O(remail_s2k_digest), 0, 0 },
 	{ "remail_public", K_BOOL, O(remail_public), 0, 1 },
 	{ "remail_accept_clear", K_BOOL, O(remail_accept_clear), 0, 1 },
 	{ "remail_max_latency", K_UINT, O(remail_max_latency), 0, 7 * 86400 },
@@ -72,6 +75,19 @@ static const struct key keys[] = {
 	{ "alias_log", K_STR, O(alias_log), 0, 0 },
 	{ "alias_web_url", K_STR, O(alias_web_url), 0, 0 },
 	{ "alias_rate", K_UINT, O(alias_rate), 1, 100000 },
+	{ "alias_authserv_id", K_STR, O(alias_authserv_id), 0, 0 },
+	{ "news_peers", K_WORDS, O(news_peers), 0, 0 },
+	{ "news_path", K_STR, O(news_path), 0, 0 },
+	{ "news_from", K_STR, O(news_from), 0, 0 },
+	{ "news_complaints", K_STR, O(news_complaints), 0, 0 },
+	{ "news_groups", K_WORDS, O(news_groups), 0, 0 },
+	{ "news_max_groups", K_UINT, O(news_max_groups), 1, 20 },
+	{ "news_max_size", K_SIZE, O(news_max_size), 4096, 1 << 24 },
+	{ "news_rate", K_UINT, O(news_rate), 1, 100000 },
+	{ "news_timeout", K_UINT, O(news_timeout), 1, 3600 },
+	{ "news_spool", K_STR, O(news_spool), 0, 0 },
+	{ "news_pool_group", K_STR, O(news_pool_group), 0, 0 },
+	{ "remail_news_to", K_STR, O(remail_news_to), 0, 0 },
 };
 #undef O
 
@@ -83,6 +99,7 @@ set_defaults(struct conf *c)
 	c->gpg = xstrdup(GPG_PATH);
 	c->sendmail = conf_split_argv("/usr/sbin/sendmail");
 	c->remail = conf_split_argv(LIBEXECDIR "/remail");
+	c->remail_s2k_digest = xstrdup("SHA1");
 	c->remail_public = 1;
 	c->remail_max_latency = 86400;
 	c->remail_max_depth = 16;
@@ -117,6 +134,13 @@ set_defaults(struct conf *c)
 	    "Return-Receipt-To X-Confirm-Reading-To Delivered-To X-Original-To "
 	    "X-Envelope-* DKIM-Signature ARC-* Authentication-Results");
 	c->alias_rate = 10;
+	c->news_peers = conf_split_argv("");
+	c->news_groups = conf_split_argv("");
+	c->news_max_groups = 3;
+	c->news_max_size = 200 * 1024;
+	c->news_rate = 20;
+	c->news_timeout = 30;
+	c->news_pool_group = xstrdup("alt.anonymous.messages");
 }
 
 char **
@@ -389,6 +413,73 @@ finish_alias(struct conf *c, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* One line of printable ASCII without quotes: safe in a header. */
+static int
+header_safe(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 32 || (unsigned char)*s >= 127 ||
+		    *s == '"')
+			return 0;
+	return 1;
+}
+
+/* The news keys: peers host:port[/post], and the header values. */
+static int
+finish_news(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	struct buf tmp = BUF_INIT;
+	size_t i;
+
+	for (i = 0; c->news_peers[i] != NULL; i++) {
+		const char *w = c->news_peers[i], *colon = strrchr(w, ':');
+		const char *slash = strchr(w, '/');
+		size_t pl;
+
+		if (slash != NULL && strcmp(slash, "/post") != 0)
+			colon = NULL;
+		pl = colon == NULL ? 0 : (size_t)((slash ? slash : w +
+		    strlen(w)) - colon - 1);
+		if (colon == NULL || colon == w || pl == 0 || pl > 5 ||
+		    strspn(colon + 1, "0123456789") != pl) {
+			snprintf(err, errlen, "%s: news_peers: expected "
+			    "host:port or host:port/post, not '%.64s'", path,
+			    w);
+			return -1;
+		}
+	}
+	if (c->news_path == NULL)
+		c->news_path = xstrdup(c->hostname);
+	if (c->news_from == NULL) {
+		buf_addf(&tmp, "Anonymous <nobody@%s>", c->hostname);
+		c->news_from = buf_steal(&tmp);
+	}
+	if (c->news_complaints == NULL) {
+		buf_addf(&tmp, "abuse@%s", c->hostname);
+		c->news_complaints = buf_steal(&tmp);
+	}
+	if (c->news_spool == NULL) {
+		buf_addf(&tmp, "%s/news", c->statedir);
+		c->news_spool = buf_steal(&tmp);
+	}
+	if (!valid_hostname(c->news_path) || !header_safe(c->news_from) ||
+	    strchr(c->news_from, '@') == NULL ||
+	    !header_safe(c->news_complaints) ||
+	    strchr(c->news_complaints, '@') == NULL ||
+	    strchr(c->news_pool_group, ',') != NULL ||
+	    !header_safe(c->news_pool_group) || c->news_spool[0] != '/' ||
+	    (c->remail_news_to != NULL &&
+	    (!header_safe(c->remail_news_to) ||
+	    strchr(c->remail_news_to, '@') == NULL ||
+	    strchr(c->remail_news_to, ' ') != NULL))) {
+		snprintf(err, errlen, "%s: news_path, news_from, "
+		    "news_complaints, news_pool_group, news_spool or "
+		    "remail_news_to: unusable value", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks that need the whole file, and derived defaults. */
 static int
 finish(struct conf *c, const char *path, char *err, size_t errlen)
@@ -410,6 +501,13 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		    "defer", path);
 		return -1;
 	}
+	if (strcasecmp(c->remail_s2k_digest, "SHA1") != 0 &&
+	    strcasecmp(c->remail_s2k_digest, "SHA256") != 0 &&
+	    strcasecmp(c->remail_s2k_digest, "SHA512") != 0) {
+		snprintf(err, errlen, "%s: remail_s2k_digest: expected SHA1 "
+		    "(classic readers), SHA256 or SHA512", path);
+		return -1;
+	}
 	if (c->statedir[0] != '/') {
 		snprintf(err, errlen, "%s: statedir: must be an absolute path",
 		    path);
@@ -427,6 +525,16 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		buf_addf(&tmp, "%s/gnupg", c->statedir);
 		c->gnupghome = buf_steal(&tmp);
 	}
+	if (c->pubdir == NULL) {
+		buf_addf(&tmp, "%s/pub", c->statedir);
+		c->pubdir = buf_steal(&tmp);
+	} else if (c->pubdir[0] != '/') {
+		snprintf(err, errlen, "%s: pubdir: must be an absolute path",
+		    path);
+		return -1;
+	}
+	if (c->alias_authserv_id == NULL)
+		c->alias_authserv_id = xstrdup(c->hostname);
 	if (c->remail_spool == NULL) {
 		buf_addf(&tmp, "%s/spool", c->statedir);
 		c->remail_spool = buf_steal(&tmp);
@@ -447,6 +555,8 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		    path);
 		return -1;
 	}
+	if (finish_news(c, path, err, errlen) < 0)
+		return -1;
 	return finish_alias(c, path, err, errlen);
 }
 
@@ -458,8 +568,11 @@ conf_free(struct conf *c)
 	free(c->statedir);
 	free(c->remail_spool);
 	free(c->remail_gnupghome);
+	free(c->remail_s2k_digest);
 	free(c->gnupghome);
 	free(c->gpg);
+	free(c->pubdir);
+	free(c->alias_authserv_id);
 	conf_free_argv(c->sendmail);
 	conf_free_argv(c->remail);
 	conf_free_argv(c->strip_headers);
@@ -471,5 +584,13 @@ conf_free(struct conf *c)
 	free(c->alias_web_url);
 	free(c->policy_on_error);
 	free(c->policy_dns_server);
+	conf_free_argv(c->news_peers);
+	free(c->news_path);
+	free(c->news_from);
+	free(c->news_complaints);
+	conf_free_argv(c->news_groups);
+	free(c->news_spool);
+	free(c->news_pool_group);
+	free(c->remail_news_to);
 	memset(c, 0, sizeof(*c));
 }

@@ -1,6 +1,7 @@
 /* deliver.c - sign, encrypt to the nym key, and pipe through reply blocks. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -11,6 +12,8 @@
 #include "die.h"
 #include "gpg.h"
 #include "outbound.h"
+#include "remailer.h"
+#include "spool.h"
 #include "util.h"
 
 int
@@ -75,6 +78,28 @@ key_file(const struct conf *c, const struct buf *key, struct buf *path)
 	return 0;
 }
 
+size_t
+deliver_usable(const struct conf *c, const struct nym_block *blocks,
+    size_t *idx, size_t m)
+{
+	char why[256];
+	size_t i, k = 0;
+
+	for (i = 0; i < m; i++) {
+		const char *t = blocks[idx[i]].text;
+
+		/* An empty text is nymmail's "the message alone"; RM_TEMP
+		 * cannot happen without peeling. */
+		if (t[0] == '\0' || rm_consent_check(c, t, strlen(t), 0, why,
+		    sizeof(why)) == RM_OK)
+			idx[k++] = idx[i];
+	}
+	if (k < m)
+		log_warn("%zu reply block(s) left out: they reach more than one "
+		    "address", m - k);
+	return k;
+}
+
 int
 deliver_prepare(const struct conf *c, const struct server_keys *k,
     const struct buf *key, int encrypt, const struct nym_block *blocks,
@@ -98,7 +123,8 @@ deliver_prepare(const struct conf *c, const struct server_keys *k,
 	if (rc != GPG_OK)
 		goto out;
 	idx = xcalloc(nblocks ? nblocks : 1, sizeof(*idx));
-	m = nym_choose_blocks(blocks, nblocks, idx);
+	m = deliver_usable(c, blocks, idx, nym_choose_blocks(blocks, nblocks,
+	    idx));
 	*in = xrealloc(*in, (*n + m + 1) * sizeof(**in));
 	for (i = 0; i < m; i++) {
 		struct buf *b = &(*in)[(*n)++];
@@ -116,6 +142,53 @@ deliver_prepare(const struct conf *c, const struct server_keys *k,
 out:
 	buf_free(&path);
 	buf_free(&ct);
+	return rc;
+}
+
+void
+deliver_tag_of(const char *name, char tag[SPOOL_TAG_LEN + 1])
+{
+	static const char ctx[] = "nymserv spool tag";
+	struct buf b = BUF_INIT, h = BUF_INIT;
+	unsigned char d[32];
+
+	buf_add(&b, ctx, sizeof(ctx));	/* with its NUL */
+	buf_adds(&b, name);
+	util_sha256(b.s, b.len, d);
+	util_hex(&h, d, SPOOL_TAG_LEN / 2);
+	memcpy(tag, h.s, SPOOL_TAG_LEN + 1);
+	buf_free(&b);
+	buf_free(&h);
+}
+
+void
+deliver_tag(const char *name)
+{
+	char tag[SPOOL_TAG_LEN + 1], kv[64];
+
+	if (name == NULL) {
+		run_set_env(NULL);
+		return;
+	}
+	deliver_tag_of(name, tag);
+	snprintf(kv, sizeof(kv), "NYM_SPOOL_TAG=%s", tag);
+	run_set_env(kv);
+}
+
+int
+deliver_encrypt_hidden(const struct conf *c, const struct server_keys *k,
+    const struct buf *key, const void *plain, size_t len, struct buf *out)
+{
+	struct buf path = BUF_INIT;
+	int rc = GPG_TEMP;
+
+	if (key_file(c, key, &path) == 0) {
+		rc = gpg_sign_encrypt_hidden(c->gnupghome, k->server.s, path.s,
+		    plain, len, out);
+		unlink(path.s);
+		die_keep(path.s);
+	}
+	buf_free(&path);
 	return rc;
 }
 

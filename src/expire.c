@@ -10,6 +10,7 @@
 #include "expire.h"
 #include "gpg.h"
 #include "nym.h"
+#include "outcome.h"
 #include "store.h"
 #include "util.h"
 
@@ -18,133 +19,159 @@
 enum verdict { V_KEEP, V_WARN, V_WIPE, V_UNCONFIRMED };
 
 struct item {
-	char *key;		/* nym name, or confirm/replay key */
+	char *key;		/* nym name, or confirm/replay/outbox key */
 	size_t keylen;
 	int verdict;
 };
 
+/* What one database's records deserve: the scan and the re-check in the
+ * write transaction use the same judge, so nothing acts on a verdict the
+ * record no longer deserves (a nym signed for since the scan). */
+typedef int (*judge_fn)(const void *v, size_t vl, long now, long replay_secs);
+
 struct scan {
+	enum store_db db;
+	judge_fn judge;
 	time_t now;
 	long replay_secs;
 	struct item *v;
 	size_t n;
 };
 
-static void
-push(struct scan *s, const void *k, size_t kl, int verdict)
+static int
+nym_judge(const void *v, size_t vl, long now, long replay_secs)
 {
+	struct nym y;
+	long idle;
+	int verdict = V_KEEP;
+
+	(void)replay_secs;
+	if (nym_decode(v, vl, &y) < 0)
+		return V_KEEP;		/* nymctl check reports it */
+	idle = now - (y.lastsig ? y.lastsig : y.created);
+	if (y.state == NYM_PENDING && now - y.created >= EXPIRE_CONFIRM_DAYS *
+	    DAY)
+		verdict = V_UNCONFIRMED;
+	else if (idle >= EXPIRE_WIPE_DAYS * DAY)
+		verdict = V_WIPE;
+	else if (idle >= EXPIRE_WARN_DAYS * DAY &&
+	    now - y.lastwarn >= EXPIRE_WARN_EVERY * DAY)
+		verdict = V_WARN;
+	nym_free(&y);
+	return verdict;
+}
+
+static int
+confirm_judge(const void *v, size_t vl, long now, long replay_secs)
+{
+	struct nym_pending pd;
+	int verdict = V_KEEP;
+
+	(void)replay_secs;
+	if (nym_pending_decode(v, vl, &pd) < 0)
+		return V_KEEP;
+	if (now - pd.created >= EXPIRE_CONFIRM_DAYS * DAY)
+		verdict = pd.create ? V_UNCONFIRMED : V_WIPE;
+	nym_pending_free(&pd);
+	return verdict;
+}
+
+/* Replay-cache and outbox records: gone once they may go. */
+static int
+record_judge(const void *v, size_t vl, long now, long replay_secs)
+{
+	struct outcome_rec h;
+
+	if (outcome_rec_parse(v, vl, &h) < 0)
+		return V_KEEP;		/* nymctl check reports it */
+	return outcome_rec_expired(&h, now, replay_secs) ? V_WIPE : V_KEEP;
+}
+
+static int
+scan_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	struct scan *s = arg;
+	int verdict = s->judge(v, vl, (long)s->now, s->replay_secs);
+
+	if (verdict == V_KEEP)
+		return 0;
 	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
 	s->v[s->n].key = xstrndup(k, kl);
 	s->v[s->n].keylen = kl;
 	s->v[s->n].verdict = verdict;
 	s->n++;
-}
-
-static int
-nym_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
-{
-	struct scan *s = arg;
-	struct nym y;
-	long idle;
-
-	if (nym_decode(v, vl, &y) < 0)
-		return 0;		/* nymctl check reports it */
-	idle = (long)s->now - (y.lastsig ? y.lastsig : y.created);
-	if (y.state == NYM_PENDING &&
-	    (long)s->now - y.created >= EXPIRE_CONFIRM_DAYS * DAY)
-		push(s, k, kl, V_UNCONFIRMED);
-	else if (idle >= EXPIRE_WIPE_DAYS * DAY)
-		push(s, k, kl, V_WIPE);
-	else if (idle >= EXPIRE_WARN_DAYS * DAY &&
-	    (long)s->now - y.lastwarn >= EXPIRE_WARN_EVERY * DAY)
-		push(s, k, kl, V_WARN);
-	nym_free(&y);
 	return 0;
 }
 
-static int
-confirm_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
-{
-	struct scan *s = arg;
-	struct nym_pending pd;
-
-	if (nym_pending_decode(v, vl, &pd) < 0)
-		return 0;
-	if ((long)s->now - pd.created >= EXPIRE_CONFIRM_DAYS * DAY)
-		push(s, k, kl, pd.create ? V_UNCONFIRMED : V_WIPE);
-	nym_pending_free(&pd);
-	return 0;
-}
-
-static int
-replay_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
-{
-	struct scan *s = arg;
-	char t[32];
-	size_t n = vl < sizeof(t) - 1 ? vl : sizeof(t) - 1;
-
-	memcpy(t, v, n);
-	t[n] = '\0';
-	if (n > 1 && (long)s->now - strtol(t + 1, NULL, 10) >= s->replay_secs)
-		push(s, k, kl, V_WIPE);
-	return 0;
-}
-
-struct scans {
-	struct scan nyms, confirms, replays;
-};
+#define NSCANS 4
 
 static int
 scan_fn(struct stxn *t, void *arg)
 {
-	struct scans *s = arg;
-	int rc;
+	struct scan *s = arg;
+	int i, rc;
 
-	if ((rc = txn_iter(t, DB_NYMS, NULL, 0, nym_cb, &s->nyms)) < 0 ||
-	    (rc = txn_iter(t, DB_CONFIRM, NULL, 0, confirm_cb,
-	    &s->confirms)) < 0 ||
-	    (rc = txn_iter(t, DB_REPLAY, NULL, 0, replay_cb, &s->replays)) < 0)
-		return rc;
+	for (i = 0; i < NSCANS; i++)
+		if ((rc = txn_iter(t, s[i].db, NULL, 0, scan_cb, &s[i])) < 0)
+			return rc;
 	return 0;
 }
 
 struct one {
-	enum store_db db;
+	const struct scan *s;
 	const struct item *it;
-	long now;
-	struct buf v;
-	int found;
+	struct buf v;		/* the record as it was when acted on */
+	int done;		/* it still deserved its verdict: acted on */
 };
 
 static int
 get_fn(struct stxn *t, void *arg)
 {
 	struct one *o = arg;
-	int rc = txn_get(t, o->db, o->it->key, o->it->keylen, &o->v);
+	int rc = txn_get(t, o->s->db, o->it->key, o->it->keylen, &o->v);
 
-	o->found = rc == STORE_OK;
+	o->done = rc == STORE_OK;
 	return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
-/* Delete a nym and what hangs on it. */
+/*
+ * Delete the item, and for a nym everything that hangs on it -- but only
+ * if, read again inside this transaction, it still deserves the verdict.
+ */
 static int
 wipe_fn(struct stxn *t, void *arg)
 {
 	struct one *o = arg;
-	int rc = txn_del(t, o->db, o->it->key, o->it->keylen);
+	char name[64];
+	int rc;
 
+	o->done = 0;
+	buf_reset(&o->v);
+	rc = txn_get(t, o->s->db, o->it->key, o->it->keylen, &o->v);
+	if (rc == STORE_NOTFOUND)
+		return 0;
 	if (rc < 0)
 		return rc;
-	if (o->db == DB_NYMS &&
-	    (rc = txn_del(t, DB_CHUNKS, o->it->key, o->it->keylen)) < 0)
+	if (o->s->judge(o->v.s, o->v.len, (long)o->s->now, o->s->replay_secs)
+	    != o->it->verdict)
+		return 0;
+	if (o->s->db == DB_NYMS) {
+		snprintf(name, sizeof(name), "%.*s", (int)o->it->keylen,
+		    o->it->key);
+		rc = account_forget(t, name);
+	} else {
+		rc = txn_del(t, o->s->db, o->it->key, o->it->keylen);
+	}
+	if (rc < 0)
 		return rc;
+	o->done = 1;
 	return 0;
 }
 
 static void
 warned_edit(struct nym *y, void *arg)
 {
-	y->lastwarn = *(long *)arg;
+	y->lastwarn = *(const long *)arg;
 }
 
 static int
@@ -152,10 +179,11 @@ warned_fn(struct stxn *t, void *arg)
 {
 	struct one *o = arg;
 	char name[64];
+	long now = (long)o->s->now;
 	int rc;
 
 	snprintf(name, sizeof(name), "%.*s", (int)o->it->keylen, o->it->key);
-	rc = account_update(t, name, warned_edit, &o->now);
+	rc = account_update(t, name, warned_edit, &now);
 	return rc == STORE_OK || rc == STORE_NOTFOUND ? 0 : STORE_ERR;
 }
 
@@ -172,6 +200,7 @@ tell(const struct conf *c, struct store *st, const struct nym *y,
 
 	if (server_keys_load(st, &keys) < 0)
 		return -1;
+	deliver_tag(y->name);
 	notice_compose(c, "config", y->name, subject, NULL, text, now, &plain);
 	if (deliver_prepare(c, &keys, &y->key, (y->flags & NF_CRYPTRECV) != 0,
 	    blocks, nblocks, plain.s, plain.len, &in, &n) == GPG_OK &&
@@ -193,101 +222,108 @@ free_scan(struct scan *s)
 	free(s->v);
 }
 
+/* A warning to an idle nym, still due when read again. */
+static int
+warn(const struct conf *c, struct store *st, struct one *o)
+{
+	struct buf text = BUF_INIT;
+	struct nym y;
+	long now = (long)o->s->now, idle;
+	int rc = 0;
+
+	if (store_read(st, get_fn, o) < 0)
+		return -1;
+	if (!o->done || nym_judge(o->v.s, o->v.len, now, 0) != V_WARN ||
+	    nym_decode(o->v.s, o->v.len, &y) < 0)
+		return 0;
+	idle = (now - (y.lastsig ? y.lastsig : y.created)) / DAY;
+	buf_addf(&text, "Your nym %s@%s has not been used with a valid "
+	    "signature for %ld days.\nIt will be wiped in %ld days unless you "
+	    "send a signed request to\nconfig@%s (any modification will do).\n",
+	    y.name, c->hostname, idle, EXPIRE_WIPE_DAYS - idle > 0 ?
+	    EXPIRE_WIPE_DAYS - idle : 0, c->hostname);
+	if (tell(c, st, &y, y.blocks, y.nblocks, "nym expiry warning", text.s,
+	    o->s->now) < 0 || store_write(st, warned_fn, o) < 0)
+		rc = -1;
+	nym_free(&y);
+	buf_free(&text);
+	return rc;
+}
+
+/* An unconfirmed change, dropped: then its owner is told (old blocks). */
+static int
+drop_change(const struct conf *c, struct store *st, struct one *o)
+{
+	struct nym_pending pd;
+	struct nym y;
+	int rc = 0;
+
+	if (store_write(st, wipe_fn, o) < 0)
+		return -1;
+	if (!o->done || nym_pending_decode(o->v.s, o->v.len, &pd) < 0)
+		return 0;
+	if (account_get(st, pd.name, &y) == STORE_OK) {
+		if (tell(c, st, &y, y.blocks, y.nblocks,
+		    "nym config: change dropped", "Your new reply block was not "
+		    "confirmed within 7 days: the change was dropped and the old "
+		    "reply blocks stay in use.\n", o->s->now) < 0)
+			rc = -1;
+		nym_free(&y);
+	}
+	nym_pending_free(&pd);
+	return rc;
+}
+
 int
 expire_run(const struct conf *c, struct store *st, time_t now, int dry_run,
     struct expire_counts *cnt)
 {
-	struct scans s;
+	static const enum store_db dbs[NSCANS] = { DB_NYMS, DB_CONFIRM,
+	    DB_REPLAY, DB_OUTBOX };
+	static const judge_fn judges[NSCANS] = { nym_judge, confirm_judge,
+	    record_judge, record_judge };
+	struct scan s[NSCANS];
 	size_t i;
-	int rc = 0;
+	int k, rc = 0;
 
 	memset(cnt, 0, sizeof(*cnt));
-	memset(&s, 0, sizeof(s));
-	s.nyms.now = s.confirms.now = s.replays.now = now;
-	s.replays.replay_secs = (long)c->replay_days * DAY;
-	if (store_read(st, scan_fn, &s) < 0)
+	memset(s, 0, sizeof(s));
+	for (k = 0; k < NSCANS; k++) {
+		s[k].db = dbs[k];
+		s[k].judge = judges[k];
+		s[k].now = now;
+		s[k].replay_secs = (long)c->replay_days * DAY;
+	}
+	if (store_read(st, scan_fn, s) < 0)
 		return -1;
-	for (i = 0; i < s.nyms.n; i++) {
-		struct item *it = &s.nyms.v[i];
-		struct one o = { DB_NYMS, it, (long)now, BUF_INIT, 0 };
-		struct nym y;
-		struct buf text = BUF_INIT;
+	for (k = 0; k < NSCANS; k++) {
+		for (i = 0; i < s[k].n; i++) {
+			struct one o = { &s[k], &s[k].v[i], BUF_INIT, 0 };
+			int verdict = s[k].v[i].verdict;
 
-		if (it->verdict == V_WARN)
-			cnt->warned++;
-		else if (it->verdict == V_WIPE)
-			cnt->wiped++;
-		else
-			cnt->unconfirmed++;
-		if (dry_run)
-			continue;
-		if (store_read(st, get_fn, &o) < 0 || !o.found ||
-		    nym_decode(o.v.s, o.v.len, &y) < 0) {
-			buf_free(&o.v);
-			continue;
-		}
-		if (it->verdict == V_WARN) {
-			long left = EXPIRE_WIPE_DAYS - ((long)now - (y.lastsig ?
-			    y.lastsig : y.created)) / DAY;
-
-			buf_addf(&text, "Your nym %s@%s has not been used with a "
-			    "valid signature for %ld days.\nIt will be wiped in "
-			    "%ld days unless you send a signed request to\n"
-			    "config@%s (any modification will do).\n",
-			    y.name, c->hostname, ((long)now - (y.lastsig ?
-			    y.lastsig : y.created)) / DAY, left > 0 ? left : 0,
-			    c->hostname);
-			if (tell(c, st, &y, y.blocks, y.nblocks,
-			    "nym expiry warning", text.s, now) < 0 ||
-			    store_write(st, warned_fn, &o) < 0)
+			if (k == 0 && verdict == V_WARN)
+				cnt->warned++;
+			else if (k == 0 && verdict == V_WIPE)
+				cnt->wiped++;
+			else if (k == 0)
+				cnt->unconfirmed++;
+			else if (k == 1 && verdict == V_WIPE)
+				cnt->dropped_changes++;
+			else if (k == 2)
+				cnt->replay_pruned++;
+			else if (k == 3)
+				cnt->handoffs_dropped++;
+			if (dry_run)
+				continue;
+			if (k == 0 && verdict == V_WARN)
+				rc |= warn(c, st, &o);
+			else if (k == 1 && verdict == V_WIPE)
+				rc |= drop_change(c, st, &o);
+			else if (store_write(st, wipe_fn, &o) < 0)
 				rc = -1;
-		} else if (store_write(st, wipe_fn, &o) < 0) {
-			rc = -1;
+			buf_wipe(&o.v);
 		}
-		nym_free(&y);
-		buf_free(&text);
-		buf_free(&o.v);
+		free_scan(&s[k]);
 	}
-	for (i = 0; i < s.confirms.n; i++) {
-		struct item *it = &s.confirms.v[i];
-		struct one o = { DB_CONFIRM, it, (long)now, BUF_INIT, 0 };
-		struct nym_pending pd;
-
-		if (it->verdict == V_WIPE)
-			cnt->dropped_changes++;
-		if (dry_run)
-			continue;
-		if (it->verdict == V_WIPE && store_read(st, get_fn, &o) == 0 &&
-		    o.found && nym_pending_decode(o.v.s, o.v.len, &pd) == 0) {
-			struct nym y;
-
-			/* Tell the owner through the old blocks. */
-			if (account_get(st, pd.name, &y) == STORE_OK) {
-				if (tell(c, st, &y, y.blocks, y.nblocks,
-				    "nym config: change dropped",
-				    "Your new reply block was not confirmed "
-				    "within 7 days: the change was dropped and "
-				    "the old reply blocks stay in use.\n",
-				    now) < 0)
-					rc = -1;
-				nym_free(&y);
-			}
-			nym_pending_free(&pd);
-		}
-		if (store_write(st, wipe_fn, &o) < 0)
-			rc = -1;
-		buf_free(&o.v);
-	}
-	for (i = 0; i < s.replays.n; i++) {
-		struct one o = { DB_REPLAY, &s.replays.v[i], (long)now,
-		    BUF_INIT, 0 };
-
-		cnt->replay_pruned++;
-		if (!dry_run && store_write(st, wipe_fn, &o) < 0)
-			rc = -1;
-	}
-	free_scan(&s.nyms);
-	free_scan(&s.confirms);
-	free_scan(&s.replays);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }

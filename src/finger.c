@@ -1,4 +1,5 @@
-/* finger.c - RFC 1288 for nymfingerd: the query parser and the answers. */
+/* finger.c - RFC 1288 for nymfingerd: the query parser and the answers
+ * (from the public view only: pubview.h). */
 #include <string.h>
 #include <strings.h>
 
@@ -6,10 +7,8 @@
 #include "conf.h"
 #include "die.h"
 #include "finger.h"
-#include "gpg.h"
 #include "names.h"
-#include "nym.h"
-#include "store.h"
+#include "pubview.h"
 
 #define LIST_MAX_NAMES 100000
 
@@ -98,50 +97,42 @@ describe(const struct conf *c, struct buf *out)
 	    "this server's nyms, mail dstblk-request@%s.\n", h, h, h, h);
 }
 
-/* Export the server key META names by metakey. */
+/* A server key, exported by nymctl init into the public view. */
 static int
-server_key(const struct conf *c, struct store *st, const char *metakey,
-    struct buf *out)
+server_key(struct pubview *pv, const char *file, struct buf *out)
 {
-	struct buf fpr = BUF_INIT;
-	int rc = -1;
+	struct buf k = BUF_INIT;
+	int rc = pv != NULL ? pubview_file(pv, file, PUBVIEW_MAX_ENTRY, &k) :
+	    -1;
 
-	if (st != NULL && store_get(st, DB_META, metakey, &fpr) == STORE_OK &&
-	    gpg_export(c->gnupghome, fpr.s, out) == 0)
-		rc = 0;
-	buf_free(&fpr);
-	return rc;
+	if (rc > 0)
+		buf_add(out, k.s, k.len);
+	buf_free(&k);
+	return rc > 0 ? 0 : -1;
 }
 
-struct names {
-	struct buf *out;
-	size_t n;
-};
-
+/* list@: the view holds the names only while list_enabled. */
 static int
-list_fn(struct stxn *t, void *arg)
-{
-	struct names *nm = arg;
-	int rc;
-
-	if ((rc = txn_keys(t, DB_NYMS, "  ", LIST_MAX_NAMES, nm->out,
-	    &nm->n)) < 0)
-		return rc;
-	return txn_keys(t, DB_ALIASES, "  ", LIST_MAX_NAMES, nm->out, &nm->n);
-}
-
-static int
-list_names(const struct conf *c, struct store *st, struct buf *out)
+list_names(const struct conf *c, struct pubview *pv, struct buf *out)
 {
 	struct buf names = BUF_INIT;
-	struct names nm = { &names, 0 };
+	size_t n = 0, i;
+	int rc = pv != NULL ? pubview_file(pv, PUBVIEW_LIST, 64 * LIST_MAX_NAMES,
+	    &names) : -1;
 
-	if (st == NULL || store_read(st, list_fn, &nm) < 0) {
+	if (rc <= 0) {
 		buf_free(&names);
 		return -1;
 	}
-	buf_addf(out, "Names in use at %s (%zu):\n", c->hostname, nm.n);
-	buf_add(out, names.s ? names.s : "", names.len);
+	for (i = 0; i < names.len; i++)
+		if (names.s[i] == '\n')
+			n++;
+	buf_addf(out, "Names in use at %s (%zu):\n", c->hostname, n);
+	for (i = 0; i < names.len; i++) {
+		if (i == 0 || names.s[i - 1] == '\n')
+			buf_adds(out, "  ");
+		buf_addc(out, names.s[i]);
+	}
 	buf_free(&names);
 	return 0;
 }
@@ -154,49 +145,54 @@ no_such_user(struct buf *out)
 
 /* One nym: active ones only; a pending nym does not exist yet. */
 static int
-nym_info(const struct conf *c, struct store *st, const char *name,
+nym_info(const struct conf *c, struct pubview *pv, const char *name,
     struct buf *out)
 {
-	struct buf v = BUF_INIT;
-	struct nym y;
+	struct buf e = BUF_INIT;
+	const char *full, *key;
 	int rc;
 
 	if (!names_valid(name)) {
 		no_such_user(out);
 		return 0;
 	}
-	if (st == NULL)
+	if (pv == NULL)
 		return -1;
-	rc = store_get(st, DB_NYMS, name, &v);
-	if (rc == STORE_NOTFOUND) {
-		no_such_user(out);
-		buf_free(&v);
+	rc = pubview_get(pv, name, &e);
+	if (rc < 0) {
+		buf_free(&e);
+		return -1;
+	}
+	if (rc == 0 || e.len < 4 || memcmp(e.s, "nym\n", 4) != 0) {
+		no_such_user(out);	/* none, pending, or an alias */
+		buf_free(&e);
 		return 0;
 	}
-	if (rc != STORE_OK || nym_decode(v.s, v.len, &y) < 0) {
-		buf_free(&v);
+	full = e.s + 4;
+	if ((key = memchr(full, '\n', e.len - 4)) == NULL) {
+		buf_free(&e);
 		return -1;
 	}
-	buf_free(&v);
-	if (y.state != NYM_ACTIVE) {
-		no_such_user(out);
-	} else {
-		buf_addf(out, "Mail Alias: %s@%s\n", y.name, c->hostname);
-		buf_addf(out, "Name: %s\n", y.fullname != NULL &&
-		    y.fullname[0] != '\0' ? y.fullname : y.name);
-		if ((y.flags & NF_FINGERKEY) && y.key.len > 0) {
-			buf_adds(out, "\n");
-			buf_add(out, y.key.s, y.key.len);
-			if (y.key.s[y.key.len - 1] != '\n')
-				buf_addc(out, '\n');
-		}
+	buf_addf(out, "Mail Alias: %s@%s\n", name, c->hostname);
+	buf_adds(out, "Name: ");
+	if (key > full)
+		buf_add(out, full, (size_t)(key - full));
+	else
+		buf_adds(out, name);
+	buf_addc(out, '\n');
+	key++;
+	if (key < e.s + e.len) {
+		buf_adds(out, "\n");
+		buf_add(out, key, (size_t)(e.s + e.len - key));
+		if (e.s[e.len - 1] != '\n')
+			buf_addc(out, '\n');
 	}
-	nym_free(&y);
+	buf_free(&e);
 	return 0;
 }
 
 int
-finger_answer(const struct conf *c, struct store *st,
+finger_answer(const struct conf *c, struct pubview *pv,
     const struct finger_query *q, struct buf *out)
 {
 	int rc = 0;
@@ -221,18 +217,18 @@ finger_answer(const struct conf *c, struct store *st,
 			    "published here.\n");
 			return 0;
 		}
-		rc = list_names(c, st, out);
+		rc = list_names(c, pv, out);
 	} else if (strcmp(q->name, "config") == 0 ||
 	    strcmp(q->name, "send") == 0) {
 		buf_addf(out, "The nym server key of %s (config@, send@):\n\n",
 		    c->hostname);
-		rc = server_key(c, st, "serverkey", out);
+		rc = server_key(pv, PUBVIEW_SERVERKEY, out);
 	} else if (strcmp(q->name, "remailer-key") == 0) {
 		buf_addf(out, "The remailer key of %s (remailer@):\n\n",
 		    c->hostname);
-		rc = server_key(c, st, "remailerkey", out);
+		rc = server_key(pv, PUBVIEW_REMAILERKEY, out);
 	} else {
-		rc = nym_info(c, st, q->name, out);
+		rc = nym_info(c, pv, q->name, out);
 	}
 	if (rc < 0) {
 		buf_reset(out);

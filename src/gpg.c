@@ -349,6 +349,73 @@ data_to_buf(gpgme_data_t d, struct buf *out)
 	gpgme_free(mem);
 }
 
+/* Is keyid (16 hex digits) one of the (sub)keys in ctx's keyring? */
+static int
+have_keyid(gpgme_ctx_t ctx, const char *keyid, int *found)
+{
+	gpgme_key_t k;
+	gpgme_subkey_t sk;
+	gpgme_error_t e;
+
+	*found = 0;
+	if ((e = gpgme_op_keylist_start(ctx, NULL, 0)) != 0)
+		return -1;
+	while ((e = gpgme_op_keylist_next(ctx, &k)) == 0) {
+		for (sk = k->subkeys; sk != NULL; sk = sk->next)
+			if (sk->keyid != NULL && strcasecmp(sk->keyid, keyid) == 0)
+				*found = 1;
+		gpgme_key_unref(k);
+	}
+	gpgme_op_keylist_end(ctx);
+	return gpgme_err_code(e) == GPG_ERR_EOF ? 0 : -1;
+}
+
+/* Can ctx list any secret key (that needs a working gpg-agent)? */
+static int
+secret_usable(gpgme_ctx_t ctx)
+{
+	gpgme_key_t k;
+	int n = 0;
+
+	if (gpgme_op_keylist_start(ctx, NULL, 1) != 0)
+		return 0;
+	while (gpgme_op_keylist_next(ctx, &k) == 0) {
+		n++;
+		gpgme_key_unref(k);
+	}
+	gpgme_op_keylist_end(ctx);
+	return n > 0;
+}
+
+int
+gpg_own_key_failed(gpgme_ctx_t ctx, gpgme_error_t e)
+{
+	gpgme_decrypt_result_t res;
+	gpgme_recipient_t rc;
+	char ids[8][17];
+	size_t n = 0, i;
+	int anonymous = 0, found;
+
+	if (gpgme_err_code(e) != GPG_ERR_NO_SECKEY ||
+	    (res = gpgme_op_decrypt_result(ctx)) == NULL)
+		return 0;
+	/* Copy first: the key listing below replaces the result. */
+	for (rc = res->recipients; rc != NULL && n < 8; rc = rc->next) {
+		if (rc->keyid == NULL || strspn(rc->keyid, "0") ==
+		    strlen(rc->keyid))
+			anonymous = 1;
+		else
+			snprintf(ids[n++], sizeof(ids[0]), "%.16s", rc->keyid);
+	}
+	for (i = 0; i < n; i++) {
+		if (have_keyid(ctx, ids[i], &found) < 0)
+			return 1;	/* we cannot even list our keys */
+		if (found)
+			return 1;
+	}
+	return anonymous && !secret_usable(ctx);
+}
+
 int
 gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 {
@@ -368,6 +435,13 @@ gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 	listen_status(ctx);
 	e = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, cin, pout);
 	rc = classify(e);
+	if (rc == GPG_BAD && gpg_own_key_failed(ctx, e)) {
+		/* For us, but our key could not be used: never "not ours". */
+		log_err("decrypt: the server's own key cannot be used (%s; "
+		    "is gpg-agent usable?)", gpgme_strerror(e));
+		rc = GPG_TEMP;
+		goto out;
+	}
 	if (rc == GPG_BAD && !(st_seen & ST_END))
 		rc = GPG_TEMP;		/* gpg ended without a verdict */
 	if (rc != GPG_OK) {
@@ -674,9 +748,11 @@ add_signer(gpgme_ctx_t ctx, const char *home, const char *fpr)
 	return e == 0 ? GPG_OK : GPG_TEMP;
 }
 
-int
-gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
-    const char *keyfile, const void *plain, size_t len, struct buf *out)
+/* Sign and encrypt to the key in keyfile; flags adds gpgme's. */
+static int
+sign_encrypt_file(const char *home, const char *signer_fpr,
+    const char *keyfile, gpgme_encrypt_flags_t flags, const void *plain,
+    size_t len, struct buf *out)
 {
 	gpgme_ctx_t ctx = gpg_ctx(home);
 	gpgme_data_t pin = NULL, cout = NULL;
@@ -693,8 +769,8 @@ gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
 		goto out;
 	buf_addf(&recp, "--file\n%s\n", keyfile);
 	e = gpgme_op_encrypt_sign_ext(ctx, NULL, recp.s,
-	    GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO, pin,
-	    cout);
+	    GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO | flags,
+	    pin, cout);
 	if (e != 0) {
 		/* The key was checked when stored: any failure is ours. */
 		log_err("sign+encrypt: %s", gpgme_strerror(e));
@@ -715,6 +791,22 @@ out:
 	gpgme_data_release(cout);
 	gpgme_release(ctx);
 	return rc;
+}
+
+int
+gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
+    const char *keyfile, const void *plain, size_t len, struct buf *out)
+{
+	return sign_encrypt_file(home, signer_fpr, keyfile, 0, plain, len,
+	    out);
+}
+
+int
+gpg_sign_encrypt_hidden(const char *home, const char *signer_fpr,
+    const char *keyfile, const void *plain, size_t len, struct buf *out)
+{
+	return sign_encrypt_file(home, signer_fpr, keyfile,
+	    GPGME_ENCRYPT_THROW_KEYIDS, plain, len, out);
 }
 
 int

@@ -54,6 +54,16 @@ put_block(struct buf *b, const struct nym_block *bl)
 	buf_free(&t);
 }
 
+/* Zero a passphrase before freeing it. */
+static void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
 struct cursor {
 	const unsigned char *p, *end;
 };
@@ -125,8 +135,16 @@ nym_encode(const struct nym *y, struct buf *out)
 	put_l(out, 'c', y->created);
 	put_l(out, 'l', y->lastsig);
 	put_l(out, 'w', y->lastwarn);
+	put_s(out, 'g', y->gen);
 	for (i = 0; i < y->nblocks; i++)
 		put_block(out, &y->blocks[i]);
+	/* Pool delivery: written only when used, so older records and
+	 * older readers (which skip unknown tags) are unaffected. */
+	if (y->delivery != NYM_DELIVER_BLOCKS)
+		put_l(out, 'D', y->delivery);
+	put_s(out, 'H', y->hsub);
+	put_s(out, 'Y', y->symkey);
+	put_s(out, 'J', y->subject);
 }
 
 int
@@ -150,6 +168,20 @@ nym_decode(const void *p, size_t len, struct nym *y)
 		case 'c': y->created = to_long(v, n); break;
 		case 'l': y->lastsig = to_long(v, n); break;
 		case 'w': y->lastwarn = to_long(v, n); break;
+		case 'g': free(y->gen); y->gen = xstrndup(v, n); break;
+		case 'D':
+			/* A value this version does not know: the blocks. */
+			y->delivery = (int)to_long(v, n);
+			if (y->delivery < NYM_DELIVER_BLOCKS ||
+			    y->delivery > NYM_DELIVER_BOTH)
+				y->delivery = NYM_DELIVER_BLOCKS;
+			break;
+		case 'H': free_secret(y->hsub); y->hsub = xstrndup(v, n); break;
+		case 'Y':
+			free_secret(y->symkey);
+			y->symkey = xstrndup(v, n);
+			break;
+		case 'J': free(y->subject); y->subject = xstrndup(v, n); break;
 		case 'B':
 			if (add_block(&y->blocks, &y->nblocks, v, n) < 0)
 				rc = -1;
@@ -199,6 +231,10 @@ nym_free(struct nym *y)
 	free(y->name);
 	free(y->fullname);
 	free(y->fpr);
+	free(y->gen);
+	free_secret(y->hsub);
+	free_secret(y->symkey);
+	free(y->subject);
 	buf_wipe(&y->key);
 	nym_blocks_free(y->blocks, y->nblocks);
 	memset(y, 0, sizeof(*y));
@@ -213,6 +249,9 @@ nym_pending_encode(const struct nym_pending *pd, struct buf *out)
 	put_s(out, 'N', pd->name);
 	put_l(out, 'C', pd->create);
 	put_l(out, 'c', pd->created);
+	put_s(out, 'f', pd->fpr);
+	put_s(out, 'g', pd->gen);
+	put_l(out, 'T', pd->nym_created);
 	for (i = 0; i < pd->nblocks; i++)
 		put_block(out, &pd->blocks[i]);
 }
@@ -231,6 +270,9 @@ nym_pending_decode(const void *p, size_t len, struct nym_pending *pd)
 		case 'N': free(pd->name); pd->name = xstrndup(v, n); break;
 		case 'C': pd->create = (int)to_long(v, n); break;
 		case 'c': pd->created = to_long(v, n); break;
+		case 'f': free(pd->fpr); pd->fpr = xstrndup(v, n); break;
+		case 'g': free(pd->gen); pd->gen = xstrndup(v, n); break;
+		case 'T': pd->nym_created = to_long(v, n); break;
 		case 'B':
 			if (add_block(&pd->blocks, &pd->nblocks, v, n) < 0)
 				rc = -1;
@@ -251,6 +293,8 @@ void
 nym_pending_free(struct nym_pending *pd)
 {
 	free(pd->name);
+	free(pd->fpr);
+	free(pd->gen);
 	nym_blocks_free(pd->blocks, pd->nblocks);
 	memset(pd, 0, sizeof(*pd));
 }

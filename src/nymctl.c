@@ -17,10 +17,13 @@
 #include "expire.h"
 #include "names.h"
 #include "outbound.h"
+#include "pubwrite.h"
+#include "pubview.h"
 #include "nym.h"
 #include "gpg.h"
 #include "store.h"
 #include "util.h"
+#include "wipe.h"
 
 /* Exit statuses of nymctl (see nymctl(8)). */
 #define CTL_OK 0
@@ -49,7 +52,8 @@ usage(void)
 	    "  queue-run               run the configured remail with -q\n"
 	    "  backup FILE             state and GnuPG home into FILE (- stdout)\n"
 	    "  restore [-f] FILE       put a backup in place (-f: replace a state)\n"
-	    "  check                   verify the state's integrity");
+	    "  check                   verify the state, repair the public view\n"
+	    "  scrub                   make deleted records unreadable on disk");
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -84,6 +88,88 @@ make_dir(const char *path)
 		fail("mkdir %s: %s", path, strerror(errno));
 	if (chmod(path, 0700) < 0)
 		fail("chmod %s: %s", path, strerror(errno));
+}
+
+/*
+ * The state directory: 0710 when the public view lies inside it, so
+ * the view's group may pass through (to pub/ only: db/, gnupg/, spool/
+ * and tmp/ are 0700); a set-group-ID bit the operator set is kept, so
+ * pub/ gets the directory's group.
+ */
+static void
+make_statedir(void)
+{
+	size_t n = strlen(conf.statedir);
+	struct stat sb;
+	mode_t mode = 0700;
+
+	make_dir(conf.statedir);
+	if (strncmp(conf.pubdir, conf.statedir, n) == 0 &&
+	    conf.pubdir[n] == '/')
+		mode = 0710;
+	if (stat(conf.statedir, &sb) == 0 && (sb.st_mode & S_ISGID))
+		mode |= S_ISGID;
+	if (chmod(conf.statedir, mode) < 0)
+		fail("chmod %s: %s", conf.statedir, strerror(errno));
+}
+
+/*
+ * The public view: the server's public keys (exported here, by the
+ * state's owner, so that nymfingerd never runs gpg in the secret home)
+ * and every name's entry.  *changed counts files written or removed.
+ */
+static int
+publish(struct store *st, size_t *changed)
+{
+	static const char *const meta[] = { "serverkey", "remailerkey" };
+	static const char *const file[] = { PUBVIEW_SERVERKEY,
+	    PUBVIEW_REMAILERKEY };
+	struct buf fpr = BUF_INIT, key = BUF_INIT;
+	size_t i;
+
+	int rc = 0;
+
+	if (pubview_rebuild(&conf, st, changed) < 0) {
+		fprintf(stderr, "nymctl: cannot write the public view in %s\n",
+		    conf.pubdir);
+		return -1;
+	}
+	for (i = 0; i < 2 && rc == 0; i++) {
+		buf_reset(&key);
+		if (store_get(st, DB_META, meta[i], &fpr) != STORE_OK ||
+		    gpg_export(conf.gnupghome, fpr.s, &key) < 0 ||
+		    pubview_put(&conf, file[i], key.s, key.len) < 0) {
+			fprintf(stderr, "nymctl: public view: cannot publish "
+			    "%s\n", meta[i]);
+			rc = -1;
+		}
+	}
+	buf_free(&fpr);
+	buf_free(&key);
+	return rc;
+}
+
+/* Run the scrub (wipe.h) and say what it did; 0, or -1 if it failed. */
+static int
+scrub(int force, int quiet)
+{
+	struct wipe_counts n;
+	int rc = wipe_scrub(&conf, force, 30, &n);
+
+	if (rc == 1) {
+		fprintf(stderr, "nymctl: scrub: the state stayed in use; it "
+		    "stays due\n");
+		return 0;
+	}
+	if (rc < 0)
+		return -1;
+	if (!quiet || n.scrubbed)
+		printf("scrub: %s; %zu orphan records, %zu queued messages, "
+		    "%zu temporary files removed; %zu public view files "
+		    "updated\n", n.scrubbed ? "state compacted and the old "
+		    "file overwritten" : "nothing due", n.records, n.spool,
+		    n.tmp, n.view);
+	return 0;
 }
 
 /* Make one server key unless META already names it. */
@@ -156,7 +242,7 @@ cmd_init(int argc, char **argv)
 		else
 			usage();
 	}
-	make_dir(conf.statedir);
+	make_statedir();
 	make_dir(conf.gnupghome);
 	buf_addf(&path, "%s/gpg.conf", conf.gnupghome);
 	if (access(path.s, F_OK) < 0) {
@@ -179,6 +265,13 @@ cmd_init(int argc, char **argv)
 		ensure_key(st, "remailerkey", type, rem);
 	}
 	set_default_key(st, path.s);
+	{
+		size_t changed;
+
+		if (publish(st, &changed) < 0)
+			fail("public view %s not written", conf.pubdir);
+		printf("public view: %s\n", conf.pubdir);
+	}
 	store_close(st);
 	buf_free(&u1);
 	buf_free(&u2);
@@ -296,10 +389,14 @@ cmd_expire(int argc, char **argv)
 	probes = dstblk_expire(st, now, dry);
 	printf("%swarned %u, wiped %u, unconfirmed removed %u, "
 	    "changes dropped %u, replay entries pruned %u, "
-	    "block requests expired %d\n",
+	    "stale hand-offs dropped %u, block requests expired %d\n",
 	    dry ? "dry run: " : "", n.warned, n.wiped, n.unconfirmed,
-	    n.dropped_changes, n.replay_pruned, probes < 0 ? 0 : probes);
+	    n.dropped_changes, n.replay_pruned, n.handoffs_dropped,
+	    probes < 0 ? 0 : probes);
 	store_close(st);
+	/* Daily: whatever a crash left stale is put right here too. */
+	if (!dry && scrub(1, 0) < 0)
+		rc = -1;
 	if (rc < 0 || probes < 0)
 		fail("some actions failed (see the log); run again later");
 	return CTL_OK;
@@ -346,6 +443,8 @@ cmd_nym_op(const char *arg, enum nym_op op)
 	int rc = op == OP_WIPE ? admin_wipe(st, name) :
 	    admin_disable(st, name, op == OP_DISABLE);
 
+	if (rc == STORE_OK)
+		wipe_after(&conf, st, name, op == OP_WIPE);
 	store_close(st);
 	if (rc == STORE_NOTFOUND) {
 		fprintf(stderr, "nymctl: %s: no such nym\n", name);
@@ -354,6 +453,9 @@ cmd_nym_op(const char *arg, enum nym_op op)
 	}
 	if (rc != STORE_OK)
 		fail("cannot update state");
+	/* The operator waits: the wipe reaches the disk now. */
+	if (op == OP_WIPE && scrub(0, 1) < 0)
+		fail("%s wiped, but the scrub failed: run nymctl scrub", name);
 	printf("%s: %s\n", name, done[op]);
 	free(name);
 	return CTL_OK;
@@ -372,6 +474,9 @@ cmd_queue_run(void)
 		;
 	if (n == 0)
 		fail("no remail command configured");
+	/* Every minute: a scrub that a deletion asked for runs here. */
+	if (scrub(0, 1) < 0)
+		log_warn("scrub failed; the next run tries again");
 	av = xcalloc(n + 2, sizeof(*av));
 	for (i = 0; i < n; i++)
 		av[i] = conf.remail[i];
@@ -423,6 +528,15 @@ cmd_restore(int argc, char **argv)
 		fail("restore: %s", err);
 	printf("restored into %s (GnuPG home %s)\n", conf.statedir,
 	    conf.gnupghome);
+	{
+		struct store *st = open_store(0);
+		size_t changed;
+
+		if (publish(st, &changed) < 0)
+			fail("public view %s not written", conf.pubdir);
+		store_close(st);
+		printf("public view rebuilt: %zu files\n", changed);
+	}
 	return CTL_OK;
 }
 
@@ -432,8 +546,17 @@ cmd_check(void)
 	struct store *st = open_store(0);
 	struct buf out = BUF_INIT;
 	int n = admin_check(&conf, st, &out);
+	size_t changed = 0;
 
+	if (n >= 0 && publish(st, &changed) < 0) {
+		buf_addf(&out, "public view: cannot be rebuilt in %s\n",
+		    conf.pubdir);
+		n++;
+	}
 	store_close(st);
+	if (changed > 0)
+		printf("public view: %zu file%s repaired\n", changed,
+		    changed == 1 ? "" : "s");
 	if (n < 0)
 		fail("cannot read state");
 	if (n > 0) {
@@ -501,5 +624,7 @@ main(int argc, char **argv)
 		return cmd_restore(argc, argv);
 	if (strcmp(argv[0], "check") == 0 && argc == 1)
 		return cmd_check();
+	if (strcmp(argv[0], "scrub") == 0 && argc == 1)
+		return scrub(1, 0) < 0 ? CTL_FAIL : CTL_OK;
 	usage();
 }

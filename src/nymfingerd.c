@@ -14,8 +14,7 @@
 #include "conf.h"
 #include "die.h"
 #include "finger.h"
-#include "gpg.h"
-#include "store.h"
+#include "pubview.h"
 #include "util.h"
 
 /* Exit statuses (nymfingerd(8)). */
@@ -38,7 +37,7 @@ reply(const char *text, size_t len, int code)
 
 #define REPLY(s, code) reply(s, sizeof(s) - 1, code)
 
-/* The bound on the whole run (a stuck state or gpg): tell, and go. */
+/* The bound on the whole run (a stuck file system): tell, and go. */
 static void
 on_alarm(int sig)
 {
@@ -102,7 +101,7 @@ main(int argc, char **argv)
 	static const char *const kinds[] = { "empty", "user", "forward",
 	    "bad" };
 	struct conf conf;
-	struct store *st = NULL;
+	struct pubview *pv = NULL;
 	struct finger_query q;
 	struct buf out = BUF_INIT;
 	char line[FINGER_MAX_QUERY + 3], err[512];
@@ -132,9 +131,7 @@ main(int argc, char **argv)
 		log_err("configuration: %s", err);
 		REPLY("finger: service unavailable.\n", FD_FAIL);
 	}
-	gpg_set_program(conf.gpg);
-	store_set_map_max(conf.map_max);
-	/* A bound on the whole run, reading included (state or gpg hangs). */
+	/* A bound on the whole run, reading included. */
 	{
 		struct sigaction sa;
 
@@ -148,17 +145,15 @@ main(int argc, char **argv)
 	len = read_query(line);
 	finger_parse(line, len, &q);
 	if (q.kind == FQ_USER) {
-		if (util_crypto_init() < 0 ||
-		    store_open(&st, conf.statedir, conf.map_size, 0, err,
-		    sizeof(err)) != STORE_OK) {
-			log_err("state unusable");
-			st = NULL;
+		/* The public view only: never the state, never gnupg/. */
+		if (pubview_open(&pv, conf.pubdir) < 0) {
+			log_err("public view unusable: %s", strerror(errno));
+			pv = NULL;
 		}
 	}
-	rc = finger_answer(&conf, st, &q, &out);
+	rc = finger_answer(&conf, pv, &q, &out);
 	/* Only the kind of query: never the name asked for. */
 	log_info("query (%s)%s", kinds[q.kind], rc < 0 ? " failed" : "");
-	if (st != NULL)
-		store_close(st);
+	pubview_close(pv);
 	reply(out.s ? out.s : "", out.len, rc < 0 ? FD_FAIL : FD_OK);
 }

@@ -1,18 +1,27 @@
 /* nymmail.c - mail to a nym: refusals first, then receipt, crypto, blocks. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "addr.h"
+#include "article.h"
 #include "buf.h"
 #include "deliver.h"
 #include "die.h"
 #include "gpg.h"
+#include "hsub.h"
+#include "news.h"
 #include "nym.h"
 #include "nymmail.h"
+#include "outcome.h"
+#include "replay.h"
 #include "store.h"
+#include "t1crypt.h"
 #include "util.h"
 
 unsigned long
@@ -152,11 +161,18 @@ split_fixed(const struct buf *payload, const char *id, const char *host,
 }
 
 struct count {
-	const char *name;
+	const struct nym *y;	/* the nym as read before the crypto */
 	time_t now;
 	unsigned long n, limit, total;
 	int over;
+	const unsigned char *id;	/* the delivery's outbox record */
+	long until;
+	struct buf outcome;	/* its hand-offs */
 };
+
+#define GONE (-11)		/* count_fn: no such nym any more */
+#define CHANGED (-12)		/* ... another nym by that name: retry */
+#define REFUSED (-13)		/* ... disabled or unconfirmed meanwhile */
 
 /* Disable a nym at the limit; note whether it was disabled already. */
 static void
@@ -169,19 +185,63 @@ limit_edit(struct nym *y, void *arg)
 	y->limited = 1;
 }
 
-/* Count the chunks; past the limit, disable the nym in the same txn. */
+/*
+ * One transaction: read the nym again (it must still be the one whose
+ * key and blocks the message was prepared for, and still take mail),
+ * count the chunks -- past the limit, disable it -- and record the
+ * hand-offs in the outbox, so the MTA's retry after a failed hand-off
+ * sends only what is left and counts nothing again.
+ */
 static int
 count_fn(struct stxn *t, void *arg)
 {
 	struct count *c = arg;
+	const char *name = c->y->name;
+	struct buf v = BUF_INIT;
+	struct nym cur;
 	int rc;
 
-	rc = chunks_add(t, c->name, c->now, c->n, c->limit, &c->over,
-	    &c->total);
-	if (rc < 0 || !c->over)
-		return rc < 0 ? rc : 0;
-	rc = account_update(t, c->name, limit_edit, c);
+	c->over = 0;
+	rc = txn_get(t, DB_NYMS, name, strlen(name), &v);
+	if (rc == STORE_OK && nym_decode(v.s, v.len, &cur) < 0)
+		rc = STORE_ERR;
+	buf_wipe(&v);
+	if (rc != STORE_OK)
+		return rc == STORE_NOTFOUND ? GONE : rc;
+	rc = !account_same(&cur, c->y) ? CHANGED : cur.state != NYM_ACTIVE ||
+	    cur.limited || (cur.flags & NF_DISABLE) ? REFUSED : 0;
+	nym_free(&cur);
+	if (rc < 0)
+		return rc;
+	rc = chunks_add(t, name, c->now, c->n, c->limit, &c->over, &c->total);
+	if (rc < 0)
+		return rc;
+	if (c->over) {
+		rc = account_update(t, name, limit_edit, c);
+		return rc == STORE_OK ? 0 : STORE_ERR;
+	}
+	rc = outbox_put(t, c->id, name, (long)c->now, c->until, &c->outcome);
 	return rc == STORE_OK ? 0 : STORE_ERR;
+}
+
+/*
+ * What identifies a retry of this delivery: the MTA hands the same bytes
+ * (its own Received line, with its queue id, included) for the same nym
+ * and envelope sender again; a new message differs.
+ */
+static void
+delivery_id(const struct req *r, const char *name, unsigned char id[32])
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "nymserv delivery\n");
+	buf_adds(&b, name);
+	buf_addc(&b, '\n');
+	buf_adds(&b, r->sender != NULL ? r->sender : "");
+	buf_addc(&b, '\n');
+	buf_add(&b, r->msg.data.s, r->msg.data.len);
+	util_sha256(b.s, b.len, id);
+	buf_wipe(&b);
 }
 
 /* One notice that the nym is now disabled (server notice: not counted). */
@@ -198,6 +258,7 @@ tell_disabled(const struct req *r, const struct nym *y,
 	    "signed\nrequest to config@%s with Nym-Commands: -disable\n",
 	    y->name, r->conf->hostname, r->conf->daily_chunks,
 	    r->conf->hostname);
+	deliver_tag(y->name);
 	notice_compose(r->conf, "config", y->name, "nym disabled: daily limit",
 	    NULL, text.s, r->now, &plain);
 	if (deliver_prepare(r->conf, k, &y->key, (y->flags & NF_CRYPTRECV) != 0,
@@ -209,6 +270,81 @@ tell_disabled(const struct req *r, const struct nym *y,
 	buf_wipe(&plain);
 }
 
+/*
+ * The GnuPG home of the pool's symmetric layers: AES-256 and gpg's own
+ * (slow) passphrase hashing, since anyone can fetch the article and try
+ * passphrases at leisure.
+ */
+static const char *
+pool_home(const struct conf *c, struct buf *home)
+{
+	static const char gc[] = "# written by nymserv: pool layers only\n"
+	    "no-greeting\nno-permission-warning\n"
+	    "s2k-cipher-algo AES256\ns2k-digest-algo SHA256\n"
+	    "cipher-algo AES256\n";
+	struct buf path = BUF_INIT;
+	int rc = 0;
+
+	buf_reset(home);
+	buf_addf(home, "%s/pool-gnupg", c->statedir);
+	if (mkdir(home->s, 0700) < 0 && errno != EEXIST)
+		rc = -1;
+	buf_addf(&path, "%s/gpg.conf", home->s);
+	if (rc == 0 && access(path.s, F_OK) < 0)
+		rc = util_write_file(path.s, gc, sizeof(gc) - 1, 0600);
+	buf_free(&path);
+	return rc == 0 ? home->s : NULL;
+}
+
+/*
+ * Pool delivery (crooks' Zax-type nymserv): plain signed by the server
+ * and encrypted to the nym with its key id hidden, optionally inside a
+ * symmetric layer with the nym's passphrase, as an article for
+ * news_pool_group whose Subject is an hSub of the nym's passphrase, its
+ * plain subject, or a fake hSub: every pool article looks alike.
+ */
+static void
+pool_article(const struct req *r, const struct nym *y,
+    const struct server_keys *k, const struct buf *plain, struct article *a)
+{
+	struct article_rules rules;
+	struct buf inner = BUF_INIT, outer = BUF_INIT, subj = BUF_INIT,
+	    home = BUF_INIT;
+	const struct buf *body = &inner;
+
+	if (deliver_encrypt_hidden(r->conf, k, &y->key, plain->s, plain->len,
+	    &inner) != GPG_OK)
+		die_temp("cannot sign or encrypt");
+	if (y->symkey != NULL) {
+		if (pool_home(r->conf, &home) == NULL)
+			die_temp("pool GnuPG home: %s", strerror(errno));
+		if (t1c_encrypt_key(home.s, y->symkey, inner.s, inner.len,
+		    &outer) != T1C_OK)
+			die_temp("cannot add the symmetric layer");
+		body = &outer;
+	}
+	if (y->hsub != NULL)
+		hsub_make(y->hsub, strlen(y->hsub), NULL, HSUB_LEN, &subj);
+	else if (y->subject != NULL)
+		buf_sets(&subj, y->subject);
+	else
+		hsub_fake(HSUB_LEN, &subj);
+	news_rules(r->conf, &rules);
+	if (article_build(&rules, &(struct article_in){ .kind = ART_POOL,
+	    .newsgroups = r->conf->news_pool_group, .subject = subj.s,
+	    .body = body->s, .bodylen = body->len }, a) < 0) {
+		if (a->status != NULL && strcmp(a->status, "5.3.4") == 0)
+			die_perm(EX_DATAERR_, "5.3.4", "message too big for "
+			    "this nym's pool delivery (limit %zu bytes)",
+			    r->conf->news_max_size);
+		die_temp("pool article: %s", a->why);
+	}
+	buf_wipe(&inner);
+	buf_wipe(&outer);
+	buf_free(&subj);
+	buf_free(&home);
+}
+
 void
 nymmail_deliver(struct req *r, struct nym *y)
 {
@@ -217,8 +353,15 @@ nymmail_deliver(struct req *r, struct nym *y)
 	struct buf *pieces = NULL, *in = NULL;
 	size_t npieces = 0, n = 0, *idx, nused, i, j;
 	struct count cnt;
-	int rc;
+	struct outcome oc;
+	struct article art;
+	unsigned char did[32];
+	int rc, blocks = y->delivery != NYM_DELIVER_POOL;
+	int pool = y->delivery != NYM_DELIVER_BLOCKS;
 
+	/* A retry of a delivery that failed half-way: finish it only. */
+	delivery_id(r, y->name, did);
+	outbox_gate(r, did);
 	/* Refusals first: no gpg process for these. */
 	if (y->state != NYM_ACTIVE)
 		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox not active yet");
@@ -227,14 +370,20 @@ nymmail_deliver(struct req *r, struct nym *y)
 	if ((y->flags & NF_NOBCC) && !addressed_openly(r, y->name))
 		die_perm(EX_NOPERM_, "5.7.1", "this nym accepts mail only when "
 		    "its address is in To or Cc");
-	if (y->nblocks == 0)
+	if (blocks && y->nblocks == 0)
 		die_temp("nym has no reply block");
 	if (server_keys_load(r->st, &keys) < 0)
 		die_temp("server keys missing from the state");
 
+	deliver_tag(y->name);	/* what remail queues is this nym's */
 	util_random_hex(&id, 8);
 	build_plain(r, y, id.s, &plain);
-	if ((y->flags & NF_CRYPTRECV) != 0) {
+	article_init(&art);
+	if (pool)
+		pool_article(r, y, &keys, &plain, &art);
+	if (!blocks) {
+		/* Nothing for the blocks. */
+	} else if ((y->flags & NF_CRYPTRECV) != 0) {
 		struct buf *tmp = NULL;
 		size_t tn = 0;
 		static const struct nym_block none = { 0, 1.0, (char *)"" };
@@ -251,7 +400,9 @@ nymmail_deliver(struct req *r, struct nym *y)
 		die_temp("cannot sign");
 	}
 	buf_wipe(&plain);
-	if (y->flags & NF_FIXEDSIZE) {
+	if (!blocks) {
+		npieces = 0;
+	} else if (y->flags & NF_FIXEDSIZE) {
 		split_fixed(&payload, id.s, r->conf->hostname, &pieces,
 		    &npieces);
 	} else {
@@ -261,23 +412,26 @@ nymmail_deliver(struct req *r, struct nym *y)
 	}
 
 	idx = xcalloc(y->nblocks, sizeof(*idx));
-	nused = nym_choose_blocks(y->blocks, y->nblocks, idx);
-	cnt.name = y->name;
+	nused = blocks ? deliver_usable(r->conf, y->blocks, idx,
+	    nym_choose_blocks(y->blocks, y->nblocks, idx)) : 0;
+	if (blocks && nused == 0)
+		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox unavailable (no usable "
+		    "reply block)");
+	/* Each block used reaches one address through this server (its
+	 * clear layer, checked above; the local remail checks the layers
+	 * it peels): the chunks below count one per address reached. */
+	memset(&cnt, 0, sizeof(cnt));
+	cnt.y = y;
 	cnt.now = r->now;
 	cnt.limit = r->conf->daily_chunks;
-	cnt.n = 0;
+	cnt.id = did;
+	cnt.until = (long)r->now + (long)r->conf->replay_days * 86400L;
 	for (j = 0; j < npieces; j++)
 		cnt.n += chunks_for(nused, pieces[j].len);
-	if (store_write(r->st, count_fn, &cnt) < 0)
-		die_temp("cannot update the chunk count");
-	if (cnt.over) {
-		if (cnt.over == 1)
-			tell_disabled(r, y, &keys);
-		log_info("nym: daily chunk limit reached, nym disabled");
-		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox disabled (daily limit)");
-	}
-
+	if (pool)
+		cnt.n += chunks_for(1, art.text.len);
 	in = xcalloc(nused * npieces + 1, sizeof(*in));
+	outcome_init(&oc);
 	for (i = 0; i < nused; i++) {
 		const char *t = y->blocks[idx[i]].text;
 		size_t tl = strlen(t);
@@ -289,12 +443,34 @@ nymmail_deliver(struct req *r, struct nym *y)
 			if (tl > 0 && t[tl - 1] != '\n')
 				buf_addc(b, '\n');
 			buf_add(b, pieces[j].s, pieces[j].len);
+			outcome_add_remail(&oc, b);
 		}
 	}
-	if (deliver_send(r->conf, in, n) < 0)
-		die_temp("cannot hand the message to the remailer");
-	log_info("nym: delivered (%zu block%s, %zu piece%s)", nused,
-	    nused == 1 ? "" : "s", npieces, npieces == 1 ? "" : "s");
+	if (pool)
+		outcome_add_pool(&oc, &art.text);
+	outcome_encode(&oc, &cnt.outcome);
+	rc = store_write(r->st, count_fn, &cnt);
+	buf_wipe(&cnt.outcome);
+	if (rc == GONE)
+		die_perm(EX_NOUSER_, "5.1.1", "no such user here");
+	if (rc == REFUSED)
+		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox disabled");
+	if (rc == CHANGED)
+		die_temp("the nym changed meanwhile");
+	if (rc < 0)
+		die_temp("cannot update the chunk count");
+	if (cnt.over) {
+		if (cnt.over == 1)
+			tell_disabled(r, y, &keys);
+		log_info("nym: daily chunk limit reached, nym disabled");
+		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox disabled (daily limit)");
+	}
+	outbox_run(r, did, y->name, (long)r->now, cnt.until, &oc);
+	outcome_free(&oc);
+	log_info("nym: delivered (%zu block%s, %zu piece%s%s)", nused,
+	    nused == 1 ? "" : "s", npieces, npieces == 1 ? "" : "s",
+	    pool ? ", the pool" : "");
+	article_free(&art);
 	deliver_free(in, n);
 	deliver_free(pieces, npieces);
 	free(idx);

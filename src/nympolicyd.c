@@ -21,7 +21,7 @@
 #include "util.h"
 #include "dnscheck.h"
 #include "policy.h"
-#include "store.h"
+#include "pubview.h"
 
 /* Exit statuses (nympolicyd(8)). */
 #define PD_OK 0
@@ -51,7 +51,7 @@ struct conn {
 };
 
 static struct conf conf;
-static struct store *st;
+static struct pubview *pv;
 static struct dnscache *dns;
 static struct policy *pol;
 static struct conn **conns;
@@ -151,7 +151,7 @@ log_stats(const char *why)
 static int
 dns_fn(void *arg, const char *domain)
 {
-	(void)arg;	/* the store: policy_store_known's */
+	(void)arg;	/* the view: pubview_known's */
 	return dnscache_get(dns, domain, now_mono());
 }
 
@@ -584,9 +584,10 @@ main(int argc, char **argv)
 		fail("refusing to run as root: run it as the nymserv user");
 	if (conf_load(&conf, confpath, err, sizeof(err)) < 0)
 		fail("%s", err);
-	if (store_open_ro(&st, conf.statedir, conf.map_size, err,
-	    sizeof(err)) != STORE_OK)
-		fail("%s", err);
+	/* Names in use come from the public view: never db/ nor gnupg/. */
+	if (pubview_open(&pv, conf.pubdir) < 0)
+		fail("public view %s: %s (run nymctl check as the state owner)",
+		    conf.pubdir, strerror(errno));
 	if (conf.policy_dns_server != NULL &&
 	    dnscheck_set_server(conf.policy_dns_server) < 0)
 		fail("policy_dns_server: expected IPv4 or IPv4:port");
@@ -601,7 +602,7 @@ main(int argc, char **argv)
 	set.table_size = conf.policy_table_size;
 	set.dns_check = conf.policy_dns_check;
 	set.on_error_defer = strcmp(conf.policy_on_error, "defer") == 0;
-	if ((pol = policy_new(&set, policy_store_known, dns_fn, st)) == NULL)
+	if ((pol = policy_new(&set, pubview_known, dns_fn, pv)) == NULL)
 		fail("cannot set up the quota tables");
 	setup_signals(&waitmask);
 	if (spawn) {
@@ -629,7 +630,7 @@ main(int argc, char **argv)
 	free(conns);
 	policy_free(pol);
 	dnscache_free(dns);
-	store_close(st);
+	pubview_close(pv);
 	conf_free(&conf);
 	return PD_OK;
 }

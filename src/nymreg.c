@@ -1,4 +1,10 @@
-/* nymreg.c - CGI: the alias service's register/remove form and confirmation. */
+/*
+ * nymreg.c - CGI: the alias service's register/remove form and confirmation.
+ * It holds no state and opens none: every request is handed to nymserv as
+ * the mail a user could have sent (register@, remove@, register+TOKEN@)
+ * through the configured sendmail, and the browser is told to check its
+ * mail.  So it runs as the web server's own user (SECURITY.md section 2).
+ */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +18,11 @@
 #include "cgi.h"
 #include "conf.h"
 #include "die.h"
-#include "req.h"
-#include "store.h"
+#include "outbound.h"
 #include "util.h"
 
 struct page {
 	struct conf *conf;
-	struct store *st;
 	int status;		/* HTTP status */
 	struct buf html;	/* the page's main part */
 };
@@ -81,6 +85,15 @@ form_page(struct page *pg)
 	    "address and the headers that trace your mail removed; replies "
 	    "to your alias reach your address.  Both sides need an alias: "
 	    "mail from an address without one is refused.</p>\n"
+	    "<p><b>What is checked.</b> Anyone can write any sender address "
+	    "on a message, so mail is rewritten only when this server's mail "
+	    "system has authenticated the sender's domain: an SPF pass for "
+	    "the domain of the envelope sender, or a valid DKIM signature of "
+	    "the domain in From (aligned as DMARC asks).  Other mail from "
+	    "your address is refused, with the same answer as mail from an "
+	    "address without an alias.  The check is per domain: your mail "
+	    "provider, and anyone it lets use your domain, could send as "
+	    "you.</p>\n"
 	    "<p class=\"note\"><b>How anonymous is this?</b> Only \"mostly\". "
 	    "This server keeps the list of aliases and the real addresses "
 	    "behind them.  Whoever controls it - its operator, or anyone who "
@@ -118,28 +131,45 @@ message(struct page *pg, int status, const char *text)
 	buf_adds(&pg->html, "</p>\n<p><a href=\"?\">Back to the form</a></p>\n");
 }
 
-/* A request context for the mail helpers (no incoming message). */
-static void
-fake_req(struct page *pg, struct req *r)
+/*
+ * Hand one request to nymserv as mail: envelope sender and From are
+ * sender, the recipient local@hostname, the Subject subj (already
+ * checked: no controls).  0, or -1 if sendmail failed.
+ */
+static int
+hand_on(const struct page *pg, const char *sender, const char *local,
+    const char *subj)
 {
-	memset(r, 0, sizeof(*r));
-	r->conf = pg->conf;
-	r->st = pg->st;
-	r->sender = "";
-	r->now = util_now();
+	const struct conf *c = pg->conf;
+	struct buf to = BUF_INIT, m = BUF_INIT;
+	const char *rcpt[1];
+	int rc;
+
+	buf_addf(&to, "%s@%s", local, c->hostname);
+	rcpt[0] = to.s;
+	buf_addf(&m, "From: <%s>\nTo: <%s>\nSubject: %s\nDate: ", sender,
+	    to.s, subj);
+	util_date(&m, util_now());
+	buf_adds(&m, "\nMessage-ID: ");
+	util_msgid(&m, c->hostname);
+	/* No body: register@/remove@ read an empty Subject's name there. */
+	buf_adds(&m, "\nComments: made with the alias service's web form\n\n");
+	rc = sendmail_send(c->sendmail, sender, rcpt, 1, m.s, m.len);
+	buf_free(&to);
+	buf_free(&m);
+	return rc < 0 ? -1 : 0;
 }
 
 /*
- * Register or Remove: validate, record, mail the address, and answer the
- * same "check your mail" whatever the outcome was.
+ * Register or Remove: validate, hand on as mail to register@/remove@,
+ * and answer the same "check your mail" whatever will happen: nymserv
+ * decides and mails the address (a token, or a notice saying why not).
  */
 static void
 do_request(struct page *pg, const struct cgi_form *f, int op)
 {
 	const char *alias = cgi_get(f, "alias"), *email = cgi_get(f, "email");
 	struct buf name = BUF_INIT, addr = BUF_INIT;
-	struct alias_req a;
-	struct req r;
 
 	if (alias == NULL)
 		alias = "";
@@ -156,38 +186,32 @@ do_request(struct page *pg, const struct cgi_form *f, int op)
 		message(pg, 400, "That e-mail address cannot be used.");
 		goto out;
 	}
-	fake_req(pg, &r);
-	memset(&a, 0, sizeof(a));
-	a.op = op;
-	a.alias = name.s;
-	a.addr = addr.s;
-	a.now = r.now;
-	a.rate = pg->conf->alias_rate;
-	if (alias_request(pg->st, &a) < 0) {
+	if (hand_on(pg, addr.s, op == ALIAS_REGISTER ? "register" : "remove",
+	    name.s) < 0) {
 		message(pg, 503, "Temporary failure; please try again later.");
 		goto out;
 	}
-	if (a.outcome == ALIAS_BUSY) {
-		message(pg, 503, "Too many requests right now; please try "
-		    "again in a minute.");
-		goto out;
-	}
-	if (alias_mail_outcome(&r, &a, NULL, 0) < 0) {
-		if (alias_request_undo(pg->st, &a) < 0)
-			log_err("nymreg: cannot undo a request");
-		message(pg, 503, "Temporary failure; please try again later.");
-		goto out;
-	}
-	log_info("nymreg: %s request answered", op == ALIAS_REGISTER ?
+	log_info("nymreg: %s request handed on", op == ALIAS_REGISTER ?
 	    "register" : "remove");
-	/* The same words whatever happened: nothing is revealed here. */
+	/* The same words whatever happens: nothing is revealed here. */
 	message(pg, 200, "Thank you.  Please check your mail: the answer "
 	    "to your request is on its way to the address you gave.  (An "
 	    "address gets at most one such message every ten minutes.)");
-	buf_free(&a.current);
 out:
 	buf_free(&name);
 	buf_free(&addr);
+}
+
+/* A token as the confirmation mail carries it: lowercase hex. */
+static int
+token_ok(const char *t)
+{
+	size_t i;
+
+	for (i = 0; t[i] != '\0'; i++)
+		if (strchr("0123456789abcdef", t[i]) == NULL)
+			return 0;
+	return i == 2 * ALIAS_TOKEN_BYTES;
 }
 
 /* GET ?t=TOKEN: a button, so that link scanners confirm nothing. */
@@ -204,46 +228,34 @@ confirm_form(struct page *pg, const char *token)
 	    "value=\"confirm\" id=\"confirm\">Confirm</button></form>\n");
 }
 
-/* POST action=confirm: use the token and say what happened. */
+/*
+ * POST action=confirm: hand the token on as a reply to the confirmation
+ * would (register+TOKEN@); nymserv mails the result to the address the
+ * token was made for.  The sender is nymreg@hostname: the form knows no
+ * address, and nymserv answers the stored one.
+ */
 static void
 do_confirm(struct page *pg, const char *token)
 {
-	struct alias_confirm cf;
-	struct buf t = BUF_INIT;
+	struct buf local = BUF_INIT, sender = BUF_INIT;
 
-	memset(&cf, 0, sizeof(cf));
-	cf.token = token;
-	cf.now = util_now();
-	if (alias_confirm(pg->st, &cf) < 0) {
-		message(pg, 503, "Temporary failure; please try again later.");
+	if (!token_ok(token)) {
+		message(pg, 400, "This link is not valid: it was mistyped or "
+		    "cut short.");
 		return;
 	}
-	log_info("nymreg: confirm: %s", cf.outcome == ALIAS_DONE ? "applied" :
-	    cf.outcome == ALIAS_BADTOKEN ? "bad token" : "refused");
-	switch (cf.outcome) {
-	case ALIAS_DONE:
-		buf_addf(&t, "Done: the alias %s@%s is %s.", cf.alias.s,
-		    alias_domain(pg->conf), cf.op == ALIAS_REGISTER ?
-		    "registered for your address" : "removed");
-		message(pg, 200, t.s);
-		break;
-	case ALIAS_TAKEN:
-		message(pg, 200, "Not done: the name was taken meanwhile.");
-		break;
-	case ALIAS_HAS_ONE:
-		message(pg, 200, "Not done: the address has an alias now.");
-		break;
-	case ALIAS_NONE:
-		message(pg, 200, "Not done: the alias is no longer registered "
-		    "for the address.");
-		break;
-	default:
-		message(pg, 400, "This link is not valid: it was used already, "
-		    "has expired (48 hours) or was mistyped.");
+	buf_addf(&local, "register+%s", token);
+	buf_addf(&sender, "nymreg@%s", pg->conf->hostname);
+	if (hand_on(pg, sender.s, local.s, "confirm") < 0) {
+		message(pg, 503, "Temporary failure; please try again later.");
+	} else {
+		log_info("nymreg: confirmation handed on");
+		message(pg, 200, "Thank you.  Your confirmation is passed on: "
+		    "the result will be mailed to the address the request was "
+		    "for.  (A link works once, within 48 hours.)");
 	}
-	buf_free(&t);
-	buf_free(&cf.alias);
-	buf_free(&cf.addr);
+	buf_free(&local);
+	buf_free(&sender);
 }
 
 /* Route one request; the caller writes the page. */
@@ -333,7 +345,6 @@ main(void)
 		return 0;
 	}
 	pg.conf = &conf;
-	store_set_map_max(conf.map_max);
 	die_signals(conf.timeout < 60 ? conf.timeout : 60);
 	if (!conf.alias_enabled) {
 		message(&pg, 404, "The alias service is not offered here.");
@@ -341,9 +352,7 @@ main(void)
 		conf_free(&conf);
 		return 0;
 	}
-	if (util_crypto_init() < 0 || store_open(&pg.st, conf.statedir,
-	    conf.map_size, 0, err, sizeof(err)) != STORE_OK) {
-		log_err("state: %s", err);
+	if (util_crypto_init() < 0) {
 		message(&pg, 503, "Temporary failure; please try again later.");
 		emit(&pg, "Unavailable");
 		conf_free(&conf);
@@ -351,7 +360,6 @@ main(void)
 	}
 	title = handle(&pg);
 	emit(&pg, title);
-	store_close(pg.st);
 	buf_free(&pg.html);
 	conf_free(&conf);
 	return 0;

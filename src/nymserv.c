@@ -12,6 +12,7 @@
 #include "die.h"
 #include "gpg.h"
 #include "account.h"
+#include "confirm.h"
 #include "dstblk.h"
 #include "msg.h"
 #include "names.h"
@@ -42,7 +43,7 @@ static const struct handler handlers[] = {
 	{ "used", respond_list },
 	{ "nobody", discard },
 	{ "config", account_config },
-	{ "confirm", account_confirm },
+	{ "confirm", confirm_mail },
 	{ "send", send_handle },
 	{ "dstblk-request", dstblk_request },
 	{ "dstblk", dstblk_reply },	/* dstblk+TOKEN: replies to probes */

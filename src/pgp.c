@@ -319,6 +319,38 @@ pgp_packet(const void *data, size_t len, size_t *off, int *tag)
 	return rc;
 }
 
+/*
+ * The fields of a signature packet its signer signed besides the data:
+ * v3, the class and time (hashed) and the algorithms (they decide how the
+ * digest is made and checked); v4, everything up to the end of the hashed
+ * subpacket area.  Not the key id, the unhashed area, the digest's first
+ * two bytes or the signature values: anyone may alter those without the
+ * signature failing (or, for ECDSA, re-encode s as n - s).
+ */
+static void
+sig_fields(const struct buf *body, struct pgp_info *info)
+{
+	const unsigned char *p = (const unsigned char *)body->s;
+	size_t n = body->len, hl;
+	struct buf f = BUF_INIT;
+
+	info->sigversion = 0;
+	if (n >= 19 && p[0] == 3 && p[1] == 5) {
+		buf_add(&f, p, 7);
+		buf_add(&f, p + 15, 2);
+	} else if (n >= 6 && p[0] == 4) {
+		hl = ((size_t)p[4] << 8) | p[5];
+		if (hl + 10 > n)		/* + unhashed count, left 16 */
+			return;
+		buf_add(&f, p, 6 + hl);
+	} else {
+		return;
+	}
+	info->sigversion = p[0];
+	util_sha256(f.s, f.len, info->sigpart);
+	buf_free(&f);
+}
+
 /* Walk one level of packets, descending into compressed ones. */
 /*
  * *budget is what may still be decompressed in the whole walk: a cap per
@@ -353,7 +385,7 @@ walk(const unsigned char *data, size_t len, size_t *budget, int depth,
 			break;
 		case 2:				/* signature */
 			if (info->nsigs++ == 0)
-				util_sha256(body.s, body.len, info->sighash);
+				sig_fields(&body, info);
 			break;
 		case 8:				/* compressed */
 			if (body.len < 1 || decompress((unsigned char)body.s[0],
@@ -368,6 +400,7 @@ walk(const unsigned char *data, size_t len, size_t *budget, int depth,
 				rc = -1;
 			break;
 		case 11:			/* literal */
+			info->nliterals++;
 			if (!info->has_literal && body.len >= 6) {
 				size_t fnlen = (unsigned char)body.s[1];
 
@@ -414,6 +447,42 @@ void
 pgp_info_free(struct pgp_info *info)
 {
 	buf_free(&info->literal);
+}
+
+int
+pgp_sigid(const struct pgp_info *info, const void *text, size_t len,
+    unsigned char out[32])
+{
+	static const char tag[] = "nymserv signature id 1";
+	const char *p = text, *e = p + len;
+	struct buf b = BUF_INIT;
+	unsigned char th[32];
+
+	if (info->sigversion == 0)
+		return -1;
+	/* Lines without trailing blanks or CR, LF-separated, no final
+	 * empty lines: coarser than any OpenPGP canonical text form. */
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		const char *le = nl != NULL ? nl : e;
+
+		while (le > p && (le[-1] == ' ' || le[-1] == '\t' ||
+		    le[-1] == '\r'))
+			le--;
+		buf_add(&b, p, (size_t)(le - p));
+		buf_addc(&b, '\n');
+		p = nl != NULL ? nl + 1 : e;
+	}
+	while (b.len > 0 && b.s[b.len - 1] == '\n')
+		b.len--;
+	util_sha256(b.s != NULL ? b.s : "", b.len, th);
+	buf_wipe(&b);
+	buf_add(&b, tag, sizeof(tag));
+	buf_add(&b, info->sigpart, sizeof(info->sigpart));
+	buf_add(&b, th, sizeof(th));
+	util_sha256(b.s, b.len, out);
+	buf_free(&b);
+	return 0;
 }
 
 int

@@ -10,7 +10,6 @@
 #include "names.h"
 #include "policy.h"
 #include "ratetab.h"
-#include "store.h"
 
 struct policy {
 	struct policy_settings set;
@@ -242,32 +241,6 @@ policy_sender_domain(const char *sender, char out[256])
 	}
 	out[n] = '\0';
 	return 0;
-}
-
-/* Is name a nym or an alias?  One read-only LMDB transaction. */
-static int
-lookup_fn(struct stxn *t, void *arg)
-{
-	const char *name = arg;
-	size_t n = strlen(name);
-	int rc = txn_get(t, DB_NYMS, name, n, NULL);
-
-	if (rc == STORE_NOTFOUND)
-		rc = txn_get(t, DB_ALIASES, name, n, NULL);
-	return rc;
-}
-
-int
-policy_store_known(void *store, const char *name)
-{
-	switch (store_read(store, lookup_fn, (void *)name)) {
-	case STORE_OK:
-		return 1;
-	case STORE_NOTFOUND:
-		return 0;
-	default:
-		return -1;
-	}
 }
 
 /* Unknown nym at RCPT: PV_NOUSER; not our domain or known: PV_DUNNO. */

@@ -44,6 +44,21 @@ queue_run(const struct conf *c)
 	die_ok();
 }
 
+/* NYM_SPOOL_TAG from nymserv (deliver_tag), if it is one. */
+static const char *
+spool_tag_env(void)
+{
+	const char *t = getenv("NYM_SPOOL_TAG");
+	size_t i;
+
+	if (t == NULL || strlen(t) != SPOOL_TAG_LEN)
+		return NULL;
+	for (i = 0; i < SPOOL_TAG_LEN; i++)
+		if (strchr("0123456789abcdef", t[i]) == NULL)
+			return NULL;
+	return t;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -109,6 +124,9 @@ main(int argc, char **argv)
 	}
 
 	rm_init(&run, &conf, public_mode, util_now());
+	/* nymserv says whose mail this is, so that a wipe can find it. */
+	if (!public_mode)
+		run.tag = spool_tag_env();
 	rc = rm_process(&run, body, blen);
 	if (rc == RM_TEMP)
 		die_temp("temporary failure while processing a message");

@@ -15,6 +15,28 @@
 static int from_entity(const struct conf *, const char *, size_t, int,
     struct sigreq *);
 
+/*
+ * The replay cache's key for a request: its one signature, identified by
+ * what the signer signed (pgp_sigid), never by bytes a man in the middle
+ * may change.  A second signature packet -- one gpg might skip -- would
+ * make the identity the attacker's choice, so there must be exactly one.
+ */
+static int
+identify(const struct pgp_info *info, const char *text, size_t len,
+    struct sigreq *sr)
+{
+	if (info->nsigs != 1) {
+		log_info("request: %d signatures (one is needed)", info->nsigs);
+		return -1;
+	}
+	if (pgp_sigid(info, text != NULL ? text : "", len, sr->hash) < 0) {
+		log_info("request: signature version %d not supported",
+		    info->sigversion);
+		return -1;
+	}
+	return 0;
+}
+
 /* A signed OpenPGP message (binary): hash its signature, get the text. */
 static int
 from_opaque(const struct conf *c, const struct buf *bin, int depth,
@@ -53,9 +75,13 @@ from_opaque(const struct conf *c, const struct buf *bin, int depth,
 		pgp_info_free(&info);
 		return rc;
 	}
+	if (identify(&info, info.literal.s, info.literal.len, sr) < 0 ||
+	    info.nliterals != 1) {
+		pgp_info_free(&info);
+		return GPG_BAD;
+	}
 	sr->kind = SR_OPAQUE;
 	buf_set(&sr->sigdata, bin->s, bin->len);
-	memcpy(sr->hash, info.sighash, sizeof(sr->hash));
 	buf_set(&sr->preplain, info.literal.s ? info.literal.s : "",
 	    info.literal.len);
 	pgp_info_free(&info);
@@ -87,9 +113,9 @@ from_inline(const struct conf *c, const char *body, size_t len, int depth,
 		    pgp_walk(bin.s, bin.len, 1 << 20, &info) < 0)
 			break;
 		if (info.nsigs > 0 && pgp_cleartext(s, (size_t)(e - s),
-		    &sr->preplain) == 0) {
+		    &sr->preplain) == 0 && identify(&info, sr->preplain.s,
+		    sr->preplain.len, sr) == 0) {
 			sr->kind = SR_CLEAR;
-			memcpy(sr->hash, info.sighash, sizeof(sr->hash));
 			buf_set(&sr->sigdata, s, (size_t)(e - s));
 			rc = GPG_OK;
 		}
@@ -140,13 +166,13 @@ from_entity(const struct conf *c, const char *raw, size_t len, int depth,
 			msg_free(&sp);
 			goto out;
 		}
-		if (info.nsigs > 0) {
+		buf_reset(&sr->text);
+		mime_crlf(&sr->text, parts[0].raw, parts[0].rawlen);
+		if (info.nsigs > 0 && identify(&info, sr->text.s, sr->text.len,
+		    sr) == 0) {
 			sr->kind = SR_DETACHED;
 			sr->mime = 1;
-			memcpy(sr->hash, info.sighash, sizeof(sr->hash));
 			buf_set(&sr->sigdata, s, (size_t)(e - s));
-			buf_reset(&sr->text);
-			mime_crlf(&sr->text, parts[0].raw, parts[0].rawlen);
 			buf_set(&sr->preplain, parts[0].raw, parts[0].rawlen);
 			rc = GPG_OK;
 		}

@@ -20,8 +20,9 @@
 #define SPOOL_STALE_TMP 3600	/* seconds before a crashed write is removed */
 
 int
-spool_put(const char *dir, time_t due, const char *const *rcpts, size_t n,
-    const void *msg, size_t len, struct buf *path)
+spool_put(const char *dir, time_t due, const char *tag,
+    const char *const *rcpts, size_t n, const void *msg, size_t len,
+    struct buf *path)
 {
 	struct buf data = BUF_INIT, name = BUF_INIT;
 	size_t i;
@@ -30,6 +31,8 @@ spool_put(const char *dir, time_t due, const char *const *rcpts, size_t n,
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -1;
 	buf_adds(&data, SPOOL_MAGIC);
+	if (tag != NULL)
+		buf_addf(&data, "tag %s\n", tag);
 	for (i = 0; i < n; i++)
 		buf_addf(&data, "to %s\n", rcpts[i]);
 	buf_addc(&data, '\n');
@@ -60,6 +63,9 @@ parse(struct buf *f, char ***rcpts, size_t *n, const char **msg,
 		return -1;
 	p = f->s + ml;
 	end = f->s + f->len;
+	if (end - p > 4 && memcmp(p, "tag ", 4) == 0 &&
+	    (nl = memchr(p, '\n', (size_t)(end - p))) != NULL)
+		p = nl + 1;	/* whose mail it is (spool_tag) */
 	while (p < end && *p != '\n') {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
 		    nl - p < 4 || memcmp(p, "to ", 3) != 0 ||
@@ -236,5 +242,35 @@ spool_flush(const char *dir, char *const sendmail[], time_t now, size_t max,
 	free(names);
 	buf_free(&path);
 	close(lock);
+	return 0;
+}
+
+int
+spool_tag(const char *path, char tag[SPOOL_TAG_LEN + 1])
+{
+	char head[sizeof(SPOOL_MAGIC) - 1 + 5 + SPOOL_TAG_LEN];
+	size_t ml = sizeof(SPOOL_MAGIC) - 1, got = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	tag[0] = '\0';
+	if (fd < 0)
+		return -1;
+	while (got < sizeof(head)) {
+		ssize_t r = read(fd, head + got, sizeof(head) - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got == sizeof(head) && memcmp(head, SPOOL_MAGIC, ml) == 0 &&
+	    memcmp(head + ml, "tag ", 4) == 0 &&
+	    head[sizeof(head) - 1] == '\n') {
+		memcpy(tag, head + ml + 4, SPOOL_TAG_LEN);
+		tag[SPOOL_TAG_LEN] = '\0';
+		return 1;
+	}
 	return 0;
 }

@@ -1,9 +1,13 @@
 /* store.c - LMDB behind one small API: short transactions, map growth. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -15,7 +19,7 @@
 
 static const char *const db_names[DB_COUNT] = {
 	"meta", "nyms", "replay", "confirm", "chunks", "aliases", "addrs",
-	"blocks", "pending",
+	"blocks", "pending", "outbox",
 };
 
 struct store {
@@ -24,6 +28,7 @@ struct store {
 	unsigned char absent[DB_COUNT];	/* read-only open of an older schema */
 	size_t mapsize;
 	int rdonly;
+	int lockfd;		/* shared lock on db/scrub.lock: see store_scrub */
 };
 
 struct stxn {
@@ -116,6 +121,69 @@ check_schema(struct store *st, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * Take flock op on path, waiting at most wait seconds when wait > 0
+ * (polling, so no signal handler is needed), forever when wait is 0.
+ */
+static int
+lock_bounded(int fd, int op, unsigned wait)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	time_t end = time(NULL) + (time_t)wait;
+
+	for (;;) {
+		if (flock(fd, op | (wait > 0 ? LOCK_NB : 0)) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || time(NULL) >= end)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+}
+
+/*
+ * The scrub protocol (store_scrub): every process that opens the
+ * environment holds a shared flock on db/scrub.lock for as long as it has
+ * it open, taken while it holds a shared flock on db/scrub.gate; the
+ * scrub takes both exclusively, the gate first.  So a waiting scrub stops
+ * new openers at the gate (no starvation by a stream of deliveries) and
+ * runs once the processes that had the environment open have closed it.
+ * A child of ours (NYM_CHILD in its environment: remail run by nymserv)
+ * skips the gate: its parent may hold the state open, and waiting at the
+ * gate for a scrub that waits for the parent would deadlock until the
+ * scrub gives up.  Returns the fd holding scrub.lock (O_CLOEXEC: no child
+ * inherits it).
+ */
+static int
+scrub_lock(const char *dir, int excl, unsigned wait)
+{
+	struct buf p = BUF_INIT;
+	int gate, fd = -1, saved;
+
+	buf_addf(&p, "%s/scrub.gate", dir);
+	gate = open(p.s, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	buf_reset(&p);
+	buf_addf(&p, "%s/scrub.lock", dir);
+	if (gate < 0 || ((excl || getenv("NYM_CHILD") == NULL) &&
+	    lock_bounded(gate, excl ? LOCK_EX : LOCK_SH, wait) < 0))
+		goto out;
+	if ((fd = open(p.s, O_RDONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0 &&
+	    lock_bounded(fd, excl ? LOCK_EX : LOCK_SH, wait) < 0) {
+		saved = errno;
+		close(fd);
+		fd = -1;
+		errno = saved;
+	}
+out:
+	saved = errno;
+	if (gate >= 0)
+		close(gate);	/* the gate is held only while queueing */
+	buf_free(&p);
+	errno = saved;
+	return fd;
+}
+
 /* Open the environment; rdonly never writes (MDB_RDONLY, no schema fix-up). */
 static int
 open_env(struct store **out, const char *statedir, size_t mapsize,
@@ -142,6 +210,13 @@ open_env(struct store **out, const char *statedir, size_t mapsize,
 	}
 	st = xcalloc(1, sizeof(*st));
 	st->rdonly = rdonly;
+	if ((st->lockfd = scrub_lock(dir.s, 0, 0)) < 0) {
+		snprintf(err, errlen, "%s: scrub lock: %s", dir.s,
+		    strerror(errno));
+		free(st);
+		buf_free(&dir);
+		return STORE_ERR;
+	}
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 4)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, mapsize)) != 0 ||
@@ -151,6 +226,7 @@ open_env(struct store **out, const char *statedir, size_t mapsize,
 		    mdb_strerror(rc));
 		if (st->env)
 			mdb_env_close(st->env);
+		close(st->lockfd);
 		free(st);
 		buf_free(&dir);
 		return STORE_ERR;
@@ -170,6 +246,7 @@ open_env(struct store **out, const char *statedir, size_t mapsize,
 	if ((rc = open_dbis(st, create, err, errlen)) != STORE_OK ||
 	    (rc = check_schema(st, err, errlen)) != STORE_OK) {
 		mdb_env_close(st->env);
+		close(st->lockfd);
 		free(st);
 		return rc;
 	}
@@ -197,6 +274,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	mdb_env_close(st->env);
+	close(st->lockfd);	/* after the close: the scrub may start */
 	free(st);
 }
 
@@ -518,4 +596,91 @@ store_copy(struct store *st, const char *path)
 		return STORE_ERR;
 	}
 	return STORE_OK;
+}
+
+/* Write zeros over the whole of fd's file and sync it. */
+static int
+zero_fd(int fd)
+{
+	static const char zero[65536];
+	struct stat sb;
+	off_t off = 0;
+
+	if (fstat(fd, &sb) < 0)
+		return -1;
+	while (off < sb.st_size) {
+		size_t n = (size_t)(sb.st_size - off) < sizeof(zero) ?
+		    (size_t)(sb.st_size - off) : sizeof(zero);
+		ssize_t w = pwrite(fd, zero, n, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += w;
+	}
+	return fdatasync(fd);
+}
+
+int
+store_scrub(const char *statedir, size_t mapsize, unsigned wait, char *err,
+    size_t errlen)
+{
+	struct buf dir = BUF_INIT, data = BUF_INIT, tmp = BUF_INIT;
+	MDB_env *env = NULL;
+	int lockfd, fd = -1, oldfd = -1, dfd, rc = STORE_ERR, mrc = 0;
+
+	buf_addf(&dir, "%s/db", statedir);
+	buf_addf(&data, "%s/data.mdb", dir.s);
+	buf_addf(&tmp, "%s/data.mdb.scrub", dir.s);
+	if ((lockfd = scrub_lock(dir.s, 1, wait)) < 0) {
+		snprintf(err, errlen, "the state stayed in use for %u s: "
+		    "scrub not done (%s)", wait, strerror(errno));
+		rc = STORE_BUSY;
+		goto out;
+	}
+	/* Nobody has the environment open now, and nobody can open it. */
+	if ((mrc = mdb_env_create(&env)) != 0 ||
+	    (mrc = mdb_env_set_maxdbs(env, DB_COUNT + 4)) != 0 ||
+	    (mrc = mdb_env_set_mapsize(env, mapsize)) != 0 ||
+	    (mrc = mdb_env_open(env, dir.s, MDB_NOTLS | MDB_RDONLY, 0600)) !=
+	    0)
+		goto out;
+	(void)unlink(tmp.s);	/* from a scrub that crashed */
+	if ((fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0 || (mrc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT)) !=
+	    0 || fsync(fd) < 0)
+		goto out;
+	mdb_env_close(env);
+	env = NULL;
+	/* Swap the compacted copy in (rename: atomic, crash-safe), then
+	 * overwrite the old file, still open, before its blocks are freed. */
+	if ((oldfd = open(data.s, O_RDWR | O_CLOEXEC)) < 0 ||
+	    rename(tmp.s, data.s) < 0)
+		goto out;
+	if ((dfd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	if (zero_fd(oldfd) < 0)
+		goto out;
+	rc = STORE_OK;
+out:
+	if (rc == STORE_ERR)
+		snprintf(err, errlen, "scrub %s: %s", dir.s, mrc != 0 ?
+		    mdb_strerror(mrc) : strerror(errno));
+	if (env != NULL)
+		mdb_env_close(env);
+	if (fd >= 0)
+		close(fd);
+	if (rc != STORE_OK && fd >= 0)
+		(void)unlink(tmp.s);
+	if (oldfd >= 0)
+		close(oldfd);
+	if (lockfd >= 0)
+		close(lockfd);
+	buf_free(&dir);
+	buf_free(&data);
+	buf_free(&tmp);
+	return rc;
 }

@@ -100,7 +100,7 @@ t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
 	if (e != 0) {
 		log_info("decrypt: %s", gpgme_strerror(e));
 		buf_wipe(out);
-		if (permanent(e)) {
+		if (permanent(e) && !gpg_own_key_failed(ctx, e)) {
 			*why = "cannot decrypt the PGP layer with this "
 			    "remailer's key";
 			rc = T1C_BAD;
@@ -122,23 +122,33 @@ done:
 	return rc;
 }
 
+/*
+ * The Encrypt-Key home's gpg.conf, rewritten when the configured S2K
+ * digest changed.  SHA-1 by default: the reply-block readers of classic
+ * type-1 clients (Mixmaster 3's nym reader) know only MD5, SHA-1 and
+ * RIPEMD-160 for passphrase hashing; the cipher stays AES-256 with MDC.
+ */
 int
-t1c_symhome(const char *home)
+t1c_symhome(const char *home, const char *digest)
 {
-	static const char gc[] = "# written by remail: Encrypt-Key only\n"
-	    "no-greeting\nno-permission-warning\n"
-	    "s2k-cipher-algo AES256\ns2k-digest-algo SHA256\n"
-	    "s2k-mode 3\ns2k-count 65536\n"
-	    "cipher-algo AES256\n";
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT, want = BUF_INIT, have = BUF_INIT;
 	int rc = 0;
 
 	if (mkdir(home, 0700) < 0 && errno != EEXIST)
 		return -1;
+	buf_addf(&want, "# written by remail: Encrypt-Key only "
+	    "(remail_s2k_digest in nymserv.conf)\n"
+	    "no-greeting\nno-permission-warning\n"
+	    "s2k-cipher-algo AES256\ns2k-digest-algo %s\n"
+	    "s2k-mode 3\ns2k-count 65536\n"
+	    "cipher-algo AES256\nforce-mdc\n", digest);
 	buf_addf(&path, "%s/gpg.conf", home);
-	if (access(path.s, F_OK) < 0)
-		rc = util_write_file(path.s, gc, sizeof(gc) - 1, 0600);
+	if (util_read_file(path.s, 65536, &have) < 0 || have.len != want.len ||
+	    memcmp(have.s, want.s, want.len) != 0)
+		rc = util_write_file(path.s, want.s, want.len, 0600);
 	buf_free(&path);
+	buf_free(&want);
+	buf_free(&have);
 	return rc;
 }
 

@@ -94,6 +94,7 @@ void
 t1_layer_free(struct t1_layer *l)
 {
 	free(l->anon_to);
+	free(l->post_to);
 	if (l->encrypt_key != NULL) {
 		memset(l->encrypt_key, 0, strlen(l->encrypt_key));
 		free(l->encrypt_key);
@@ -286,9 +287,27 @@ directive(struct t1_layer *l, struct field *f, const char **why)
 		l->cutmarks = xstrndup(v, f->value.len);
 	} else if (name_is(n, nl, "Null")) {
 		l->null = 1;
-	} else if (name_is(n, nl, "Anon-Post-To") || name_is(n, nl, "Post-To") ||
-	    name_is(n, nl, "Remix-To")) {
-		*why = "unsupported directive (no news posting or remixing here)";
+	} else if (name_is(n, nl, "Anon-Post-To") || name_is(n, nl, "Post-To")) {
+		/* Each occurrence adds to one Newsgroups value (Mixmaster);
+		 * the gateway checks the groups. */
+		struct buf b = BUF_INIT;
+
+		if (f->value.len == 0) {
+			*why = "empty Anon-Post-To";
+			return T1_BAD;
+		}
+		if (l->post_to != NULL)
+			buf_addf(&b, "%s,", l->post_to);
+		buf_add(&b, v, f->value.len);
+		if (b.len > T1_MAX_VALUE) {
+			buf_free(&b);
+			*why = "Anon-Post-To too long";
+			return T1_BAD;
+		}
+		free(l->post_to);
+		l->post_to = buf_steal(&b);
+	} else if (name_is(n, nl, "Remix-To")) {
+		*why = "unsupported directive (no Mixmaster remixing here)";
 		return T1_BAD;
 	}
 	/* Other directives (Hash, Test-To, ...) are ignored, as classic
@@ -332,28 +351,41 @@ paste(struct t1_layer *l, struct field *f, const char **why)
 int
 t1_parse(const char *t, size_t len, struct t1_layer *l, const char **why)
 {
+	return t1_parse_own(t, len, len, l, why);
+}
+
+/*
+ * Directives are read from [0, own) only; blank lines between them and
+ * the payload may run on into the appended text (they are no directive).
+ */
+int
+t1_parse_own(const char *t, size_t len, size_t own, struct t1_layer *l,
+    const char **why)
+{
 	struct line ln;
 	size_t pos;
 
 	*why = NULL;
-	pos = skip_blank(t, len, 0);
-	if (!get_line(t, len, pos, &ln) || !line_is(&ln, "::")) {
+	if (own > len)
+		own = len;
+	pos = skip_blank(t, own, 0);
+	if (!get_line(t, own, pos, &ln) || !line_is(&ln, "::")) {
 		l->payload = pos;
 		return T1_OK;
 	}
 	l->has_block = 1;
 	pos = ln.next;
-	if (read_fields(t, len, &pos, T1_MAX_DIRECTIVES, l, directive, why)
+	if (read_fields(t, own, &pos, T1_MAX_DIRECTIVES, l, directive, why)
 	    != T1_OK)
 		return T1_BAD;
-	pos = skip_blank(t, len, pos);
+	pos = skip_blank(t, own, pos);
 	if (l->encrypted) {
-		if (!get_line(t, len, pos, &ln) || !line_is(&ln, BEGIN_LINE)) {
+		if (!get_line(t, own, pos, &ln) || !line_is(&ln, BEGIN_LINE)) {
 			*why = "Encrypted: PGP without an armored PGP message";
 			return T1_BAD;
 		}
 		l->arm_start = pos;
-		for (pos = ln.next; get_line(t, len, pos, &ln); pos = ln.next) {
+		for (pos = ln.next; get_line(t, own, pos, &ln); pos = ln.next) {
 			if (line_is(&ln, END_LINE)) {
 				l->arm_end = ln.next;
 				l->payload = ln.next;
@@ -363,14 +395,13 @@ t1_parse(const char *t, size_t len, struct t1_layer *l, const char **why)
 		*why = "armored PGP message without an END line";
 		return T1_BAD;
 	}
-	if (get_line(t, len, pos, &ln) && line_is(&ln, "##")) {
+	if (get_line(t, own, pos, &ln) && line_is(&ln, "##")) {
 		pos = ln.next;
-		if (read_fields(t, len, &pos, T1_MAX_PASTE_FIELDS, l, paste,
+		if (read_fields(t, own, &pos, T1_MAX_PASTE_FIELDS, l, paste,
 		    why) != T1_OK)
 			return T1_BAD;
-		pos = skip_blank(t, len, pos);
 	}
-	l->payload = pos;
+	l->payload = skip_blank(t, len, pos);
 	return T1_OK;
 }
 

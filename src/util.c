@@ -167,6 +167,8 @@ util_write_file(const char *path, const void *data, size_t len, int mode)
 	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		goto fail;
+	if (fchmod(fd, (mode_t)mode) < 0)	/* the mode asked, whatever umask */
+		goto fail_close;
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 

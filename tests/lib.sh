@@ -119,6 +119,12 @@ nymserv() {
 }
 
 captured() { ls "$T/cap" | grep -c '\.msg$'; }
+# pass_on N: hand captured message N to nymserv as the MTA would deliver
+# it (nymreg's requests are mail: -f SENDER -oi -- RECIPIENT).
+pass_on() {
+	nymserv -f "$(sed -n 2p "$T/cap/$1.args")" \
+	    "$(sed -n 5p "$T/cap/$1.args")" <"$T/cap/$1.msg"
+}
 clear_cap() { rm -rf "$T"/cap/*; }
 
 # ---- nym clients (config@/send@ tests) ----

@@ -5,7 +5,7 @@
 # remail (direct, public and through its delay spool) dropping blocked
 # recipients silently and logging no address.
 . "$(dirname "$0")/../lib.sh"
-setup_nyms
+setup_nyms "remail_accept_clear = yes"	# several Anon-To and Cutmarks: the public side (local mode is one address per layer)
 make_nym alice '+acksend name="Alice Nym"'
 lastrem() { ls "$T/rem" | grep '\.msg$' | sort -n | tail -1; }
 
@@ -131,7 +131,7 @@ check "remail to a blocked address: exit 0, nothing mailed" \
     [ "$RC" = 0 -a "$(captured)" = 0 ]
 check "remail logs the drop as a count" \
     grep -q 'remailed: 0 message(s), 1 blocked recipient(s) dropped' "$T/rout"
-rml < <(printf '::\nAnon-To: friend@example.net, Victim@Example.ORG\n\n::\nEncrypted: PGP\n\npayload\n')
+rml -p remailer -f anyone@example.net < <(printf '::\nAnon-To: friend@example.net, Victim@Example.ORG\n\n::\nEncrypted: PGP\n\npayload\n')
 check "remail with a blocked and a free recipient: exit 0, one message" \
     [ "$RC" = 0 -a "$(captured)" = 1 ]
 check "... its envelope holds only the free recipient" \
@@ -147,7 +147,7 @@ check "public remailer@ to a blocked address: exit 0, nothing mailed" \
 rml < <(printf '::\nAnon-To: victim@example.org\nLatent-Time: +1:00\n\nlater\n')
 check "remail with Latent-Time to a blocked address: nothing spooled" \
     [ "$RC" = 0 -a "$(spooled)" = 0 ]
-rml < <(printf '::\nAnon-To: friend@example.net\nCutmarks: --\n\nfirst\n--\n::\nAnon-To: victim@example.org\n\nsecond\n--\n::\nAnon-To: other@example.net\n\nthird\n')
+rml -p remailer -f anyone@example.net < <(printf '::\nAnon-To: friend@example.net\nCutmarks: --\n\nfirst\n--\n::\nAnon-To: victim@example.org\n\nsecond\n--\n::\nAnon-To: other@example.net\n\nthird\n')
 check "Cutmarks: the blocked piece dropped, the other pieces mailed" \
     sh -c "[ $RC = 0 ] && [ $(captured) = 2 ] && ! grep -qi victim '$T'/cap/*.args '$T'/cap/*.msg && grep -qx friend@example.net '$T'/cap/*.args && grep -qx other@example.net '$T'/cap/*.args"
 
@@ -183,7 +183,7 @@ check "list: not blocked yet" [ "$(captured)" = 1 ]
 # Queued in remail's delay spool before the block, due after it.
 clear_cap
 rml < <(printf '::\nAnon-To: list@lists.example\nLatent-Time: +1:00\n\nqueued for the list\n')
-rml < <(printf '::\nAnon-To: friend@example.net, list@lists.example\nLatent-Time: +1:00\n\nqueued for both\n')
+rml -p remailer -f anyone@example.net < <(printf '::\nAnon-To: friend@example.net, list@lists.example\nLatent-Time: +1:00\n\nqueued for both\n')
 rml < <(printf '::\nAnon-To: friend@example.net\nLatent-Time: +1:00\n\nqueued for the friend\n')
 check "list: not blocked yet, so remail spools all three" \
     [ "$(spooled)" = 3 -a "$(captured)" = 0 ]

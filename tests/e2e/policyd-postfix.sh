@@ -52,6 +52,10 @@ setup_state "policy_half_life = 3600" "policy_sender_limit = $SLIM" \
 sed 's/^policy_half_life = .*/policy_half_life = 2/' "$T/nymserv.conf" >"$T/decay.conf"
 check "nym alice in the state" \
     bash -c "printf 'alice\nx\n' | ${RUNAS[*]} mdb_load -T -s nyms '$T/s/db'"
+# Written behind nymserv's back: the owner's check publishes it.
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >/dev/null
+check "... and in the public view nympolicyd reads (nymctl check wrote it)" \
+    [ "$(ls "$T/s/pub/n" | wc -l)" = 1 ]
 SOCK=$T/policy.sock
 # start_pd CONF LOG: nympolicyd on $SOCK, as nobody; waits for the socket.
 start_pd() {

@@ -54,6 +54,44 @@ armored <"$T/p1" | cgpg --decrypt >"$T/final"
 check "alice decrypts the mail to the original body" grep -qx 'The fox writes to alice.' "$T/final"
 check "the hop never saw the body in clear" sh -c "! grep -q 'fox writes' '$m'"
 
+# --- Finding 9: a reply block reaches one address through this server.
+# A bomber's blocks name a victim beside the bomber in the layers the
+# server reads; none may be accepted, and nothing may reach the victim.
+mkkey bomber
+victim() { grep -l 'victim' "$T"/cap/*.args 2>/dev/null | wc -l; }
+printf '::\nAnon-To: bomber@evil.test, victim@victim.test\n' >"$T/b1"
+printf '::\nAnon-To: victim@victim.test\nCutmarks: --\n\nspam for the victim\n--\n::\nAnon-To: bomber@evil.test\n' >"$T/b2"
+printf '::\nAnon-To: bomber@evil.test, victim@victim.test\n\n' |
+    cgpg --armor --encrypt --recipient '<remailer@nym.test>' >"$T/b3l"
+{ printf '::\nEncrypted: PGP\n\n'; cat "$T/b3l"; } >"$T/b3"
+{ printf '::\nAnon-To: remailer@nym.test\n\n::\nEncrypted: PGP\n\n'; cat "$T/b3l"; } >"$T/b4"
+printf '::\nAnon-To: bomber@evil.test\nRemail-To: victim@victim.test\n' >"$T/b5"
+n0=$(ncap)
+i=0
+for b in b1 b2 b3 b4 b5; do
+	i=$((i + 1))
+	nymcfg -n bomber -u bomber -k -c create -b "$T/$b" -b "$T/$b" -b "$T/$b" >"$T/create-bomber"
+	nymserv -f someone@example.org config <"$T/create-bomber"
+	nymserv -f bob@example.org bomber <"$T/in1"
+	check "finding 9: a bomber+victim reply block is refused at create ($b), nothing reaches the victim" \
+	    sh -c "[ $RC = 67 ] && [ $(ncap) = $n0 ] && [ $(victim) = 0 ]"
+done
+# Modify: the errors go back through the old block, which stays in use.
+nymcfg -n alice -u alice -c 'create?' -b "$T/b1" >"$T/mod-alice"
+nymserv -f someone@example.org config <"$T/mod-alice"
+m=$(lastcap)
+check "finding 9: a bomber+victim block is refused at modify; the answer goes through the old block only" \
+    sh -c "[ $RC = 0 ] && [ $(ncap) = $((n0 + 1)) ] && grep -qx remailer@a.test '${m%.msg}.args' && [ $(victim) = 0 ]"
+hop_a "$m"
+m=$(lastcap)
+armored <"$m" | cgpg --pinentry-mode loopback --passphrase alicepass --decrypt >"$T/p1"
+armored <"$T/p1" | cgpg --decrypt >"$T/ans"
+check "finding 9: the config@ answer names the refused block and why" \
+    sh -c "grep -q 'NOT carried out' '$T/ans' && grep -q 'Reply-Block 1 refused:.*recipients' '$T/ans'"
+nymserv -f bob@example.org alice <"$T/in1"
+check "finding 9: after the refused modify, alice's mail still goes to hop a only" \
+    sh -c "[ $RC = 0 ] && grep -qx remailer@a.test '$(lastcap | sed 's/msg$/args/')' && [ $(victim) = 0 ]"
+
 # --- A blocked final address: nymserv -> remail drops it silently. ---
 mkkey carol
 printf '::\nAnon-To: carol@real.example\n' >"$T/blk-carol"

@@ -74,6 +74,50 @@ armored <"$fb" | cgpg --list-packets >"$T/packets" 2>&1
 check "Encrypt-Key uses AES-256" grep -q 'symkey enc packet: version 4, cipher 9' "$T/packets"
 check "Encrypt-Key output is integrity protected (MDC)" grep -q 'mdc_method: 2' "$T/packets"
 
+# --- Finding 15: Encrypt-Key layers a classic reader can undo. ---
+# Mixmaster 3's nym reader knows MD5, SHA-1 and RIPEMD-160 for S2K
+# (OpenPGP hash ids 1, 2, 3); gpg has no option that restricts the S2K
+# digest when decrypting, so the packet is inspected for that, and the
+# layer is decrypted by a passphrase-only gpg in an empty home.
+s2k_hash() { sed -n 's/^:symkey enc packet: .*s2k 3, hash \([0-9]*\).*/\1/p' "$1" | head -1; }
+check "finding 15: remail's Encrypt-Key layer uses a classic S2K digest (SHA-1), AES-256, MDC" \
+    sh -c "[ '$(s2k_hash "$T/packets")' = 2 ] && grep -q 'symkey enc packet: version 4, cipher 9' '$T/packets' && grep -q 'mdc_method: 2' '$T/packets'"
+case $(s2k_hash "$T/packets") in 1|2|3) classic=1 ;; *) classic=0 ;; esac
+mkdir -m 700 "$T/e"
+HOMES+=("$T/e")
+armored <"$fb" | gpg --homedir "$T/e" --batch --quiet --no-tty --pinentry-mode loopback \
+    --passphrase 4QBUBWRGQgRsa0ATirS8ew== --decrypt >"$T/p1e" 2>/dev/null
+check "finding 15: the layer decrypts with a passphrase-only gpg restricted to MD5/SHA-1/RIPEMD-160 S2K" \
+    sh -c "[ $classic = 1 ] && cmp -s '$T/p1' '$T/p1e' && [ -s '$T/p1e' ]"
+hop m "remail_s2k_digest = SHA256"
+remail m < <(printf '::\nAnon-To: user@final.test\nEncrypt-Key: modernpass\n\nmodern body\n')
+f=$(last "$T/cap-m")
+armored <"$f" | cgpg --list-packets >"$T/packets-m" 2>&1
+check "finding 15: remail_s2k_digest = SHA256 writes SHA-256 S2K (AES-256, MDC)" \
+    sh -c "[ $RC = 0 ] && [ '$(s2k_hash "$T/packets-m")' = 8 ] && grep -q 'cipher 9' '$T/packets-m' && grep -q 'mdc_method: 2' '$T/packets-m'"
+printf 'remail_s2k_digest = MD4\n' >>"$T/m.conf"
+remail m < <(printf '::\nAnon-To: user@final.test\n\nx\n')
+check "remail_s2k_digest: an unknown digest is a configuration error (75)" test "$RC" = 75
+# contrib/nymread and a legacy hop: 3DES without MDC only with -L.
+printf 'From: config@nym.test\nSubject: legacy\n\nThrough a legacy hop.\n' |
+    cgpg --armor --encrypt -r user@final.test >"$T/leg-inner"
+gpg --homedir "$T/e" --batch --quiet --no-tty --pinentry-mode loopback --passphrase legacypass \
+    --symmetric --armor --rfc2440 --cipher-algo 3DES --s2k-digest-algo SHA1 \
+    <"$T/leg-inner" >"$T/leg-layer" 2>/dev/null
+{ printf 'From: remailer@old.test\nTo: user@final.test\n\n'; cat "$T/leg-layer"; } >"$T/leg-mail"
+gpg --homedir "$T/e" --batch --list-packets --pinentry-mode loopback --passphrase legacypass \
+    <"$T/leg-layer" >"$T/leg-packets" 2>&1
+bash "$REPO/contrib/nymread" -g "$T/c" legacypass <"$T/leg-mail" >"$T/leg-out" 2>"$T/leg-err"
+lrc=$?
+check "finding 15: nymread refuses a 3DES layer without MDC by default, with a clear message" \
+    sh -c "grep -q 'symkey enc packet: version 4, cipher 2,' '$T/leg-packets' && ! grep -q mdc_method '$T/leg-packets' && [ $lrc = 3 ] && grep -q 'no integrity protection.*-L' '$T/leg-err' && ! grep -q 'legacy hop\.' '$T/leg-out'"
+bash "$REPO/contrib/nymread" -g "$T/c" -L legacypass <"$T/leg-mail" >"$T/leg-out" 2>"$T/leg-err"
+lrc=$?
+check "finding 15: nymread -L reads the legacy layer, with a warning" \
+    sh -c "[ $lrc = 0 ] && grep -qx 'Through a legacy hop.' '$T/leg-out' && grep -q 'warning: layer 1 has no integrity' '$T/leg-err'"
+bash "$REPO/contrib/nymread" -g "$T/c" 4QBUBWRGQgRsa0ATirS8ew== passA <"$fb" >"$T/nr-out" 2>/dev/null
+check "nymread peels remail's Encrypt-Key layers (no -L needed)" grep -qx 'The secret body of the letter.' "$T/nr-out"
+
 # --- Local mode (as nymserv pipes it): clear outer layer, pasting. ---
 cat >"$T/local.eml" <<'MAIL'
 From: Real Sender <real@sender.example>
@@ -146,6 +190,35 @@ remail a -p remailer -f x@example.org <"$T/mitm2"
 check "a :: block appended after the armor travels as payload" \
     sh -c "[ $RC = 0 ] && ! grep -q evil '$T'/cap-a/*.args"
 
+# --- Finding 2: text appended after a layer's armored block is payload.
+# The layer for hop a ends without a blank line; a man in the middle
+# appends an Anon-To (and, in a second message, a ## block) after it.
+printf '::\nAnon-To: remailer@b.test\n' | enc remailer@a.test >"$T/f2"
+{ printf '::\nEncrypted: PGP\n\n'; cat "$T/f2"
+  printf 'Anon-To: spy@evil.test\nfor the next hop\n'; } >"$T/f2-in"
+clear_cap_all
+remail a -p remailer -f x@example.org <"$T/f2-in"
+f=$(last "$T/cap-a")
+check "finding 2: text appended after a layer's armored block is payload, not directives (no copy to the spy, the next hop receives)" \
+    sh -c "[ $RC = 0 ] && [ $(n_in "$T/cap-a") = 1 ] && grep -qx remailer@b.test '${f%.msg}.args' && ! grep -q evil '${f%.msg}.args' && grep -qx 'To: remailer@b.test' '$f'"
+check "finding 2: the appended text reaches the next hop as payload" \
+    sh -c "body_() { sed '1,/^\$/d' \"\$1\"; }; body_ '$f' | grep -qx 'Anon-To: spy@evil.test' && body_ '$f' | grep -qx 'for the next hop'"
+{ printf '::\nEncrypted: PGP\n\n'; cat "$T/f2"
+  printf '\n##\nSubject: tagged by the mitm\nIn-Reply-To: <mitm@evil.test>\n\nbody\n'; } >"$T/f2-in2"
+clear_cap_all
+remail a -p remailer -f x@example.org <"$T/f2-in2"
+f=$(last "$T/cap-a")
+check "finding 2: an appended ## block pastes no header (plaintext without a blank line)" \
+    sh -c "[ $RC = 0 ] && grep -qx remailer@b.test '${f%.msg}.args' && ! sed '/^\$/q' '$f' | grep -qi 'mitm'"
+printf '::\nAnon-To: remailer@b.test\n\n' | enc remailer@a.test >"$T/f2b"
+{ printf '::\nEncrypted: PGP\n\n'; cat "$T/f2b"
+  printf '##\nSubject: tagged by the mitm\n\nbody\n'; } >"$T/f2-in3"
+clear_cap_all
+remail a -p remailer -f x@example.org <"$T/f2-in3"
+f=$(last "$T/cap-a")
+check "finding 2: an appended ## block pastes no header (plaintext ending in a blank line)" \
+    sh -c "[ $RC = 0 ] && grep -qx remailer@b.test '${f%.msg}.args' && ! sed '/^\$/q' '$f' | grep -qi 'mitm'"
+
 # --- Refusals and caps. ---
 remail l < <(printf '::\nAnon-To: a@final.test\nEncrypt-Key:\n\nx\n')
 check "empty Encrypt-Key refused (65, 5.6.0)" sh -c "[ $RC = 65 ] && grep -q '^5.6.0.*Encrypt-Key' '$T/out'"
@@ -173,15 +246,35 @@ check "100-deep nested layers refused within the depth cap (5.7.0)" \
 echo "# 100-deep input refused in $((SECONDS - s)) s"
 { printf '::\nAnon-To: a@final.test\nCutmarks: --\n\nfirst\n'
   for i in $(seq 1 10000); do printf -- '--\n::\nAnon-To: v%d@victim.test\n\nbomb\n' "$i"; done; } >"$T/bomb"
+# Cutmarks are for the public remailer (hop p takes clear input): in
+# local mode (nymserv's hand-off) they are refused, see finding 9 below.
 clear_cap_all
 s=$SECONDS
-remail l <"$T/bomb"
+remail p -p remailer <"$T/bomb"
 check "10,000-piece cutmark bomb refused (5.7.0), nothing sent" \
-    sh -c "[ $RC = 65 ] && grep -q '^5.7.0' '$T/out' && [ $(n_in "$T/cap-l") = 0 ]"
+    sh -c "[ $RC = 65 ] && grep -q '^5.7.0' '$T/out' && [ $(n_in "$T/cap-p") = 0 ]"
 echo "# cutmark bomb refused in $((SECONDS - s)) s"
-remail l < <(printf '::\nAnon-To: a@final.test\nCutmarks: --\n\nthe text\n-- \nISP footer\n--\n::\nAnon-To: b@final.test\n\nsecond piece\n')
+remail p -p remailer < <(printf '::\nAnon-To: a@final.test\nCutmarks: --\n\nthe text\n-- \nISP footer\n--\n::\nAnon-To: b@final.test\n\nsecond piece\n')
 check "Cutmarks: footer cut off, a piece with directives sent alone" \
-    sh -c "[ $RC = 0 ] && [ $(n_in "$T/cap-l") = 2 ] && ! grep -q 'ISP footer' '$T'/cap-l/*.msg && grep -qx 'the text' '$T'/cap-l/*.msg && grep -qx 'second piece' '$T'/cap-l/*.msg"
+    sh -c "[ $RC = 0 ] && [ $(n_in "$T/cap-p") = 2 ] && ! grep -q 'ISP footer' '$T'/cap-p/*.msg && grep -qx 'the text' '$T'/cap-p/*.msg && grep -qx 'second piece' '$T'/cap-p/*.msg"
+# Finding 9: what nymserv hands the local remail reaches one address.
+clear_cap_all
+remail l < <(printf '::\nAnon-To: bomber@evil.test, victim@victim.test\n\nmail for a nym\n')
+check "finding 9: local mode refuses a layer naming several recipients (65, 5.7.1), nothing sent" \
+    sh -c "[ $RC = 65 ] && grep -q '^5.7.1.*recipients' '$T/out' && [ $(n_in "$T/cap-l") = 0 ]"
+remail l < <(printf '::\nAnon-To: bomber@evil.test\nAnon-To: victim@victim.test\n\nmail for a nym\n')
+check "finding 9: local mode refuses two Anon-To lines, nothing sent" \
+    sh -c "[ $RC = 65 ] && [ $(n_in "$T/cap-l") = 0 ]"
+remail l < <(printf '::\nAnon-To: bomber@evil.test\nCutmarks: --\n\nx\n--\n::\nAnon-To: victim@victim.test\n\nmail for a nym\n')
+check "finding 9: local mode refuses Cutmarks (a piece to a third party), nothing sent" \
+    sh -c "[ $RC = 65 ] && grep -q '^5.7.1.*Cutmarks' '$T/out' && [ $(n_in "$T/cap-l") = 0 ]"
+printf '::\nAnon-To: bomber@evil.test, victim@victim.test\n\n' | enc remailer@l.test >"$T/f9l"
+remail l < <(printf '::\nEncrypted: PGP\n\n'; cat "$T/f9l"; printf 'mail for a nym\n')
+check "finding 9: local mode refuses several recipients in a layer it decrypts, nothing sent" \
+    sh -c "[ $RC = 65 ] && [ $(n_in "$T/cap-l") = 0 ]"
+remail p -p remailer < <(printf '::\nAnon-To: one@final.test, two@final.test\n\npublic\n')
+check "the public remailer still takes several Anon-To addresses" \
+    sh -c "[ $RC = 0 ] && grep -qx one@final.test '$(last "$T/cap-p" | sed 's/msg$/args/')' && grep -qx two@final.test '$(last "$T/cap-p" | sed 's/msg$/args/')'"
 
 # --- Latent-Time: the delay spool and remail -q. ---
 clear_cap_all

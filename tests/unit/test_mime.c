@@ -206,9 +206,10 @@ test_qp(void)
 	buf_free(&b);
 }
 
-/* SHA-256 of the first signature packet in an armored block. */
+/* The identity of the signature in an armored block over text (NULL:
+ * the block's own literal data). */
 static int
-sighash(const struct buf *armored, unsigned char out[32])
+sighash(const struct buf *armored, const char *text, unsigned char out[32])
 {
 	const char *s, *e;
 	struct buf bin = BUF_INIT;
@@ -218,10 +219,10 @@ sighash(const struct buf *armored, unsigned char out[32])
 	if (pgp_find_armor(armored->s, armored->len, &s, &e) != PGP_NONE &&
 	    pgp_dearmor(s, (size_t)(e - s), &bin) == 0 &&
 	    pgp_walk(bin.s, bin.len, 1 << 20, &info) == 0) {
-		if (info.nsigs > 0) {
-			memcpy(out, info.sighash, 32);
-			rc = 0;
-		}
+		if (info.nsigs > 0)
+			rc = text != NULL ? pgp_sigid(&info, text, strlen(text),
+			    out) : pgp_sigid(&info, info.literal.s,
+			    info.literal.len, out);
 		pgp_info_free(&info);
 	}
 	buf_free(&bin);
@@ -286,7 +287,7 @@ test_signed(void)
 	int rc, i;
 
 	t_pgp_fixture("detached.asc", &sig);
-	T(sighash(&sig, h) == 0, "the detached fixture has a signature");
+	T(sighash(&sig, PART1, h) == 0, "the detached fixture has a signature");
 	mime_crlf(&want, PART1, strlen(PART1));
 	for (i = 0; i < 2; i++) {
 		const char *eol = i ? "\r\n" : "\n";
@@ -302,8 +303,8 @@ test_signed(void)
 		T(sr.preplain.len == strlen(PART1) && memcmp(sr.preplain.s,
 		    PART1, strlen(PART1)) == 0, "the signed part as text (%s)",
 		    i ? "CRLF" : "LF");
-		T(memcmp(sr.hash, h, 32) == 0, "replay key: SHA-256 of the "
-		    "signature packet (%s)", i ? "CRLF" : "LF");
+		T(memcmp(sr.hash, h, 32) == 0, "replay key: the signature's "
+		    "identity over the signed part (%s)", i ? "CRLF" : "LF");
 		T(sr.sigdata.len > 0 && strncmp(sr.sigdata.s,
 		    "-----BEGIN PGP SIGNATURE-----", 29) == 0,
 		    "gpg gets the armored signature (%s)", i ? "CRLF" : "LF");
@@ -375,7 +376,7 @@ test_encrypted_unwrapped(void)
 	/* multipart/encrypted whose second part holds a signed (here not
 	 * encrypted, so no gpg call) OpenPGP message. */
 	t_pgp_fixture("signed-zip.asc", &pgp);
-	T(sighash(&pgp, h) == 0, "the signed fixture has a signature");
+	T(sighash(&pgp, NULL, h) == 0, "the signed fixture has a signature");
 	buf_adds(&m, "Content-Type: multipart/encrypted;\n"
 	    " protocol=\"application/pgp-encrypted\"; boundary=xyz\n\n"
 	    "--xyz\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n"
@@ -432,7 +433,7 @@ test_encrypted_unwrapped(void)
 		const char *sp = strstr(pgp.s, "-----BEGIN PGP SIGNATURE");
 
 		buf_sets(&sigpart, sp != NULL ? sp : "");
-		if (sighash(&sigpart, h) < 0)
+		if (sighash(&sigpart, TEXT, h) < 0)
 			memset(h, 0, sizeof(h));
 		buf_free(&sigpart);
 	}
@@ -484,6 +485,40 @@ test_content(void)
 	buf_free(&out);
 }
 
+/* pgp_sigid over a C string. */
+static int
+sid(const struct pgp_info *info, const char *text, unsigned char out[32])
+{
+	return pgp_sigid(info, text, strlen(text), out);
+}
+
+/* pgp_sigid: the signed fields and the text, normalised. */
+static void
+test_sigid(void)
+{
+	struct pgp_info a, b;
+	unsigned char x[32], y[32];
+
+	memset(&a, 0, sizeof(a));
+	a.sigversion = 4;
+	memset(a.sigpart, 7, sizeof(a.sigpart));
+	b = a;
+	b.sigpart[31] = 8;
+	T(sid(&a, "Config:\nFrom: x\n", x) == 0 &&
+	    sid(&a, "Config:  \r\nFrom: x\t\r\n\r\n\n", y) == 0 &&
+	    memcmp(x, y, 32) == 0, "sigid: line ends, trailing blanks and "
+	    "final empty lines do not count");
+	T(sid(&a, "Config:\nFrom: y\n", y) == 0 && memcmp(x, y, 32) != 0,
+	    "sigid: another text, same fields: another identity");
+	T(sid(&b, "Config:\nFrom: x\n", y) == 0 && memcmp(x, y, 32) != 0,
+	    "sigid: other fields, same text: another identity");
+	T(sid(&a, " Config:\nFrom: x\n", y) == 0 && memcmp(x, y, 32) != 0 &&
+	    sid(&a, "", y) == 0, "sigid: leading blanks count; an empty text "
+	    "is a text");
+	a.sigversion = 0;
+	T(sid(&a, "x", y) < 0, "sigid: unknown version refused");
+}
+
 int
 main(void)
 {
@@ -497,5 +532,6 @@ main(void)
 	test_signed();
 	test_encrypted_unwrapped();
 	test_content();
+	test_sigid();
 	T_END();
 }

@@ -39,6 +39,7 @@ sample(struct nym *y)
 	y->lastwarn = 2147483648L;
 	y->blocks = nym_blocks_copy(blocks, NBLOCKS);
 	y->nblocks = NBLOCKS;
+	y->gen = xstrdup("0123456789abcdef");
 }
 
 static int
@@ -65,6 +66,8 @@ nym_equal(const struct nym *a, const struct nym *b)
 	    memcmp(a->key.s, b->key.s, a->key.len) == 0 &&
 	    a->created == b->created && a->lastsig == b->lastsig &&
 	    a->lastwarn == b->lastwarn && a->nblocks == b->nblocks &&
+	    ((a->gen == NULL && b->gen == NULL) || (a->gen != NULL &&
+	    b->gen != NULL && strcmp(a->gen, b->gen) == 0)) &&
 	    blocks_equal(a->blocks, b->blocks, a->nblocks);
 }
 
@@ -149,7 +152,7 @@ test_malformed(void)
 			bad++;		/* not cleared on failure */
 		}
 	}
-	T(bad == 0 && boundary == 10 + NBLOCKS - 1, "every prefix of a "
+	T(bad == 0 && boundary == 11 + NBLOCKS - 1, "every prefix of a "
 	    "record refused or cut at a field end (%zu whole-field prefixes)",
 	    boundary);
 	buf_reset(&m);
@@ -207,11 +210,17 @@ test_pending(void)
 	p.created = 1763900000L;
 	p.blocks = nym_blocks_copy(blocks, 3);
 	p.nblocks = 3;
+	p.fpr = xstrdup("99BA2A2D6AB67FD6523B87DE07198C14F6079789");
+	p.gen = xstrdup("fedcba9876543210");
+	p.nym_created = 1763800000L;
 	nym_pending_encode(&p, &b);
 	T(nym_pending_decode(b.s, b.len, &q) == 0 &&
 	    strcmp(q.name, "carol") == 0 && q.create == 1 &&
 	    q.created == 1763900000L && q.nblocks == 3 &&
-	    blocks_equal(p.blocks, q.blocks, 3), "pending change round trip");
+	    blocks_equal(p.blocks, q.blocks, 3) && q.fpr != NULL &&
+	    strcmp(q.fpr, p.fpr) == 0 && q.gen != NULL &&
+	    strcmp(q.gen, p.gen) == 0 && q.nym_created == 1763800000L,
+	    "pending change round trip, bound to key and incarnation");
 	nym_pending_free(&q);
 	for (cut = 0; cut < b.len; cut++) {
 		if (nym_pending_decode(b.s, cut, &q) == 0) {
@@ -330,9 +339,62 @@ test_choose(void)
 	nym_blocks_free(c, NBLOCKS);
 }
 
+/* Pool delivery fields: older records decode unchanged, new ones round trip. */
+static void
+test_pool(void)
+{
+	struct buf old = BUF_INIT, b = BUF_INIT;
+	struct nym y, z;
+
+	/* A record as the encoder wrote it before pool delivery existed. */
+	field(&old, 'N', "alice", 5);
+	field(&old, 'S', "2", 1);
+	field(&old, 'F', "2", 1);
+	field(&old, 'L', "0", 1);
+	field(&old, 'f', "99BA2A2D6AB67FD6523B87DE07198C14F6079789", 40);
+	field(&old, 'K', "key", 3);
+	field(&old, 'c', "1700000000", 10);
+	field(&old, 'l', "1700000001", 10);
+	field(&old, 'w', "0", 1);
+	field(&old, 'B', "-1.000000:::\nAnon-To: a@example.net\n",
+	    strlen("-1.000000:::\nAnon-To: a@example.net\n"));
+	T(nym_decode(old.s, old.len, &z) == 0 && z.delivery ==
+	    NYM_DELIVER_BLOCKS && z.hsub == NULL && z.symkey == NULL &&
+	    z.subject == NULL && z.nblocks == 1,
+	    "an old record decodes: delivery through the blocks, no pool "
+	    "values");
+	nym_encode(&z, &b);
+	T(b.len == old.len && memcmp(b.s, old.s, b.len) == 0,
+	    "a nym without pool delivery is stored exactly as before");
+	nym_free(&z);
+
+	sample(&y);
+	y.delivery = NYM_DELIVER_BOTH;
+	y.hsub = xstrdup("Panda pass");
+	y.symkey = xstrdup("s3cret");
+	y.subject = xstrdup("plain subject");
+	nym_encode(&y, &b);
+	T(nym_decode(b.s, b.len, &z) == 0 && nym_equal(&y, &z) &&
+	    z.delivery == NYM_DELIVER_BOTH && strcmp(z.hsub, "Panda pass") ==
+	    0 && strcmp(z.symkey, "s3cret") == 0 &&
+	    strcmp(z.subject, "plain subject") == 0,
+	    "pool delivery, hSub, symmetric and subject round trip");
+	nym_free(&z);
+	nym_free(&y);
+
+	buf_set(&b, old.s, old.len);
+	field(&b, 'D', "7", 1);
+	T(nym_decode(b.s, b.len, &z) == 0 && z.delivery == NYM_DELIVER_BLOCKS,
+	    "a delivery value this version does not know: the blocks");
+	nym_free(&z);
+	buf_free(&old);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
+	test_pool();
 	test_roundtrip();
 	test_malformed();
 	test_pending();

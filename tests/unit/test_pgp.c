@@ -13,20 +13,24 @@
 /* Fixtures made once with gpg by tests/data/pgp/make.sh (nym1's key). */
 #define TEXT "Config:\nFrom: nym1\nNym-Commands: create? +acksend\n" \
     "- a line with a leading dash\n"
-/* SHA-256 of the signature packet body, computed independently. */
-#define H_SIG "ea49eaebdc386b256cc76680a9fd39d79b835e901e818a756c42e6c5662299e3"
-#define H_ENC "b2ed6ce4766031904c7e7e327e61518ad1a1cf3fdc5753795ecd427a4b07ed44"
-#define H_PART "99cfab3414d51f9d8c56102fedfaee7a04d9cf29e8858af9566c741bbe01ee6b"
-#define H_CLEAR "d6c20de1376cfde7c69e944e79566a7efea6bff3cd29fcb179e88e185a1d6168"
+/*
+ * SHA-256 of the signature's signed fields (v4: version through the
+ * hashed area), computed independently (Python).  The 9000-byte text was
+ * signed in the same second by the same key as TEXT: the same fields.
+ */
+#define H_SIG "8283d6eec66069c3e7f2d3a7bbae7e2db4cb4e59ebbb7afb28791e96c31f8aea"
+#define H_ENC "4137ee90f9bc1f9f36d8cc64a416e64556a644f126db99fd4be0748fad42d5d6"
+#define H_PART H_SIG
+#define H_CLEAR "46aa6eeb1970834be0be886f5a17fd87d0bcba54426f474ad903598a613d1cf5"
 
-/* The walk's signature hash as hex (a static string). */
+/* The walk's signed-fields hash as hex (a static string). */
 static const char *
 hexhash(const struct pgp_info *info)
 {
 	static char s[65];
 	struct buf b = BUF_INIT;
 
-	util_hex(&b, info->sighash, sizeof(info->sighash));
+	util_hex(&b, info->sigpart, sizeof(info->sigpart));
 	snprintf(s, sizeof(s), "%s", b.s);
 	buf_free(&b);
 	return s;
@@ -515,23 +519,44 @@ test_lengths(void)
 	    "64 packets on one level walked");
 	pgp_info_free(&info);
 
-	/* The first signature is hashed, whatever its header format. */
+	/* The first signature's signed fields, whatever its header format:
+	 * version 4, type, algorithms, hashed area "hh"; unhashed "uu". */
 	buf_reset(&p);
-	pkt_new(&p, 2, "sigbody", 7);
+	pkt_new(&p, 2, "\x04\x00\x16\x08\x00\x02hh\x00\x02uu\xab\xcdsig", 17);
 	pkt_old(&p, 2, 0, "other", 5);
 	rc = pgp_walk(p.s, p.len, 1 << 20, &info);
 	{
 		unsigned char h[32];
 
-		util_sha256("sigbody", 7, h);
-		T(rc == 0 && info.nsigs == 2 && memcmp(h, info.sighash, 32) == 0,
-		    "two signatures: the first one's body is hashed");
+		util_sha256("\x04\x00\x16\x08\x00\x02hh", 8, h);
+		T(rc == 0 && info.nsigs == 2 && info.sigversion == 4 &&
+		    memcmp(h, info.sigpart, 32) == 0,
+		    "two signatures: the first one's signed fields are hashed");
 		pgp_info_free(&info);
 		buf_reset(&p);
-		pkt_old(&p, 2, 0, "sigbody", 7);
+		pkt_old(&p, 2, 0, "\x04\x00\x16\x08\x00\x02hh\x00\x03uuu"
+		    "\x12\x34other-sig", 20);
 		rc = pgp_walk(p.s, p.len, 1 << 20, &info);
-		T(rc == 0 && memcmp(h, info.sighash, 32) == 0,
-		    "same hash from an old-format header");
+		T(rc == 0 && memcmp(h, info.sigpart, 32) == 0,
+		    "same fields from an old-format header, another unhashed "
+		    "area, digest prefix and signature value");
+		pgp_info_free(&info);
+		buf_reset(&p);
+		pkt_new(&p, 2, "\x04\x00\x16\x08\x00\x02hH\x00\x02uu\xab\xcd"
+		    "sig", 17);
+		rc = pgp_walk(p.s, p.len, 1 << 20, &info);
+		T(rc == 0 && memcmp(h, info.sigpart, 32) != 0,
+		    "a changed hashed area changes the fields' hash");
+		pgp_info_free(&info);
+		buf_reset(&p);
+		pkt_new(&p, 2, "\x04\x00\x16\x08\x00\x09hh\x00\x02uu", 12);
+		pkt_new(&p, 2, "\x63garbage", 8);
+		pkt_new(&p, 11, "b\x00\x00\x00\x00\x00x", 7);
+		pkt_new(&p, 11, "b\x00\x00\x00\x00\x00y", 7);
+		rc = pgp_walk(p.s, p.len, 1 << 20, &info);
+		T(rc == 0 && info.sigversion == 0 && info.nsigs == 2 &&
+		    info.nliterals == 2, "a hashed area longer than the packet: "
+		    "no version; literals counted");
 		pgp_info_free(&info);
 	}
 	buf_free(&lit);

@@ -8,6 +8,9 @@
 #include "buf.h"
 #include "dnscheck.h"
 #include "policy.h"
+#include "conf.h"
+#include "pubview.h"
+#include "pubwrite.h"
 #include "store.h"
 #include "t.h"
 
@@ -55,14 +58,14 @@ fake_query(const char *d, int type)
 
 /* The policy hands one argument to both callbacks. */
 struct ctx {
-	struct store *st;
+	struct pubview *pv;
 	struct dnscache *dc;
 };
 
 static int
 ctx_known(void *arg, const char *name)
 {
-	return policy_store_known(((struct ctx *)arg)->st, name);
+	return pubview_known(((struct ctx *)arg)->pv, name);
 }
 
 static int
@@ -107,7 +110,11 @@ int
 main(void)
 {
 	struct policy_settings set;
-	struct store *st, *ro;
+	struct store *st;
+	struct pubview *ro;
+	struct conf vc;
+	struct buf pubdir = BUF_INIT;
+	size_t changed;
 	struct policy *p;
 	struct dnscache *dc;
 	struct ctx ctx;
@@ -213,9 +220,14 @@ main(void)
 	T(store_open(&st, dir, 1 << 20, 1, err, sizeof(err)) == STORE_OK &&
 	    store_write(st, put_names, NULL) == 0, "state with nym alice, "
 	    "alias carol");
+	/* nympolicyd reads the public view the state's owner writes. */
+	memset(&vc, 0, sizeof(vc));
+	buf_addf(&pubdir, "%s/pub", dir);
+	vc.pubdir = pubdir.s;
+	T(pubview_rebuild(&vc, st, &changed) == 0 && changed == 2,
+	    "public view written: two entries");
 	store_close(st);
-	T(store_open_ro(&ro, dir, 1 << 20, err, sizeof(err)) == STORE_OK,
-	    "read-only open");
+	T(pubview_open(&ro, pubdir.s) == 0, "public view opened");
 	memset(&set, 0, sizeof(set));
 	set.hostname = "nym.test";
 	set.half_life = 60;
@@ -223,7 +235,7 @@ main(void)
 	set.host_limit = 5;
 	set.max_rcpts = 5;
 	set.table_size = 1000;
-	p = policy_new(&set, policy_store_known, NULL, ro);
+	p = policy_new(&set, pubview_known, NULL, ro);
 	T(p != NULL, "policy made");
 
 	T_STR(ask(p, "RCPT", "s@x.example", "alice@nym.test", "192.0.2.1",
@@ -334,7 +346,7 @@ main(void)
 	}
 	policy_free(p);
 	set.on_error_defer = 1;
-	p = policy_new(&set, policy_store_known, NULL, ro);
+	p = policy_new(&set, pubview_known, NULL, ro);
 	buf_reset(&out);
 	policy_error_action(p, &out);
 	T(STARTS(out.s, "action=defer_if_permit 4.3.0 "),
@@ -357,7 +369,7 @@ main(void)
 	    "server failure: temporary");
 	T(dnscheck_lookup("halfbroken.example") == POLICY_DNS_TEMP,
 	    "A failed, no AAAA: temporary");
-	ctx.st = ro;
+	ctx.pv = ro;
 	ctx.dc = dc = dnscache_new(0);
 	set.on_error_defer = 0;
 	set.dns_check = 1;
@@ -384,7 +396,8 @@ main(void)
 	policy_free(p);
 	dnscache_free(dc);
 
-	store_close(ro);
+	pubview_close(ro);
+	buf_free(&pubdir);
 	snprintf(line, sizeof(line), "rm -rf %s", dir);
 	if (system(line) != 0)
 		return 1;

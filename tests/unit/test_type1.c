@@ -117,8 +117,14 @@ test_layers(void)
 	    "bad Latent-Time refused");
 	T(parse("::\nEncrypted: IDEA\n\n", &l, &why) == T1_BAD,
 	    "Encrypted: other than PGP refused");
-	T(parse("::\nAnon-Post-To: alt.test\n\n", &l, &why) == T1_BAD,
-	    "news posting refused");
+	T(parse("::\nAnon-Post-To: alt.test\npost-to: misc.test\n\n", &l,
+	    &why) == T1_OK && strcmp(l.post_to, "alt.test,misc.test") == 0 &&
+	    l.anon_to == NULL,
+	    "Anon-Post-To and Post-To (any case) join one group list");
+	T(parse("::\nAnon-Post-To:\n\n", &l, &why) == T1_BAD,
+	    "empty Anon-Post-To refused");
+	T(parse("::\nRemix-To: x\n\n", &l, &why) == T1_BAD,
+	    "Remix-To refused (no Mixmaster here)");
 	T(parse("::\nno colon here\n\n", &l, &why) == T1_BAD,
 	    "malformed directive refused");
 	T(parse("hello\n::\nAnon-To: a@b.example\n\n", &l, &why) == T1_OK &&
@@ -130,6 +136,72 @@ test_layers(void)
 	    &why) == T1_OK && strcmp(l.cutmarks, "--") == 0,
 	    "Cutmarks; unknown directives ignored");
 	t1_layer_free(&l);
+}
+
+/* A decrypted layer (own) with text a man in the middle appended. */
+static int
+parse_own(const char *own, const char *appended, struct t1_layer *l,
+    const char **why, struct buf *text)
+{
+	buf_reset(text);
+	buf_adds(text, own);
+	buf_adds(text, appended);
+	t1_layer_free(l);
+	return t1_parse_own(text->s, text->len, strlen(own), l, why);
+}
+
+static void
+test_appended(void)
+{
+	struct t1_layer l;
+	struct buf b = BUF_INIT;
+	const char *why;
+
+	t1_layer_init(&l);
+	T(parse_own("::\nAnon-To: next@hop.example\n",
+	    "Anon-To: spy@evil.example\n\nbody\n", &l, &why, &b) == T1_OK &&
+	    l.anon_to != NULL && strcmp(l.anon_to, "next@hop.example") == 0 &&
+	    strcmp(b.s + l.payload, "Anon-To: spy@evil.example\n\nbody\n")
+	    == 0, "finding 2: text appended after a layer's armored block is "
+	    "payload, not directives (Anon-To, no blank line)");
+	T(parse_own("::\nAnon-To: next@hop.example\n",
+	    "Remail-To: spy@evil.example\nEncrypt-Key: mitm\n"
+	    "Latent-Time: +9:00\nCutmarks: --\nNull:\n\nbody\n", &l, &why,
+	    &b) == T1_OK && strcmp(l.anon_to, "next@hop.example") == 0 &&
+	    l.encrypt_key == NULL && !l.latent.set && l.cutmarks == NULL &&
+	    !l.null, "finding 2: appended Remail-To/Encrypt-Key/Latent-Time/"
+	    "Cutmarks/Null are payload");
+	T(parse_own("::\nAnon-To: next@hop.example\n\n",
+	    "##\nSubject: tagged by the mitm\n\nbody\n", &l, &why, &b) ==
+	    T1_OK && l.paste.len == 0 && strncmp(b.s + l.payload, "##\n", 3)
+	    == 0, "finding 2: an appended ## block pastes nothing (payload)");
+	T(parse_own("::\nAnon-To: next@hop.example\n",
+	    "\n##\nSubject: tagged by the mitm\n\nbody\n", &l, &why, &b) ==
+	    T1_OK && l.paste.len == 0 && strncmp(b.s + l.payload, "##\n", 3)
+	    == 0, "finding 2: an appended ## block pastes nothing, also after "
+	    "a plaintext without a blank line");
+	T(parse_own("\n\n", "::\nAnon-To: spy@evil.example\n\nx\n", &l, &why,
+	    &b) == T1_OK && !l.has_block, "finding 2: a :: block only in the "
+	    "appended text is no block of the layer");
+	T(parse_own("::\nEncrypted: PGP\n\n",
+	    "-----BEGIN PGP MESSAGE-----\n\nabc\n-----END PGP MESSAGE-----\n",
+	    &l, &why, &b) == T1_BAD, "finding 2: the armored block of "
+	    "Encrypted: PGP must be in the layer's own text");
+	T(parse_own("::\nEncrypted: PGP\n\n-----BEGIN PGP MESSAGE-----\n\nabc\n",
+	    "-----END PGP MESSAGE-----\n", &l, &why, &b) == T1_BAD,
+	    "finding 2: an END line only in the appended text ends nothing");
+	T(parse_own("::\nAnon-To: n@hop.example\n\n##\nSubject: s\n\nbody\n",
+	    "appended\n", &l, &why, &b) == T1_OK &&
+	    strcmp(l.anon_to, "n@hop.example") == 0 &&
+	    strcmp(l.paste.s, "Subject: s\n") == 0 &&
+	    strcmp(b.s + l.payload, "body\nappended\n") == 0,
+	    "finding 2: the layer's own ## block pastes; appended text follows "
+	    "its payload");
+	T(parse_own("::\nAnon-To: n@hop.example\n\n", "\n**\nreply\n", &l,
+	    &why, &b) == T1_OK && strcmp(b.s + l.payload, "**\nreply\n") == 0,
+	    "reply block: blank lines then ** after the layer start the payload");
+	t1_layer_free(&l);
+	buf_free(&b);
 }
 
 static void
@@ -170,6 +242,7 @@ main(void)
 {
 	test_latent();
 	test_layers();
+	test_appended();
 	test_cut_stars();
 	test_paste_list();
 	T_END();

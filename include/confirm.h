@@ -1,0 +1,59 @@
+/* confirm.h - pending changes: confirm+COOKIE@ and the config@ confirm command. */
+#ifndef NYM_CONFIRM_H
+#define NYM_CONFIRM_H
+
+#include "buf.h"
+#include "conf.h"
+#include "nym.h"
+#include "req.h"
+#include "store.h"
+
+#define CONFIRM_COOKIE_BYTES 10	/* 80 bits from the CSPRNG, 20 hex digits */
+
+/*
+ * confirm+COOKIE@HOST: mail from any sender (a remailer, so the owner
+ * need not show their address) activates the pending change, and the
+ * notice goes through the confirmed blocks, exactly once across the
+ * MTA's retries (the outbox).
+ */
+void confirm_mail(struct req *r);
+
+/* Is cookie one we could have made (20 lowercase hex digits)? */
+int confirm_cookie_ok(const char *cookie);
+/* The DB_CONFIRM key of cookie: hex SHA-256 (the cookie is not stored). */
+void confirm_key(const char *cookie, struct buf *key);
+
+/* Bind pd to nym y: its name, key and incarnation. */
+void confirm_bind(struct nym_pending *pd, const struct nym *y);
+/*
+ * Is y the very nym pd was made for (same name, key, creation stamp and
+ * incarnation; still unconfirmed for a create)?  An old owner's cookie
+ * never acts on the name's next owner, nor an old incarnation's on a
+ * new one.
+ */
+int confirm_matches(const struct nym_pending *pd, const struct nym *y);
+/* The blocks the confirmation notice goes through. */
+void confirm_blocks(const struct nym_pending *pd, const struct nym *y,
+    const struct nym_block **blocks, size_t *n);
+/* The notice that says what was confirmed (plaintext message). */
+void confirm_notice(const struct conf *, const struct nym_pending *pd,
+    const struct nym *y, time_t now, struct buf *plain);
+
+/*
+ * Read the pending change under key and its nym: STORE_OK (both, and they
+ * match), STORE_NOTFOUND (no such cookie, no such nym, or not that nym's)
+ * or STORE_ERR.
+ */
+int confirm_lookup(struct stxn *, const char *key, struct nym_pending *pd,
+    struct nym *y);
+/*
+ * The write of a confirmation, inside t: read the pending change and its
+ * nym again, and only if they still match, apply the change to the nym
+ * as it is now and delete the cookie.  0 done, 1 void (the cookie is gone
+ * or the nym is not the one that asked), < 0 a store error.
+ */
+int confirm_commit(struct stxn *t, const char *key);
+/* Delete every pending change of nym name, inside t. */
+int confirm_forget(struct stxn *t, const char *name);
+
+#endif

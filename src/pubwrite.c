@@ -1,0 +1,440 @@
+/* pubwrite.c - the owners' side of the public view: entries, list, keys. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "die.h"
+#include "nym.h"
+#include "pubview.h"
+#include "pubwrite.h"
+#include "store.h"
+#include "util.h"
+
+#define DIR_MODE 02750
+#define FILE_MODE 0640
+#define LIST_MAX 100000
+
+/* The view's lock; also creates pubdir, n/ and the key when missing. */
+static int
+lock_view(const struct conf *c, int *fd)
+{
+	struct buf p = BUF_INIT, k = BUF_INIT;
+	int kfd, rc = -1;
+
+	*fd = -1;
+	if (mkdir(c->pubdir, DIR_MODE) == 0)
+		(void)chmod(c->pubdir, DIR_MODE);	/* umask 077 */
+	else if (errno != EEXIST)
+		goto out;
+	buf_addf(&p, "%s/n", c->pubdir);
+	if (mkdir(p.s, DIR_MODE) == 0)
+		(void)chmod(p.s, DIR_MODE);
+	else if (errno != EEXIST)
+		goto out;
+	buf_reset(&p);
+	buf_addf(&p, "%s/.lock", c->pubdir);
+	if ((*fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		goto out;
+	while (flock(*fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			goto out;
+	buf_reset(&p);
+	buf_addf(&p, "%s/key", c->pubdir);
+	kfd = open(p.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
+	if (kfd >= 0) {
+		util_random_hex(&k, 32);
+		buf_addc(&k, '\n');
+		if (fchmod(kfd, FILE_MODE) < 0 ||
+		    util_write_all(kfd, k.s, k.len) < 0 || fsync(kfd) < 0) {
+			close(kfd);
+			unlink(p.s);
+			goto out;
+		}
+		close(kfd);
+	} else if (errno != EEXIST) {
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		log_err("public view %s: %s", c->pubdir, strerror(errno));
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	buf_wipe(&k);
+	buf_free(&p);
+	return rc;
+}
+
+int
+pubview_shred(const char *path)
+{
+	static const char zero[4096];
+	struct stat sb;
+	off_t off = 0;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		while (off < sb.st_size) {
+			size_t n = (size_t)(sb.st_size - off) < sizeof(zero) ?
+			    (size_t)(sb.st_size - off) : sizeof(zero);
+
+			if (util_write_all(fd, zero, n) < 0)
+				break;
+			off += (off_t)n;
+		}
+		(void)fdatasync(fd);
+	}
+	close(fd);
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Write path unless it already holds exactly data; 1 written, 0, -1. */
+static int
+put_if_changed(const char *path, const struct buf *data)
+{
+	struct buf cur = BUF_INIT;
+	int same = util_read_file(path, PUBVIEW_MAX_ENTRY + 1, &cur) == 0 &&
+	    cur.len == data->len && memcmp(cur.s, data->s, data->len) == 0;
+
+	buf_free(&cur);
+	if (same)
+		return 0;
+	return util_write_file(path, data->s ? data->s : "", data->len,
+	    FILE_MODE) < 0 ? -1 : 1;
+}
+
+/*
+ * The entry text of a nym record (pubview.h).  A record that does not
+ * decode (nymctl check names it) still holds its name: "unreadable".
+ */
+static int
+nym_entry(const void *v, size_t vl, struct buf *out)
+{
+	struct nym y;
+
+	buf_reset(out);
+	if (nym_decode(v, vl, &y) < 0) {
+		buf_sets(out, "unreadable\n");
+		return 0;
+	}
+	if (y.state != NYM_ACTIVE) {
+		buf_adds(out, "pending\n");
+	} else {
+		buf_adds(out, "nym\n");
+		if (y.fullname != NULL)
+			buf_adds(out, y.fullname);
+		buf_addc(out, '\n');
+		if ((y.flags & NF_FINGERKEY) && y.key.len > 0)
+			buf_add(out, y.key.s, y.key.len);
+	}
+	nym_free(&y);
+	return 0;
+}
+
+struct one {
+	const char *name;
+	struct buf entry;
+	int found;
+};
+
+static int
+one_fn(struct stxn *t, void *arg)
+{
+	struct one *o = arg;
+	struct buf v = BUF_INIT;
+	size_t n = strlen(o->name);
+	int rc = txn_get(t, DB_NYMS, o->name, n, &v);
+
+	o->found = 0;
+	if (rc == STORE_OK) {
+		rc = nym_entry(v.s, v.len, &o->entry) < 0 ? STORE_ERR : 0;
+		o->found = rc == 0;
+	} else if (rc == STORE_NOTFOUND) {
+		rc = txn_get(t, DB_ALIASES, o->name, n, NULL);
+		if (rc == STORE_OK) {
+			buf_sets(&o->entry, "alias\n");
+			o->found = 1;
+		}
+		rc = rc < 0 ? rc : 0;
+	}
+	buf_wipe(&v);
+	return rc;
+}
+
+struct names {
+	struct buf list;
+	size_t n;
+};
+
+static int
+names_fn(struct stxn *t, void *arg)
+{
+	struct names *nm = arg;
+	int rc;
+
+	if ((rc = txn_keys(t, DB_NYMS, "", LIST_MAX, &nm->list, &nm->n)) < 0)
+		return rc;
+	return txn_keys(t, DB_ALIASES, "", LIST_MAX, &nm->list, &nm->n);
+}
+
+/* The list file: the names while list_enabled, else no file. */
+static int
+write_list(const struct conf *c, struct store *st, size_t *changed)
+{
+	struct names nm = { BUF_INIT, 0 };
+	struct buf path = BUF_INIT;
+	int rc;
+
+	buf_addf(&path, "%s/%s", c->pubdir, PUBVIEW_LIST);
+	if (!c->list_enabled) {
+		struct stat sb;
+
+		rc = 0;
+		if (lstat(path.s, &sb) == 0) {
+			rc = pubview_shred(path.s);
+			++*changed;
+		}
+	} else if ((rc = store_read(st, names_fn, &nm)) >= 0) {
+		if (nm.list.s == NULL)
+			buf_sets(&nm.list, "");
+		rc = put_if_changed(path.s, &nm.list);
+		if (rc > 0)
+			++*changed;
+	}
+	buf_free(&nm.list);
+	buf_free(&path);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Publish one name's state under the view's lock. */
+static int
+sync_one(const struct conf *c, struct store *st, struct pubview *pv,
+    const char *name, size_t *changed)
+{
+	struct one o = { name, BUF_INIT, 0 };
+	struct buf path = BUF_INIT;
+	struct stat sb;
+	int rc;
+
+	if (store_read(st, one_fn, &o) < 0) {
+		buf_free(&o.entry);
+		return -1;
+	}
+	pubview_entry_path(pv, name, &path);
+	if (o.found) {
+		rc = put_if_changed(path.s, &o.entry);
+		if (rc > 0)
+			++*changed;
+	} else {
+		rc = 0;
+		if (lstat(path.s, &sb) == 0) {
+			rc = pubview_shred(path.s);
+			++*changed;
+		}
+	}
+	buf_wipe(&o.entry);
+	buf_free(&path);
+	if (rc < 0)
+		return -1;
+	return write_list(c, st, changed);
+}
+
+int
+pubview_sync(const struct conf *c, struct store *st, const char *name)
+{
+	struct pubview *pv = NULL;
+	size_t changed = 0;
+	int fd, rc = -1;
+
+	if (lock_view(c, &fd) < 0)
+		return -1;
+	if (pubview_open(&pv, c->pubdir) == 0)
+		rc = sync_one(c, st, pv, name, &changed);
+	pubview_close(pv);
+	close(fd);
+	if (rc < 0)
+		log_err("public view: cannot publish a change");
+	return rc;
+}
+
+/* ---- the whole view ---- */
+
+struct all {
+	struct pubview *pv;
+	char (*hash)[PUBVIEW_HASH_LEN + 1];
+	size_t n, cap, changed;
+	int failed;
+};
+
+static void
+keep(struct all *a, const struct buf *path)
+{
+	const char *h = strrchr(path->s, '/') + 1;
+
+	if (a->n == a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 256;
+		a->hash = xrealloc(a->hash, a->cap * sizeof(*a->hash));
+	}
+	memcpy(a->hash[a->n], h, PUBVIEW_HASH_LEN);
+	a->hash[a->n++][PUBVIEW_HASH_LEN] = '\0';
+}
+
+/* Write one entry, remembering its hash; a failure is counted, not fatal. */
+static void
+put_entry(struct all *a, const void *k, size_t kl, const struct buf *entry)
+{
+	struct buf path = BUF_INIT;
+	char name[512];
+	int rc;
+
+	if (kl >= sizeof(name))
+		return;
+	memcpy(name, k, kl);
+	name[kl] = '\0';
+	pubview_entry_path(a->pv, name, &path);
+	keep(a, &path);
+	rc = put_if_changed(path.s, entry);
+	if (rc < 0)
+		a->failed = 1;
+	else if (rc > 0)
+		a->changed++;
+	buf_free(&path);
+}
+
+static int
+all_nym(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	struct all *a = arg;
+	struct buf e = BUF_INIT;
+
+	if (nym_entry(v, vl, &e) == 0)
+		put_entry(a, k, kl, &e);
+	else
+		a->failed = 1;
+	buf_wipe(&e);
+	return 0;
+}
+
+static int
+all_alias(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	struct buf e = BUF_INIT;
+
+	(void)v;
+	(void)vl;
+	buf_sets(&e, "alias\n");
+	put_entry(arg, k, kl, &e);
+	buf_free(&e);
+	return 0;
+}
+
+static int
+all_fn(struct stxn *t, void *arg)
+{
+	struct all *a = arg;
+	int rc;
+
+	a->n = a->changed = 0;
+	a->failed = 0;
+	if ((rc = txn_iter(t, DB_NYMS, NULL, 0, all_nym, a)) < 0)
+		return rc;
+	return txn_iter(t, DB_ALIASES, NULL, 0, all_alias, a);
+}
+
+static int
+cmp_hash(const void *x, const void *y)
+{
+	return memcmp(x, y, PUBVIEW_HASH_LEN);
+}
+
+/* Remove every file of n/ that is no entry of a name in use. */
+static int
+remove_strays(const struct conf *c, struct all *a)
+{
+	struct buf dir = BUF_INIT, path = BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (a->n > 0)
+		qsort(a->hash, a->n, sizeof(*a->hash), cmp_hash);
+	buf_addf(&dir, "%s/n", c->pubdir);
+	if ((d = opendir(dir.s)) == NULL) {
+		buf_free(&dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		if (strlen(de->d_name) == PUBVIEW_HASH_LEN && a->n > 0 &&
+		    bsearch(de->d_name, a->hash, a->n, sizeof(*a->hash),
+		    cmp_hash) != NULL)
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", dir.s, de->d_name);
+		if (pubview_shred(path.s) < 0)
+			rc = -1;
+		else
+			a->changed++;
+	}
+	closedir(d);
+	buf_free(&dir);
+	buf_free(&path);
+	return rc;
+}
+
+int
+pubview_rebuild(const struct conf *c, struct store *st, size_t *changed)
+{
+	struct all a;
+	int fd, rc = -1;
+
+	*changed = 0;
+	memset(&a, 0, sizeof(a));
+	if (lock_view(c, &fd) < 0)
+		return -1;
+	if (pubview_open(&a.pv, c->pubdir) < 0)
+		goto out;
+	if (store_read(st, all_fn, &a) < 0 || a.failed ||
+	    remove_strays(c, &a) < 0)
+		goto out;
+	*changed = a.changed;
+	rc = write_list(c, st, changed);
+out:
+	if (rc < 0)
+		log_err("public view: cannot rebuild %s", c->pubdir);
+	pubview_close(a.pv);
+	free(a.hash);
+	close(fd);
+	return rc;
+}
+
+int
+pubview_put(const struct conf *c, const char *file, const void *data,
+    size_t len)
+{
+	struct buf path = BUF_INIT, d = BUF_INIT;
+	int fd, rc = -1;
+
+	if (lock_view(c, &fd) < 0)
+		return -1;
+	buf_addf(&path, "%s/%s", c->pubdir, file);
+	buf_set(&d, data, len);
+	rc = put_if_changed(path.s, &d) < 0 ? -1 : 0;
+	close(fd);
+	buf_free(&path);
+	buf_free(&d);
+	return rc;
+}

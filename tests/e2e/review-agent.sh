@@ -1,0 +1,89 @@
+# review-agent.sh - finding 4 of the outside review (issue 15): when the
+# server cannot use its own key (gpg-agent killed and unstartable), mail
+# for it is kept (exit 75), never discarded with exit 0; mail that really
+# is not for its key is still dropped.  Real gpg, real gpg-agent.
+. "$(dirname "$0")/../lib.sh"
+setup_nyms
+make_nym alice '-acksend'
+G=$T/s/gnupg
+snd() { nymserv -f someone@client.example send <"$1"; }
+cfg() { nymserv -f someone@client.example config <"$1"; }
+rem() { count_in "$T/rem"; }
+# agent_off: stop the server's agent and make it unstartable.
+agent_off() {
+	as_user env GNUPGHOME="$G" gpgconf --kill gpg-agent
+	as_user sh -c "echo 'agent-program /bin/false' >>'$G/gpg.conf'"
+}
+agent_on() { as_user sed -i '/^agent-program/d' "$G/gpg.conf"; }
+enc_to() { cgpg --armor --encrypt "$@"; }
+mail_for() { printf 'To: %s@nym.test\nSubject: x\n\n' "$1"; cat; }
+
+printf 'From: alice\nTo: bob@example.org\nSubject: finding 4\n\nbody\n' >"$T/m"
+nymsend -u alice <"$T/m" >"$T/r-send"
+nymcfg -n alice -u alice -c 'name="Alice Four"' >"$T/r-cfg"
+printf 'From: alice\nTo: carol@example.org\nSubject: anonymous recipient\n\nbody\n' |
+    cgpg --local-user alice --armor --sign >"$T/s-anon"
+enc_to --throw-keyids -r config@nym.test <"$T/s-anon" | mail_for send >"$T/r-anon"
+mkkey other
+enc_to -r other@client.test <"$T/s-anon" | mail_for send >"$T/r-other"
+printf '::\nEncrypted: PGP\n\n' >"$T/t1"
+printf '::\nAnon-To: dave@example.org\n\nhello\n' | enc_to -r remailer@nym.test >>"$T/t1"
+
+agent_off
+clear_cap
+snd "$T/r-send"
+check "finding 4: an encrypted send@ while gpg-agent cannot be used: exit 75, not 0" \
+    [ "$RC" = 75 -a "$(captured)" = 0 ]
+n=$(rem)
+cfg "$T/r-cfg"
+check "finding 4: an encrypted config@ request likewise: exit 75, nothing done" \
+    [ "$RC" = 75 -a "$(rem)" = "$n" ]
+snd "$T/r-anon"
+check "finding 4: encrypted to an anonymous recipient (throw-keyids): exit 75" \
+    [ "$RC" = 75 -a "$(captured)" = 0 ]
+as_user "$NYM_BIN/remail" -c "$T/nymserv.conf" -p remailer -f x@example.org \
+    <"$T/t1" >"$T/out" 2>&1
+RC=$?
+check "finding 4: remail: a layer for the remailer key while gpg-agent cannot be used: exit 75" \
+    [ "$RC" = 75 -a "$(captured)" = 0 ]
+nymserv -f x@example.org alice <"$REPO/tests/data/help-normal.eml"
+check "finding 4: a delivery (signing with the server key): exit 75" \
+    [ "$RC" = 75 -a "$(rem)" = "$n" ]
+snd "$T/r-other"
+check "finding 4: mail not encrypted to our key is still dropped (exit 0), agent or not" \
+    [ "$RC" = 0 -a "$(captured)" = 0 ]
+
+agent_on
+snd "$T/r-send"
+check "finding 4: the agent back, the MTA's retry of send@ is sent once" \
+    [ "$RC" = 0 -a "$(captured)" = 1 ]
+cfg "$T/r-cfg"
+check "finding 4: ... and the config@ retry is carried out" \
+    [ "$RC" = 0 -a "$(rem)" = $((n + 1)) ]
+snd "$T/r-anon"
+check "finding 4: ... and the anonymous-recipient one" \
+    [ "$RC" = 0 -a "$(captured)" = 2 ]
+as_user "$NYM_BIN/remail" -c "$T/nymserv.conf" -p remailer -f x@example.org \
+    <"$T/t1" >"$T/out" 2>&1
+RC=$?
+check "finding 4: ... and the remailer's" [ "$RC" = 0 -a "$(captured)" = 3 ]
+enc_to --throw-keyids -r other@client.test <"$T/s-anon" | mail_for send >"$T/r-anon2"
+snd "$T/r-anon2"
+check "finding 4: an anonymous recipient that is not us, with a working agent: dropped" \
+    [ "$RC" = 0 -a "$(captured)" = 3 ]
+# A session-key packet for our key with garbage in it: ours, but no
+# local failure -- the message is broken, not our agent.
+sed -n '/^-----BEGIN PGP MESSAGE-----/,/^-----END PGP MESSAGE-----/p' "$T/r-send" |
+    cgpg --dearmor >"$T/r.bin"
+python3 - "$T/r.bin" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+for i in range(20, 40):
+    d[i] ^= 0x55
+open(sys.argv[1], 'wb').write(d)
+PY
+{ printf 'To: send@nym.test\nSubject: x\n\n'; gpg --enarmor <"$T/r.bin" 2>/dev/null |
+    sed 's/ARMORED FILE/MESSAGE/; /^Comment:/d'; } >"$T/r-garbage"
+snd "$T/r-garbage"
+check "finding 4: a garbled session key for our key, agent working: dropped (exit 0)" \
+    [ "$RC" = 0 -a "$(captured)" = 3 ]
