@@ -46,6 +46,12 @@ nymserv -f someone@example.org config <"$T/create"
 		echo "Line $i of a short letter, about the size of an ordinary mail."
 	done
 } >"$T/msg"
+# Each stream its own message (another Message-ID): the same bytes for
+# the same nym at the same time are the MTA's retry of one delivery to
+# nymserv (its outbox), done once; one after the other they are new.
+for i in 1 2 3 4; do
+	sed "s/<b1@example.org>/<b$i@example.org>/" "$T/msg" >"$T/msg.$i"
+done
 cgpg --armor --export bench >"$T/nymkey.asc"
 srvfpr=$(gpg --homedir "$T/s/gnupg" --batch --with-colons --list-secret-keys 2>/dev/null |
     awk -F: '$1 == "fpr" { print $10; exit }')
@@ -59,7 +65,7 @@ cat >"$T/standin" <<EOF
       --recipient-file $T/nymkey.asc; } | $NYM_BIN/remail -c $T/nymserv.conf
 EOF
 chmod 755 "$T/standin"
-chmod 644 "$T/nymkey.asc" "$T/msg"
+chmod 644 "$T/nymkey.asc" "$T"/msg*
 
 # The command of each kind.
 cmd_nym=("$NYM_BIN/nymserv" -c "$T/nymserv.conf" -f bob@example.org bench)
@@ -74,7 +80,7 @@ streams() {
 	local -n cmd="cmd_$kind"
 	t0=$(date +%s%N)
 	for i in $(seq 1 "$n"); do
-		"$HELPER" run "${RUNU[@]}" -r "$RUNS" -i "$T/msg" -- "${cmd[@]}" |
+		"$HELPER" run "${RUNU[@]}" -r "$RUNS" -i "$T/msg.$i" -- "${cmd[@]}" |
 		    tail -1 >"$T/sum.$i" &
 		pids+=($!)
 	done
