@@ -118,8 +118,17 @@ pf_wait_queue 7200 || say "the queue did not drain"
 t2=$SECONDS
 
 # ---- what arrived ------------------------------------------------------
-# Each marker counted once per message it is in (a notice may name it twice).
-grep -rHoE 'soak-[a-z]+-[0-9]+' "$PF/mail" | sort -u | sed 's/^[^:]*://' |
+# Each marker counted once per message it is in (a notice may name it
+# twice).  A config@ marker is the nym's new name, so it also shows in the
+# From of the nym's later mail and as the old name in the next notice: it
+# counts only in a message of no other kind, and there only the newest.
+grep -rHoE 'soak-[a-z]+-[0-9]+' "$PF/mail" | sort -u | awk -F: '
+    { f = $1; m = $2; split(m, p, "-"); k = p[2]; n = p[3] + 0
+      if (!(f in seen)) order[++nf] = f
+      seen[f] = 1
+      if (k == "cfg") { if (n > cfg[f]) cfg[f] = n } else { other[f] = 1; print m } }
+    END { for (i = 1; i <= nf; i++) { f = order[i]
+      if (!(f in other) && (f in cfg)) print "soak-cfg-" cfg[f] } }' |
     sort | uniq -c >"$T/arrived"
 count() { awk -v k="soak-$1-" 'index($2, k) == 1 { n++; if ($1 > 1) d += $1 - 1 } END { printf "%d %d", n, d }' "$T/arrived"; }
 expected() { awk -v c="$1" '{ split($3, p, "/"); n = p[length(p)] } { print n }' "$T/manifest" |
@@ -173,6 +182,11 @@ for p in nymserv remail; do
 	last=$(tail -1000 "$T/rss.$p" | sort -n | awk '{ v[NR] = $1 } END { printf "median %d max %d", v[int((NR + 1) / 2)], v[NR] }')
 	echo "  peak RSS of $p ($n runs), KB: first 1000: $first; last 1000: $last"
 done
-bad_exit=$(grep -vc ' exit=\(0\|67\|65\) ' "$T/log/rss")
-echo "  runs ending other than 0/65/67: $bad_exit; total $((SECONDS - start)) s"
+# Exit statuses: refusals of hostile input are 6x, a retry is 75 (Postfix
+# tries again: counted above if it lost or doubled anything); a signal
+# (128+N: a crash) is a failure.
+echo "  exits (status:runs): $(sed 's/.* exit=\([0-9]*\) .*/\1/' "$T/log/rss" | sort -n | uniq -c | awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1 }')"
+crashed=$(grep -c ' exit=1[2-9][0-9] ' "$T/log/rss")
+echo "  runs ended by a signal: $crashed; total $((SECONDS - start)) s"
+[ "$crashed" = 0 ] || ok_all=0
 [ "$ok_all" = 1 ] && echo "soak: ok" || { echo "soak: FAILED"; exit 1; }
