@@ -130,10 +130,12 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 	  cp -n fuzz/seeds/$$f/* build/fuzz/corpus-$$f/ 2>/dev/null; \
 	  echo "== $$f ($(FUZZ_SECONDS) s)"; \
 	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	    -print_final_stats=1 build/fuzz/corpus-$$f 2>build/fuzz/$$f.log \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/$$f- \
+	    build/fuzz/corpus-$$f 2>build/fuzz/$$f.log \
 	    || { tail -50 build/fuzz/$$f.log; exit 1; }; \
 	  grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec' \
 	    build/fuzz/$$f.log; \
+	  grep -a ' DONE ' build/fuzz/$$f.log | tail -1; \
 	done
 
 # Helper for the benchmarks in bench/ (not installed, not in PROGS).

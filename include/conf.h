@@ -12,12 +12,16 @@
 #endif
 
 #define CONF_DEFAULT_PATH SYSCONFDIR "/nymserv.conf"
+#ifndef GPG_PATH
+#define GPG_PATH "/usr/bin/gpg"	/* gnupg on Debian; make CPPFLAGS=-DGPG_PATH=... */
+#endif
 
 struct conf {
 	char *path;			/* the file it was read from */
 	char *hostname;			/* the nym domain, e.g. nym.example.org */
 	char *statedir;			/* LMDB environment, gnupg/, spool/ */
 	char *gnupghome;		/* default: statedir/gnupg */
+	char *gpg;			/* the gpg program gpgme runs */
 	char *pubdir;			/* the public view (default statedir/pub) */
 	char **sendmail;		/* injection command as argv (NULL-ended) */
 	char **remail;			/* remailer command as argv */
@@ -58,6 +62,7 @@ struct conf {
 	unsigned replay_days;		/* replay cache lifetime */
 	unsigned future_days;		/* refuse signatures dated later */
 	size_t map_size;		/* initial LMDB map size */
+	size_t map_max;			/* the map grows up to this size */
 	size_t max_send_size;		/* outgoing send@ message */
 	char **strip_headers;		/* send@: header names to remove */
 	char *mark_header;		/* send@: "Name: value" marking nym mail */

@@ -8,6 +8,8 @@
 
 #include "buf.h"
 
+/* The gpg program to run (the configuration's gpg): before gpg_init. */
+void gpg_set_program(const char *path);
 /* Initialise gpgme once per process; -1 if the engine is unusable. */
 int gpg_init(void);
 /* The home most contexts use (the server's): passed to gpg through

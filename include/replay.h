@@ -20,6 +20,12 @@ long replay_until(const struct conf *, long now, long sigtime);
 int replay_put(struct stxn *, const unsigned char id[32], long now,
     long until, const struct buf *outcome);
 /*
+ * Record id as done (no hand-offs), inside t: for a request that carries
+ * no signature but must not act twice, as a used confirmation cookie.
+ */
+int replay_put_done(struct stxn *, const unsigned char id[32], long now,
+    long until);
+/*
  * The replay gate of every signed request: returns if id is new; drops a
  * replay (exit 0); finishes the stored outcome of a request that failed
  * temporarily before (exit 0), so the MTA's retry is never a replay.

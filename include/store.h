@@ -49,6 +49,12 @@ int store_open(struct store **, const char *statedir, size_t mapsize,
 int store_open_ro(struct store **, const char *statedir, size_t mapsize,
     char *err, size_t errlen);
 void store_close(struct store *);
+/*
+ * The largest map this process grows an environment to (the
+ * configuration's map_max; 0, the default, sets no bound).  A write that
+ * needs more fails (STORE_ERR: exit 75) and changes nothing.
+ */
+void store_set_map_max(size_t max);
 
 /*
  * Run fn inside a transaction.  store_write commits when fn returns >= 0

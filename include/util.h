@@ -46,6 +46,15 @@ int util_write_file(const char *path, const void *data, size_t len, int mode);
 /* Remove a directory tree (no symlinks followed); -1 on failure. */
 int util_rm_rf(const char *path);
 
+/*
+ * statedir/tmp (made 0700 if missing) into dir, for temporary GnuPG homes
+ * and key files, each named "X.PID.random" by the process that owns it.
+ * Once per process, what processes killed without cleaning up (kill -9,
+ * an MTA's SIGKILL) left there is removed: entries whose PID no longer
+ * runs.  -1 (logged) if the directory cannot be made.
+ */
+int util_tmp_dir(const char *statedir, struct buf *dir);
+
 /* Append each line of text prefixed with prefix (for quoting headers). */
 void util_quote(struct buf *, const char *text, size_t len,
     const char *prefix);

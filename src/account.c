@@ -70,13 +70,7 @@ account_name_taken(struct stxn *t, const char *name)
 static int
 tmp_parent(const struct conf *c, struct buf *dir)
 {
-	buf_reset(dir);
-	buf_addf(dir, "%s/tmp", c->statedir);
-	if (mkdir(dir->s, 0700) < 0 && errno != EEXIST) {
-		log_err("mkdir %s: %s", dir->s, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return util_tmp_dir(c->statedir, dir);
 }
 
 int

@@ -30,6 +30,7 @@ static const struct key keys[] = {
 	{ "hostname", K_STR, O(hostname), 0, 0 },
 	{ "statedir", K_STR, O(statedir), 0, 0 },
 	{ "gnupghome", K_STR, O(gnupghome), 0, 0 },
+	{ "gpg", K_STR, O(gpg), 0, 0 },
 	{ "pubdir", K_STR, O(pubdir), 0, 0 },
 	{ "sendmail", K_ARGV, O(sendmail), 0, 0 },
 	{ "remail", K_ARGV, O(remail), 0, 0 },
@@ -70,6 +71,7 @@ static const struct key keys[] = {
 	{ "replay_days", K_UINT, O(replay_days), 1, 365 },
 	{ "future_days", K_UINT, O(future_days), 0, 365 },
 	{ "map_size", K_SIZE, O(map_size), 1 << 20, 1ULL << 40 },
+	{ "map_max", K_SIZE, O(map_max), 1 << 20, 1ULL << 40 },
 	{ "max_send_size", K_SIZE, O(max_send_size), 1024, 1ULL << 30 },
 	{ "strip_headers", K_WORDS, O(strip_headers), 0, 0 },
 	{ "mark_header", K_STR, O(mark_header), 0, 0 },
@@ -105,6 +107,7 @@ set_defaults(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->statedir = xstrdup("/var/lib/nymserv");
+	c->gpg = xstrdup(GPG_PATH);
 	c->sendmail = conf_split_argv("/usr/sbin/sendmail");
 	c->remail = conf_split_argv(LIBEXECDIR "/remail");
 	c->remail_s2k_digest = xstrdup("SHA1");
@@ -136,6 +139,7 @@ set_defaults(struct conf *c)
 	c->replay_days = 7;
 	c->future_days = 1;
 	c->map_size = 64 * 1024 * 1024;
+	c->map_max = (size_t)4 << 30;
 	c->max_send_size = 2 * 1024 * 1024;
 	/* send@ passes on only its allow-list; these are further drops. */
 	c->strip_headers = conf_split_argv("");
@@ -565,6 +569,14 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		    path);
 		return -1;
 	}
+	if (c->map_max < c->map_size) {
+		snprintf(err, errlen, "%s: map_max: below map_size", path);
+		return -1;
+	}
+	if (c->gpg[0] != '/') {
+		snprintf(err, errlen, "%s: gpg: must be an absolute path", path);
+		return -1;
+	}
 	if (c->gnupghome == NULL) {
 		buf_addf(&tmp, "%s/gnupg", c->statedir);
 		c->gnupghome = buf_steal(&tmp);
@@ -615,6 +627,7 @@ conf_free(struct conf *c)
 	free(c->remail_gnupghome);
 	free(c->remail_s2k_digest);
 	free(c->gnupghome);
+	free(c->gpg);
 	free(c->pubdir);
 	free(c->alias_authserv_id);
 	conf_free_argv(c->sendmail);

@@ -218,6 +218,11 @@ commit_fn(struct stxn *t, void *arg)
 
 	if (rc != 0)
 		return rc;
+	/* The cookie is remembered as used: the MTA's retry of this mail
+	 * after its exit status was lost (a kill after the commit, once the
+	 * notice went out) is answered 0 and does nothing, not 5.1.1. */
+	if (replay_put_done(t, cm->id, cm->now, cm->until) != STORE_OK)
+		return STORE_ERR;
 	rc = outbox_put(t, cm->id, cm->y.name, cm->now, cm->until,
 	    &cm->outcome);
 	return rc == STORE_OK ? 0 : STORE_ERR;
@@ -245,8 +250,10 @@ confirm_mail(struct req *r)
 	buf_adds(&idsrc, r->ext);
 	util_sha256(idsrc.s, idsrc.len, id);
 	buf_wipe(&idsrc);
-	/* A retry after the confirmation's notice failed: finish it. */
+	/* A retry after the confirmation's notice failed: finish it; a
+	 * retry after it was all done (or a replay): nothing to do. */
 	outbox_gate(r, id);
+	replay_gate(r, id);
 
 	memset(&cm, 0, sizeof(cm));
 	cm.key = key.s;

@@ -59,14 +59,12 @@ key_file(const struct conf *c, const struct buf *key, struct buf *path)
 	struct buf dir = BUF_INIT;
 	int fd;
 
-	buf_addf(&dir, "%s/tmp", c->statedir);
-	if (mkdir(dir.s, 0700) < 0 && errno != EEXIST) {
-		log_err("mkdir %s: %s", dir.s, strerror(errno));
+	if (util_tmp_dir(c->statedir, &dir) < 0) {
 		buf_free(&dir);
 		return -1;
 	}
 	buf_reset(path);
-	buf_addf(path, "%s/k.XXXXXX", dir.s);
+	buf_addf(path, "%s/k.%ld.XXXXXX", dir.s, (long)getpid());
 	buf_free(&dir);
 	if ((fd = mkstemp(path->s)) < 0) {
 		log_err("mkstemp: %s", strerror(errno));

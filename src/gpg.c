@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gpgme.h>
 
@@ -13,10 +14,91 @@
 #include "die.h"
 #include "gpg.h"
 
-#ifndef GPG_PATH
-#define GPG_PATH "/usr/bin/gpg"	/* gnupg on Debian; make CPPFLAGS=-DGPG_PATH=... */
-#endif
+#include "conf.h"
 #include "util.h"
+
+static char *gpg_program;
+
+/*
+ * What gpg said on its status channel during the current operation.  A
+ * failure is taken as gpg's verdict on the input (a permanent refusal)
+ * only when gpg came to the end and said so; a gpg that was killed or
+ * crashed says nothing of the kind, and that is trouble (75): otherwise a
+ * dead gpg would make a request look unsigned or garbled, and it would
+ * be dropped for good.
+ */
+enum {
+	ST_END = 1,		/* END_DECRYPTION, NODATA or FAILURE */
+	ST_SIG = 2,		/* a signature's verdict is complete */
+	ST_IMPORT = 4,		/* IMPORT_RES */
+	ST_EXPORT = 8		/* EXPORT_RES */
+};
+static unsigned st_seen;
+/*
+ * Signatures gpg began (NEWSIG) whose verdict is not complete yet.  A
+ * good signature is told in two lines, GOODSIG (or EXPSIG, EXPKEYSIG,
+ * REVKEYSIG) and then VALIDSIG with the fingerprint; a gpg killed between
+ * them leaves a signature without its fingerprint, which would read as
+ * "not by the nym's key" and the request would be dropped.  VALIDSIG,
+ * BADSIG and ERRSIG end a signature's verdict.
+ */
+static unsigned st_open;
+
+static gpgme_error_t
+on_status(void *hook, const char *kw, const char *args)
+{
+	(void)hook;
+	(void)args;
+	if (strcmp(kw, "END_DECRYPTION") == 0 || strcmp(kw, "NODATA") == 0 ||
+	    strcmp(kw, "FAILURE") == 0)
+		st_seen |= ST_END;
+	else if (strcmp(kw, "IMPORT_RES") == 0)
+		st_seen |= ST_IMPORT;
+	else if (strcmp(kw, "EXPORT_RES") == 0)
+		st_seen |= ST_EXPORT;
+	else if (strcmp(kw, "NEWSIG") == 0)
+		st_open++;
+	else if (strcmp(kw, "VALIDSIG") == 0 || strcmp(kw, "BADSIG") == 0 ||
+	    strcmp(kw, "ERRSIG") == 0) {
+		if (st_open > 0)
+			st_open--;
+		st_seen |= ST_SIG;
+	}
+	/* No signature at all (NODATA), or gpg's own exit with an error
+	 * (FAILURE, its last line): a verdict too. */
+	if (strcmp(kw, "NODATA") == 0 || strcmp(kw, "FAILURE") == 0) {
+		st_seen |= ST_SIG;
+		st_open = 0;
+	}
+	return 0;
+}
+
+/* Did gpg finish telling the verdict on every signature it began? */
+static int
+sig_verdict_complete(void)
+{
+	return (st_seen & ST_SIG) && st_open == 0;
+}
+
+/* Start listening for an operation's status lines. */
+static void
+listen_status(gpgme_ctx_t ctx)
+{
+	st_seen = 0;
+	st_open = 0;
+	gpgme_set_status_cb(ctx, on_status, NULL);
+}
+
+void
+gpg_set_program(const char *path)
+{
+	free(gpg_program);
+	gpg_program = NULL;
+	/* The default stays gpgme's own lookup: naming the engine's file
+	 * costs one more gpg --version per process. */
+	if (strcmp(path, GPG_PATH) != 0)
+		gpg_program = xstrdup(path);
+}
 
 int
 gpg_init(void)
@@ -33,6 +115,11 @@ gpg_init(void)
 	gpgme_set_global_flag("disable-gpgconf", "1");
 	gpgme_set_global_flag("gpg-name", GPG_PATH);
 	if (gpgme_check_version("1.7.0") == NULL)
+		return -1;
+	/* gpg-name is only a name looked up in PATH: another program (the
+	 * configuration's gpg) is named by its path as the engine's file. */
+	if (gpg_program != NULL && gpgme_set_engine_info(GPGME_PROTOCOL_OpenPGP,
+	    gpg_program, NULL) != 0)
 		return -1;
 	gpgme_set_locale(NULL, LC_CTYPE, "C");
 	/* No gpgme_engine_check_version: it costs a gpg --version of its
@@ -82,8 +169,8 @@ gpg_ctx(const char *home)
 	 * would cost gpgme another gpg --version. */
 	if ((e = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) != 0 ||
 	    ((default_home == NULL || strcmp(home, default_home) != 0) &&
-	    (e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL,
-	    home)) != 0) ||
+	    (e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP,
+	    gpg_program, home)) != 0) ||
 	    (e = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK))
 	    != 0) {
 		log_err("gpgme setup: %s", gpgme_strerror(e));
@@ -92,6 +179,13 @@ gpg_ctx(const char *home)
 	}
 	gpgme_set_armor(ctx, 1);
 	gpgme_set_offline(ctx, 1);
+	/* Every status line reaches on_status (not only the few gpgme
+	 * passes on by default). */
+	if ((e = gpgme_set_ctx_flag(ctx, "full-status", "1")) != 0) {
+		log_err("gpgme full-status: %s", gpgme_strerror(e));
+		gpgme_release(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 
@@ -338,6 +432,7 @@ gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 		rc = GPG_TEMP;
 		goto out;
 	}
+	listen_status(ctx);
 	e = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, cin, pout);
 	rc = classify(e);
 	if (rc == GPG_BAD && gpg_own_key_failed(ctx, e)) {
@@ -347,8 +442,11 @@ gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 		rc = GPG_TEMP;
 		goto out;
 	}
+	if (rc == GPG_BAD && !(st_seen & ST_END))
+		rc = GPG_TEMP;		/* gpg ended without a verdict */
 	if (rc != GPG_OK) {
-		log_info("decrypt: %s", gpgme_strerror(e));
+		log_info("decrypt: %s%s", gpgme_strerror(e), rc == GPG_TEMP ?
+		    " (gpg gave no verdict)" : "");
 		goto out;
 	}
 	data_to_buf(pout, out);
@@ -373,7 +471,9 @@ gpg_tmp_new(const char *parent, struct gpg_tmp **out)
 	struct gpg_tmp *t = xcalloc(1, sizeof(*t));
 	struct buf p = BUF_INIT;
 
-	buf_addf(&p, "%s/g.XXXXXX", parent);
+	/* The owner's pid in the name: util_tmp_dir removes it if the
+	 * owner is killed before it can. */
+	buf_addf(&p, "%s/g.%ld.XXXXXX", parent, (long)getpid());
 	if (mkdtemp(p.s) == NULL) {
 		log_err("mkdtemp in %s: %s", parent, strerror(errno));
 		buf_free(&p);
@@ -383,8 +483,11 @@ gpg_tmp_new(const char *parent, struct gpg_tmp **out)
 	t->dir = buf_steal(&p);
 	die_rmdir_on_exit(t->dir);
 	buf_addf(&p, "%s/gpg.conf", t->dir);
-	if (util_write_file(p.s, conf, sizeof(conf) - 1, 0600) < 0 ||
-	    (t->ctx = gpg_ctx(t->dir)) == NULL) {
+	if (util_write_file(p.s, conf, sizeof(conf) - 1, 0600) < 0)
+		log_err("temporary GnuPG home: %s", strerror(errno));
+	else
+		t->ctx = gpg_ctx(t->dir);
+	if (t->ctx == NULL) {
 		buf_free(&p);
 		gpg_tmp_free(t);
 		return GPG_TEMP;
@@ -414,22 +517,13 @@ weak_key(gpgme_key_t k)
 	return 0;
 }
 
-int
-gpg_tmp_import(struct gpg_tmp *t, const void *key, size_t len,
-    struct gpg_keyinfo *ki)
+/* List the temporary home's keys into *ki (the first key's details). */
+static int
+list_keys(struct gpg_tmp *t, struct gpg_keyinfo *ki)
 {
-	gpgme_data_t d = NULL;
-	gpgme_error_t e;
 	gpgme_key_t k;
-	int rc;
 
 	memset(ki, 0, sizeof(*ki));
-	if (gpgme_data_new_from_mem(&d, key, len, 0) != 0)
-		return GPG_TEMP;
-	e = gpgme_op_import(t->ctx, d);
-	gpgme_data_release(d);
-	if ((rc = classify(e)) != GPG_OK)
-		return rc;
 	if (gpgme_op_keylist_start(t->ctx, NULL, 0) != 0)
 		return GPG_TEMP;
 	while (gpgme_op_keylist_next(t->ctx, &k) == 0) {
@@ -455,6 +549,69 @@ gpg_tmp_import(struct gpg_tmp *t, const void *key, size_t len,
 		gpgme_key_unref(k);
 	}
 	gpgme_op_keylist_end(t->ctx);
+	return GPG_OK;
+}
+
+/*
+ * Does the listing agree with what the import said it imported into this
+ * fresh home: as many keys, the first one of them, and able to sign and
+ * encrypt?  A key listing has no end marker on gpg's status channel, so
+ * a gpg killed while listing leaves a short listing (no key, a key
+ * without its fingerprint or subkeys) that would refuse a good key.
+ */
+static int
+listing_plain(gpgme_ctx_t ctx, const struct gpg_keyinfo *ki)
+{
+	gpgme_import_result_t res = gpgme_op_import_result(ctx);
+	gpgme_import_status_t st;
+	int n = 0, first = 0;
+
+	if (res == NULL)
+		return 0;
+	for (st = res->imports; st != NULL; st = st->next) {
+		if (st->result != 0 || st->fpr == NULL)
+			continue;
+		if (strcasecmp(st->fpr, ki->fpr) == 0)
+			first = 1;
+		n++;
+	}
+	return first && n == ki->nkeys && ki->can_encrypt && ki->can_sign;
+}
+
+int
+gpg_tmp_import(struct gpg_tmp *t, const void *key, size_t len,
+    struct gpg_keyinfo *ki)
+{
+	struct gpg_keyinfo again;
+	gpgme_data_t d = NULL;
+	gpgme_error_t e;
+	int rc;
+
+	memset(ki, 0, sizeof(*ki));
+	if (gpgme_data_new_from_mem(&d, key, len, 0) != 0)
+		return GPG_TEMP;
+	listen_status(t->ctx);
+	e = gpgme_op_import(t->ctx, d);
+	gpgme_data_release(d);
+	if (!(st_seen & ST_IMPORT)) {
+		log_info("import: gpg gave no result");
+		return GPG_TEMP;
+	}
+	if ((rc = classify(e)) != GPG_OK)
+		return rc;
+	if (list_keys(t, ki) != GPG_OK)
+		return GPG_TEMP;
+	/* A listing that may refuse the key is asked for once more: the
+	 * same answer twice is gpg's verdict, two answers are trouble.
+	 * Ordinary keys (one key, signing and encryption) cost nothing. */
+	if (!listing_plain(t->ctx, ki)) {
+		if (list_keys(t, &again) != GPG_OK)
+			return GPG_TEMP;
+		if (memcmp(&again, ki, sizeof(again)) != 0) {
+			log_info("import: two key listings differ (gpg died?)");
+			return GPG_TEMP;
+		}
+	}
 	return ki->nkeys > 0 ? GPG_OK : GPG_BAD;
 }
 
@@ -477,7 +634,13 @@ gpg_tmp_verify(struct gpg_tmp *t, const void *sigdata, size_t siglen,
 	} else if (gpgme_data_new(&pl) != 0) {
 		goto out;
 	}
+	listen_status(t->ctx);
 	e = gpgme_op_verify(t->ctx, s, tx, pl);
+	if (!sig_verdict_complete()) {
+		log_info("verify: gpg gave no verdict");
+		rc = GPG_TEMP;
+		goto out;
+	}
 	if ((rc = classify(e)) != GPG_OK)
 		goto out;
 	res = gpgme_op_verify_result(t->ctx);
@@ -509,7 +672,9 @@ gpg_tmp_export(struct gpg_tmp *t, const char *fpr, struct buf *out)
 
 	if (gpgme_data_new(&d) != 0)
 		return GPG_TEMP;
-	if (gpgme_op_export(t->ctx, fpr, GPGME_EXPORT_MODE_MINIMAL, d) != 0) {
+	listen_status(t->ctx);
+	if (gpgme_op_export(t->ctx, fpr, GPGME_EXPORT_MODE_MINIMAL, d) != 0 ||
+	    !(st_seen & ST_EXPORT)) {
 		gpgme_data_release(d);
 		return GPG_TEMP;
 	}

@@ -415,6 +415,13 @@ cmd_expire(int argc, char **argv)
 		else
 			usage();
 	}
+	if (!dry) {
+		struct buf tmp = BUF_INIT;
+
+		/* Temporary homes and key files of killed processes. */
+		(void)util_tmp_dir(conf.statedir, &tmp);
+		buf_free(&tmp);
+	}
 	st = open_store(0);
 	rc = expire_run(&conf, st, now, dry, &n);
 	probes = dstblk_expire(st, now, dry);
@@ -700,6 +707,8 @@ main(int argc, char **argv)
 		    "(e.g. runuser -u nymserv -- nymctl ...)");
 	if (conf_load(&conf, confpath, err, sizeof(err)) < 0)
 		fail("%s", err);
+	gpg_set_program(conf.gpg);
+	store_set_map_max(conf.map_max);
 	if (util_crypto_init() < 0)
 		fail("libgcrypt unusable");
 	sendmail_auto_sender(conf.envelope_sender);

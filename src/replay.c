@@ -22,14 +22,15 @@ replay_until(const struct conf *c, long now, long sigtime)
 
 static int
 put(struct stxn *t, enum store_db db, const unsigned char id[32],
-    const char *name, long now, long until, const struct buf *outcome)
+    const char *name, long now, long until, const struct buf *outcome,
+    int state)
 {
 	struct outcome_rec h;
 	struct buf v = BUF_INIT;
 	int rc;
 
 	memset(&h, 0, sizeof(h));
-	h.state = 'P';
+	h.state = (char)state;
 	h.arrival = now;
 	h.until = until;
 	if (name != NULL)
@@ -46,14 +47,21 @@ int
 replay_put(struct stxn *t, const unsigned char id[32], long now, long until,
     const struct buf *outcome)
 {
-	return put(t, DB_REPLAY, id, NULL, now, until, outcome);
+	return put(t, DB_REPLAY, id, NULL, now, until, outcome, 'P');
+}
+
+int
+replay_put_done(struct stxn *t, const unsigned char id[32], long now,
+    long until)
+{
+	return put(t, DB_REPLAY, id, NULL, now, until, NULL, 'D');
 }
 
 int
 outbox_put(struct stxn *t, const unsigned char id[32], const char *name,
     long now, long until, const struct buf *outcome)
 {
-	return put(t, DB_OUTBOX, id, name, now, until, outcome);
+	return put(t, DB_OUTBOX, id, name, now, until, outcome, 'P');
 }
 
 struct look {

@@ -9,6 +9,7 @@
 #include "gpg.h"
 #include "outbound.h"
 #include "req.h"
+#include "store.h"
 #include "util.h"
 
 int
@@ -46,6 +47,8 @@ req_start(struct conf *c, const char *confpath, const char *sender)
 	sendmail_auto_sender(c->envelope_sender);
 	if (util_crypto_init() < 0)
 		die_temp("libgcrypt unusable");
+	gpg_set_program(c->gpg);
+	store_set_map_max(c->map_max);
 	gpg_default_home(c->gnupghome);
 	return sender;
 }

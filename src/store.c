@@ -278,7 +278,15 @@ store_close(struct store *st)
 	free(st);
 }
 
-/* Double the map; another process may have grown it already. */
+static size_t map_max;
+
+void
+store_set_map_max(size_t max)
+{
+	map_max = max;
+}
+
+/* Double the map, up to map_max; another process may have grown it. */
 static int
 grow(struct store *st)
 {
@@ -287,7 +295,14 @@ grow(struct store *st)
 	mdb_env_info(st->env, &info);
 	if (info.me_mapsize > st->mapsize)
 		st->mapsize = info.me_mapsize;
+	if (map_max != 0 && st->mapsize >= map_max) {
+		log_err("state map full: it is at map_max (%zu MiB)",
+		    map_max >> 20);
+		return STORE_ERR;
+	}
 	st->mapsize *= 2;
+	if (map_max != 0 && st->mapsize > map_max)
+		st->mapsize = map_max;
 	if (mdb_env_set_mapsize(st->env, st->mapsize) != 0)
 		return STORE_ERR;
 	log_info("state map grown to %zu MiB", st->mapsize >> 20);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -292,6 +293,51 @@ util_write_all(int fd, const void *data, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+/* Is name "X.PID.rest" of a process that no longer runs? */
+static int
+orphan(const char *name)
+{
+	const char *p = name;
+	char *end;
+	long pid;
+
+	if (p[0] == '\0' || p[1] != '.')
+		return 0;
+	pid = strtol(p + 2, &end, 10);
+	if (end == p + 2 || *end != '.' || pid <= 0 || pid == (long)getpid())
+		return 0;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+int
+util_tmp_dir(const char *statedir, struct buf *dir)
+{
+	static int swept;
+	struct buf p = BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	buf_reset(dir);
+	buf_addf(dir, "%s/tmp", statedir);
+	if (mkdir(dir->s, 0700) < 0 && errno != EEXIST) {
+		log_err("mkdir %s: %s", dir->s, strerror(errno));
+		return -1;
+	}
+	if (swept || (d = opendir(dir->s)) == NULL)
+		return 0;
+	swept = 1;
+	while ((de = readdir(d)) != NULL) {
+		if (!orphan(de->d_name))
+			continue;
+		buf_reset(&p);
+		buf_addf(&p, "%s/%s", dir->s, de->d_name);
+		(void)util_rm_rf(p.s);
+	}
+	closedir(d);
+	buf_free(&p);
 	return 0;
 }
 

@@ -34,8 +34,56 @@ as_user() {
 	"${RUNAS[@]}" env -i PATH=/usr/bin:/bin LANG=C "$@"
 }
 
+# NYM_WAIT: the bound, in seconds, of every wait for a condition.  A wait
+# ends as soon as its condition holds, so only a failure costs the bound;
+# it is generous so that no loaded machine reaches it.
+: "${NYM_WAIT:=300}"
+# wait_until CMD...: run CMD until it succeeds (0), or NYM_WAIT seconds
+# have passed (1).
+wait_until() {
+	local end=$((SECONDS + NYM_WAIT))
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# track_start: every process started from now on holds descriptor 8
+# (our programs leave inherited descriptors open, so the children they
+# start, orphans of a kill -9 included, hold it too); track_wait closes
+# ours and waits until every one of them has exited.  That is how a test
+# waits for "the other processes are done" without guessing a time.
+track_start() {
+	rm -f "$T/.track" "$T/.track-done"
+	mkfifo "$T/.track"
+	# The reader sees end of file once the last holder is gone.
+	{ cat "$T/.track" >/dev/null; : >"$T/.track-done"; } &
+	exec 8>"$T/.track"
+	rm -f "$T/.track"
+}
+track_wait() {
+	exec 8>&-
+	wait_until test -e "$T/.track-done"
+}
+
+# spool_empty DIR: no queued message (DUE.RANDOM) in a remail spool.
+spool_empty() { ! ls "$1" 2>/dev/null | grep -q '^[0-9]*\.[0-9a-f]*$'; }
+# flush_spool CONF SPOOL: run remail -q until SPOOL holds nothing due, as
+# the minutely timer would.  Bounded by rounds, not by time: a run that
+# reaches its own time limit exits 75 with files left and the next round
+# goes on where it stopped.
+flush_spool() {
+	local i
+	for i in $(seq 1 50); do
+		spool_empty "$2" && return 0
+		as_user "$NYM_BIN/remail" -c "$1" -q >/dev/null 2>&1
+	done
+	spool_empty "$2"
+}
+
+NOTOK=0	# "not ok" lines so far (for keeping what a failed run made)
 ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; }
+notok() { NOTOK=$((NOTOK + 1)); echo "not ok - $*"; }
 skip() { echo "skip - $*"; }
 # check DESCRIPTION COMMAND...: ok if the command succeeds.
 check() {
@@ -54,7 +102,7 @@ hostname = nym.test
 statedir = $T/s
 sendmail = $T/capture-sendmail $T/cap
 helpfile = $T/help.txt
-timeout = 60
+timeout = 300
 CONF
 	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$T/nymserv.conf"
 	[ "$(id -u)" = 0 ] && chown -R 65534:65534 "$T/cap" "$T/s"

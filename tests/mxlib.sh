@@ -94,7 +94,7 @@ mx_free_port() {
 # mx_wait_smtp PORT [SECONDS]: wait until PORT greets with 220.
 mx_wait_smtp() {
 	local i line
-	for i in $(seq 1 $((${2:-60} * 10))); do
+	for i in $(seq 1 $(($(mx_bound "${2:-60}") * 10))); do
 		if exec 3<>"/dev/tcp/127.0.0.1/$1"; then
 			line=
 			read -r -t 10 line <&3
@@ -107,9 +107,13 @@ mx_wait_smtp() {
 	return 1
 }
 
+# mx_bound SECONDS: the bound of a wait, SECONDS or NYM_WAIT (the larger:
+# a wait ends once its condition holds, so only a failure costs it, and
+# no loaded machine may reach it).
+mx_bound() { local w=${NYM_WAIT:-300}; echo $(($1 > w ? $1 : w)); }
 # mx_wait SECONDS COMMAND...: wait until COMMAND succeeds; 1 on time-out.
 mx_wait() {
-	local limit=$1 i
+	local limit=$(mx_bound "$1") i
 	shift
 	for i in $(seq 1 $((limit * 4))); do
 		"$@" && return 0
@@ -198,7 +202,7 @@ mx_has() { [ "$(mx_count "$1")" -ge "$2" ]; }
 # mx_wait_queue [SECONDS]: wait until the MTA's queue is empty, seen twice
 # in a row (a message moving between queues can be missed once).
 mx_wait_queue() {
-	local limit=${1:-60} i empty=0
+	local limit=$(mx_bound "${1:-60}") i empty=0
 	for i in $(seq 1 $((limit * 4))); do
 		if [ "$(mx_queue_count)" = 0 ]; then
 			empty=$((empty + 1))

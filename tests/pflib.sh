@@ -143,35 +143,55 @@ EOF
 	mount --bind "$PF/etc" /etc/postfix || return 1
 }
 
+# pf_answers: the instance answers 220 on $PF_PORT.
+pf_answers() {
+	python3 - "$PF_PORT" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 30)
+assert s.recv(100).startswith(b"220")
+PY
+}
+
+# pf_bound [SECONDS]: the bound of a wait, never below NYM_WAIT (lib.sh):
+# waits end when their condition holds, so a generous bound costs
+# nothing unless something is broken.
+pf_bound() {
+	local b=${NYM_WAIT:-300}
+	[ -n "${1:-}" ] && [ "$1" -gt "$b" ] && b=$1
+	echo "$b"
+}
+
+# pf_until SECONDS CMD...: run CMD every 0.25 s until it succeeds (0) or
+# SECONDS have passed (1).
+pf_until() {
+	local end=$((SECONDS + $1)); shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.25
+	done
+}
+
 # pf_start: start the instance and wait until it answers on $PF_PORT.
 pf_start() {
-	local i
 	if ! postfix start >"$PF/start.out" 2>&1; then
 		cat "$PF/start.out" >&2
 		return 1
 	fi
 	PF_STARTED=1
-	for i in $(seq 1 100); do
-		python3 - "$PF_PORT" <<'PY' 2>/dev/null && return 0
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)
-assert s.recv(100).startswith(b"220")
-PY
-		sleep 0.1
-	done
-	return 1
+	pf_until "$(pf_bound)" pf_answers
+}
+
+# pf_master_gone: the instance's master process has exited.
+pf_master_gone() {
+	[ -z "$PF_MASTER" ] || ! kill -0 "$PF_MASTER" 2>/dev/null
 }
 
 pf_stop() {
 	[ -n "${PF_STARTED:-}" ] || return 0
+	PF_MASTER=$(cat "$PF/spool/pid/master.pid" 2>/dev/null | tr -d ' ')
 	postfix stop >/dev/null 2>&1
 	# The master exits shortly after; wait so the queue can be removed.
-	local i pid
-	pid=$(cat "$PF/spool/pid/master.pid" 2>/dev/null | tr -d ' ')
-	for i in $(seq 1 50); do
-		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	pf_until "$(pf_bound)" pf_master_gone
 	PF_STARTED=
 }
 
@@ -190,20 +210,17 @@ pf_submit() {
 	python3 "$REPO/tests/smtp-submit" "$PF_PORT" "$@"
 }
 
+# pf_queue_empty_twice: the queue is empty, and still after a moment (a
+# message moving between queues can be missed once).
+pf_queue_empty_twice() {
+	[ -z "$(postqueue -j 2>/dev/null)" ] || return 1
+	sleep 0.25
+	[ -z "$(postqueue -j 2>/dev/null)" ]
+}
 # pf_wait_queue [SECONDS]: wait until the queue is empty (seen twice in a
-# row); returns 1 on timeout.
+# row); returns 1 if it is not within the bound (pf_bound).
 pf_wait_queue() {
-	local limit=${1:-60} i empty=0
-	for i in $(seq 1 $((limit * 4))); do
-		if [ -z "$(postqueue -j 2>/dev/null)" ]; then
-			empty=$((empty + 1))
-			[ $empty -ge 2 ] && return 0
-		else
-			empty=0
-		fi
-		sleep 0.25
-	done
-	return 1
+	pf_until "$(pf_bound "${1:-}")" pf_queue_empty_twice
 }
 
 # pf_queue_count: messages in the queue now.
@@ -219,14 +236,12 @@ pf_mails_to() {
 	done
 	return 0
 }
-# pf_wait_mail USER N [SECONDS]: wait until USER has at least N messages.
+# pf_has_mail USER N: USER has at least N messages.
+pf_has_mail() { [ "$(pf_mails_to "$1" | grep -c .)" -ge "$2" ]; }
+# pf_wait_mail USER N [SECONDS]: wait until USER has at least N messages
+# (bound: pf_bound).
 pf_wait_mail() {
-	local i limit=${3:-60}
-	for i in $(seq 1 $((limit * 4))); do
-		[ "$(pf_mails_to "$1" | grep -c .)" -ge "$2" ] && return 0
-		sleep 0.25
-	done
-	return 1
+	pf_until "$(pf_bound "${3:-}")" pf_has_mail "$1" "$2"
 }
 
 # pf_nym_world: the whole cast for the nym scenarios, not yet started.
@@ -251,7 +266,7 @@ pf_nym_world() {
 hostname = hop$h.test
 statedir = $T/hop$h
 sendmail = /usr/sbin/sendmail
-timeout = 60
+timeout = 300
 CONF
 		chown 65534:65534 "$T/hop$h" "$T/seen-$h"
 		HOMES+=("$T/hop$h/gnupg")

@@ -40,8 +40,12 @@ check "confirm: exit 0" [ "$RC" = 0 ]
 check "confirm: nym active" [ "$(state alice)" = active ]
 decrypt_notice "$T/rem/2.msg" >"$T/n2"
 check "confirm: notice through the new block says active" grep -q 'Your nym is active' "$T/n2"
+n=$(count_in "$T/rem")
 nymserv -f x@remailer.example "confirm+$c" <"$REPO/tests/data/help-normal.eml"
-check "confirm: a used cookie is refused 5.1.1" [ "$RC" = 67 -a "$(head -c 5 "$T/out")" = 5.1.1 ]
+check "confirm: a used cookie again (a retry or a replay): exit 0, nothing sent, no bounce" \
+    [ "$RC" = 0 -a "$(count_in "$T/rem")" = "$n" -a "$(state alice)" = active ]
+nymserv -f x@remailer.example "confirm+00000000000000000000" <"$REPO/tests/data/help-normal.eml"
+check "confirm: an unknown cookie is refused 5.1.1" [ "$RC" = 67 -a "$(head -c 5 "$T/out")" = 5.1.1 ]
 
 # --- replay ---
 n=$(count_in "$T/rem")

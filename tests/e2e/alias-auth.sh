@@ -68,7 +68,7 @@ example.org TXT v=spf1 ip4:192.0.2.1 -all
 EOF
 python3 "$REPO/tests/fake-dns" "$T/dns.port" "$T/zone" "$DNSADDR:53" 2>"$T/dns.err" &
 DNSPID=$!
-for i in $(seq 100); do [ -s "$T/dns.port" ] && break; sleep 0.1; done
+wait_until test -s "$T/dns.port"
 echo "nameserver $DNSADDR" >"$T/resolv.conf"
 mount --bind "$T/resolv.conf" /etc/resolv.conf
 check "fake DNS answers the SPF record of spf.example on $DNSADDR" \
@@ -91,10 +91,8 @@ PidFile $T/opendkim.pid
 EOF
 /usr/sbin/opendkim -f -x "$T/opendkim.conf" >"$T/opendkim.out" 2>&1 &
 DKPID=$!
-for i in $(seq 100); do
-	python3 -c "import socket; socket.create_connection(('127.0.0.1', $DKPORT), 1)" 2>/dev/null && break
-	sleep 0.1
-done
+dk_up() { /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $DKPORT), 1)" 2>/dev/null; }
+wait_until dk_up
 
 # --- Postfix: SPF at RCPT, OpenDKIM as milter, nym.test piped to nymserv ---
 cat >"$T/spf.conf" <<'EOF'

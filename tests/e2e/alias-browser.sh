@@ -4,8 +4,10 @@
 # As root, lighttpd (and so nymreg) runs as www-data, a user that cannot
 # read the state: nymreg hands every request on as mail (to a capture
 # outbox here, where the test plays the MTA and runs nymserv as nobody).
-# Screenshots of every page go to $NYM_TEST_OUT/alias-browser
-# (default /tmp/nymtest-out/alias-browser).
+# Screenshots of every page go to $NYM_TEST_OUT/alias-browser, or by
+# default to a directory of this run's own, /tmp/nymtest-out.XXXXXX (runs
+# at the same time never share one), removed at the end when every check
+# passed (kept with NYM_KEEP=1).
 . "$(dirname "$0")/../lib.sh"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 LIGHTTPD=$(command -v lighttpd || ls /usr/sbin/lighttpd 2>/dev/null || true)
@@ -17,9 +19,15 @@ if [ -z "$LIGHTTPD" ]; then
 	skip "browser test: lighttpd is not installed (apt-get install lighttpd)"
 	exit 0
 fi
-OUT=${NYM_TEST_OUT:-/tmp/nymtest-out}/alias-browser
-mkdir -p "$OUT"
-rm -f "$OUT"/*.png
+if [ -n "${NYM_TEST_OUT:-}" ]; then
+	OUT=$NYM_TEST_OUT/alias-browser
+	mkdir -p "$OUT"
+	rm -f "$OUT"/*.png
+else
+	OUTDIR=$(mktemp -d /tmp/nymtest-out.XXXXXX)
+	OUT=$OUTDIR/alias-browser
+	mkdir "$OUT"
+fi
 echo "# screenshots in $OUT"
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -71,8 +79,15 @@ touch "$T/lighttpd.err"
 [ -n "$WEBUSER" ] && chown "$WEBUSER" "$T/www" "$T/lighttpd.err"
 "$LIGHTTPD" -D -f "$T/lighttpd.conf" >"$T/lighttpd.out" 2>&1 &
 LPID=$!
-trap 'kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null; cleanup' EXIT
-[ -n "${KEEP:-}" ] && trap 'kill "$LPID"; cp -r "$T" /tmp/h16-keep' EXIT
+stop_all() {
+	kill "$LPID" 2>/dev/null
+	wait "$LPID" 2>/dev/null
+	# A per-run screenshot directory goes unless a check failed.
+	[ -n "${OUTDIR:-}" ] && [ "$NOTOK" = 0 ] && [ -z "${NYM_KEEP:-}" ] &&
+	    rm -rf "$OUTDIR"
+	cleanup
+}
+trap stop_all EXIT
 
 # fetch URL [BODY]: status line, headers and page into $T/fetch.
 fetch() {
@@ -84,7 +99,7 @@ req = urllib.request.Request(url, data=data)
 if data is not None:
     req.add_header("Content-Type", "application/x-www-form-urlencoded")
 try:
-    r = urllib.request.urlopen(req, timeout=20)
+    r = urllib.request.urlopen(req, timeout=300)
 except urllib.error.HTTPError as e:
     r = e
 print(r.status if hasattr(r, "status") else r.code)
@@ -92,12 +107,8 @@ print(str(r.headers))
 print(r.read().decode("utf-8", "replace"))
 PY
 }
-up=0
-for i in $(seq 50); do
-	fetch "$URL" && [ "$(head -1 "$T/fetch")" = 200 ] && { up=1; break; }
-	sleep 0.2
-done
-if [ "$up" != 1 ]; then
+serving() { fetch "$URL" && [ "$(head -1 "$T/fetch")" = 200 ]; }
+if ! wait_until serving; then
 	notok "lighttpd serves nymreg on 127.0.0.1:$PORT ($(head -3 "$T/fetch" "$T/lighttpd.out" "$T/lighttpd.err" 2>/dev/null | tr '\n' ' '))"
 	exit 1
 fi

@@ -33,9 +33,10 @@ fi
 
 count() { nntp_get count "$1"; }
 # wait_for SECONDS 'CONDITION': until the shell condition holds, checked
-# afresh every quarter second (bounded; the verdict is the test's).
+# afresh every quarter second (bounded by SECONDS or NYM_WAIT, the larger;
+# the verdict is the test's).
 wait_for() {
-	local i n=$(($1 * 4))
+	local i n=$(( ($1 > NYM_WAIT ? $1 : NYM_WAIT) * 4 ))
 	for i in $(seq 1 "$n"); do eval "$2" && return 0; sleep 0.25; done
 	return 1
 }

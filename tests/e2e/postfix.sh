@@ -20,7 +20,7 @@ Message-ID: <pf-help-1@user.test>
 Hello.
 MAIL
 check "help@ accepted over SMTP" pf_submit alice@user.test help@nym.test <"$T/help.eml"
-if pf_wait_mail alice 1 60; then
+if pf_wait_mail alice 1; then
 	f=$(pf_mails_to alice | head -1)
 	ok "help@ answer delivered"
 	check "answer quotes the request header" grep -q 'pf-help-1@user.test' "$f"
@@ -38,14 +38,14 @@ Subject: hello
 Are you there?
 MAIL
 check "unknown nym accepted over SMTP" pf_submit bob@user.test nosuchnym@nym.test <"$T/unk.eml"
-if pf_wait_mail bob 1 60; then
+if pf_wait_mail bob 1; then
 	f=$(pf_mails_to bob | head -1)
 	check "DSN for the unknown nym reaches the sender" grep -q 'Status: 5.1.1' "$f"
 else
 	notok "DSN for the unknown nym reaches the sender"; tail -20 "$PF/log/maillog"
 fi
 
-check "queue empty at the end" pf_wait_queue 30
+check "queue empty at the end" pf_wait_queue
 
 if [ -z "$HAVE_REMAIL" ]; then
 	skip "nym scenarios: bin/remail is not built"
@@ -62,7 +62,7 @@ nymcfg -n shadow -u shadow -k -c 'create name="Shadow Writer"' -b "$T/block" >"$
 check "config@ create accepted over SMTP" pf_submit alice@user.test config@nym.test <"$T/create"
 # nymread PASS... < mail: what alice reads.
 nymread() { bash "$REPO/contrib/nymread" -g "$T/c" passB passA; }
-if pf_wait_mail alice 2 90; then
+if pf_wait_mail alice 2; then
 	f=$(pf_mails_to alice | tail -1)
 	nymread <"$f" >"$T/notice1" 2>/dev/null
 	cookie=$(grep -o 'confirm+[0-9a-f]*@' "$T/notice1" | head -1 | sed 's/confirm+//; s/@//')
@@ -78,7 +78,7 @@ check "hop B saw no final address in clear" \
 
 printf 'From: alice@user.test\nSubject: confirm\n\nyes\n' |
     pf_submit alice@user.test "confirm+$cookie@nym.test"
-if pf_wait_mail alice 3 90; then
+if pf_wait_mail alice 3; then
 	nymread <"$(pf_mails_to alice | tail -1)" >"$T/notice2" 2>/dev/null
 	check "success notice arrives after the confirmation" \
 	    grep -qi 'completed successfully\|confirmed' "$T/notice2"
@@ -96,7 +96,7 @@ Message-ID: <bob-1@user.test>
 The quick brown fox asks the nym a question.
 MAIL
 check "mail to the nym accepted over SMTP" pf_submit bob@user.test shadow@nym.test <"$T/tonym.eml"
-if pf_wait_mail alice 4 90; then
+if pf_wait_mail alice 4; then
 	f=$(pf_mails_to alice | tail -1)
 	check "delivered mail carries no body in clear" \
 	    sh -c "! grep -q 'quick brown fox' '$f'"
@@ -119,7 +119,7 @@ The nym answers the fox.
 MAIL
 nymsend -u shadow <"$T/answer.txt" >"$T/answer.eml"
 check "send@ accepted over SMTP" pf_submit alice@user.test send@nym.test <"$T/answer.eml"
-if pf_wait_mail bob 2 60; then
+if pf_wait_mail bob 2; then
 	f=$(pf_mails_to bob | tail -1)
 	check "bob gets the answer from the nym address" \
 	    grep -q '^From: Shadow Writer <shadow@nym.test>' "$f"
@@ -131,24 +131,23 @@ fi
 
 # --- A temporary failure: Postfix defers, then delivers. ---
 n_alice=$(pf_mails_to alice | grep -c .)
+deferrals() { [ "$(grep -c 'status=deferred' "$PF/log/maillog")" -gt "$1" ]; }
+d0=$(grep -c 'status=deferred' "$PF/log/maillog")
 chmod 000 "$T/s"
 check "mail accepted while the state is unwritable" \
     pf_submit bob@user.test shadow@nym.test <"$T/tonym.eml"
-for i in $(seq 1 120); do
-	grep -q 'status=deferred' "$PF/log/maillog" && break
-	sleep 0.25
-done
-check "Postfix defers the delivery (nymserv exit 75)" grep -q 'status=deferred' "$PF/log/maillog"
+check "Postfix defers the delivery (nymserv exit 75)" \
+    wait_until deferrals "$d0"
 check "the deferred message waits in the queue" test "$(pf_queue_count)" -ge 1
 chmod 700 "$T/s"
 postqueue -f
-if pf_wait_mail alice $((n_alice + 1)) 90; then
+if pf_wait_mail alice $((n_alice + 1)); then
 	ok "the deferred message is delivered after the retry"
 else
 	notok "the deferred message is delivered after the retry"
 fi
 
-check "queue empty at the end" pf_wait_queue 60
+check "queue empty at the end" pf_wait_queue
 # Nothing lost, nothing doubled: help answer, confirmation request,
 # success notice, two deliveries for alice; DSN and answer for bob.
 check "alice received exactly 5 messages" test "$(pf_mails_to alice | grep -c .)" -eq 5

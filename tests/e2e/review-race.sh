@@ -14,15 +14,8 @@ ctl() { as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" "$@"; }
 state() { ctl list | awk -v n="$1" '$1 == n {print $2}'; }
 lastrem() { ls "$T/rem" | grep '\.msg$' | sort -n | tail -1; }
 cookie() { decrypt_notice "$T/rem/$(lastrem)" | grep -o 'confirm+[0-9a-f]\{20\}@' | head -1 | sed 's/confirm+//; s/@//'; }
-# waitfor FILE: until it exists (bounded: 120 s), 0 if it does.
-waitfor() {
-	local i=0
-	while [ ! -e "$1" ]; do
-		i=$((i + 1))
-		[ "$i" -gt 1200 ] && return 1
-		sleep 0.1
-	done
-}
+# waitfor FILE: until it exists (bounded by NYM_WAIT), 0 if it does.
+waitfor() { wait_until test -e "$1"; }
 # held_confirm COOKIE: start a confirmation whose notice hand-off is held.
 held_confirm() {
 	rm -f "$T/rem/holding" "$T/rem/release"

@@ -102,7 +102,7 @@ deliver_loop() {
 before=$(captured)
 for w in 1 2 3; do deliver_loop "$w" 8 & done
 # Wait (bounded) until deliveries are under way, then wipe and scrub.
-for i in $(seq 600); do [ -s "$T/deliv" ] && break; sleep 0.1; done
+wait_until test -s "$T/deliv"
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" wipe wadewipe >"$T/w.out" 2>&1
 WRC=$?
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" scrub >>"$T/w.out" 2>&1

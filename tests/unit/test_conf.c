@@ -32,6 +32,9 @@ main(void)
 	    "valid file loads");
 	T_STR(c.hostname, "nym.example.org", "hostname lowercased");
 	T_STR(c.gnupghome, "/tmp/s/gnupg", "gnupghome derived from statedir");
+	T_STR(c.gpg, GPG_PATH, "gpg defaults to the build's GPG_PATH");
+	T(c.map_size == 64 << 20 && c.map_max == (size_t)4 << 30,
+	    "map defaults: 64 MiB, growing up to 4 GiB");
 	T(c.sendmail[0] && c.sendmail[1] && c.sendmail[2] && !c.sendmail[3] &&
 	    strcmp(c.sendmail[2], "/tmp/pf") == 0, "sendmail split into argv");
 	T(c.max_message_size == 2 * 1024 * 1024, "size suffix");
@@ -115,6 +118,18 @@ main(void)
 	T(load("hostname = h.example\nsendmail = sendmail\n", &c, err,
 	    sizeof(err)) < 0 && strstr(err, "absolute"),
 	    "relative command refused: %s", err);
+	conf_free(&c);
+	T(load("hostname = h.example\ngpg = /opt/wrap/gpg\n", &c, err,
+	    sizeof(err)) == 0 && strcmp(c.gpg, "/opt/wrap/gpg") == 0,
+	    "gpg names the program gpgme runs");
+	conf_free(&c);
+	T(load("hostname = h.example\nmap_size = 8M\nmap_max = 4M\n", &c,
+	    err, sizeof(err)) < 0 && strstr(err, "map_max: below map_size"),
+	    "map_max below map_size refused: %s", err);
+	conf_free(&c);
+	T(load("hostname = h.example\ngpg = gpg\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, "gpg: must be an absolute path"),
+	    "relative gpg refused: %s", err);
 	conf_free(&c);
 	T(load("statedir = /x\n", &c, err, sizeof(err)) < 0 &&
 	    strstr(err, "hostname is not set"), "hostname required: %s", err);

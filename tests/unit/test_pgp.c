@@ -718,8 +718,11 @@ test_compression_total(void)
 	pgp_info_free(&info);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	T(rc < 0 && secs < 2.0, "a nested zip bomb of %zu bytes (64^4 x "
-	    "600 KiB) refused in %.3f s", q.len, secs);
+	/* The time is a figure, not a check (no pass/fail on timing): a walk
+	 * that ignored the cap would not return at all. */
+	T(rc < 0, "a nested zip bomb of %zu bytes (64^4 x 600 KiB) refused "
+	    "at the cap", q.len);
+	printf("# the nested zip bomb was refused in %.3f s\n", secs);
 	buf_free(&zeros);
 	buf_free(&lit);
 	buf_free(&p);

@@ -116,6 +116,34 @@ main(void)
 	    "put_new refuses existing keys; del reports missing ones");
 	store_close(st);
 
+	/* map_max: the 8 MB write needs a bigger map; at the bound it fails
+	 * as a whole (exit 75 for the caller), and works once it is raised. */
+	{
+		char dir2[] = "/tmp/nymstoreXXXXXX";
+		struct buf rm = BUF_INIT;
+
+		if (mkdtemp(dir2) == NULL)
+			return 1;
+		store_set_map_max(4 << 20);
+		T(store_open(&st, dir2, 1 << 20, 1, err, sizeof(err)) ==
+		    STORE_OK && store_write(st, big, NULL) == STORE_ERR,
+		    "map_max 4 MiB: an 8 MB write fails (temporary)");
+		T(store_get(st, DB_NYMS, "big00", &v) == STORE_NOTFOUND,
+		    "... and nothing of it was written");
+		T(store_put(st, DB_NYMS, "small", "x", 1) == STORE_OK,
+		    "... while a small write still fits");
+		store_set_map_max(64 << 20);
+		T(store_write(st, big, NULL) == 0 &&
+		    store_get(st, DB_NYMS, "big39", &v) == STORE_OK,
+		    "map_max raised: the same write succeeds");
+		store_close(st);
+		store_set_map_max(0);
+		buf_addf(&rm, "rm -rf %s", dir2);
+		if (system(rm.s) != 0)
+			return 1;
+		buf_free(&rm);
+	}
+
 	/* Twenty processes, each opening the environment and writing. */
 	for (i = 0; i < 20; i++) {
 		pid_t pid = fork();
