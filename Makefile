@@ -65,6 +65,12 @@ PROGS   += nymreg
 UNITS   += test_cgi test_alias test_authres
 FUZZERS += fuzz_cgi fuzz_alias fuzz_authres
 
+# news: the mail-to-news gateway, the news spool, pool delivery
+LIBSRC  += hsub nntp article news
+PROGS   += mail2news
+UNITS   += test_hsub test_nntp test_article
+FUZZERS += fuzz_nntp fuzz_article
+
 # nympolicyd, the Postfix policy service
 LIBSRC  += policy ratetab dnscheck
 PROGS   += nympolicyd
@@ -133,12 +139,13 @@ install: all
 	install -m 755 bin/nymfingerd $(DESTDIR)$(SBINDIR)/
 	install -m 755 bin/nymreg $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/nympolicyd $(DESTDIR)$(LIBEXECDIR)/
+	install -m 755 bin/mail2news $(DESTDIR)$(LIBEXECDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	cp -R etc/. $(DESTDIR)$(SHAREDIR)/examples/
 	install -d $(DESTDIR)$(SHAREDIR)/contrib
 	install -m 755 contrib/nymcfg contrib/nymwrap contrib/nymblock \
-	  contrib/nymread $(DESTDIR)$(SHAREDIR)/contrib/
+	  contrib/nymread contrib/nymaam $(DESTDIR)$(SHAREDIR)/contrib/
 	test -e $(DESTDIR)$(SYSCONFDIR)/nymserv.conf || \
 	  install -m 644 etc/nymserv.conf $(DESTDIR)$(SYSCONFDIR)/nymserv.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/help.txt || \

@@ -12,6 +12,7 @@
 #define CFG_MAX_KEY 65536
 #define CFG_MAX_FULLNAME 255
 #define CFG_COOKIE_LEN 20	/* hex digits of a confirmation cookie */
+#define CFG_MAX_POOLVALUE 64	/* hsub=, symmetric=, subject= (crooks: 64) */
 
 struct cfgreq {
 	char *name;		/* From:, lowercase, without @domain */
@@ -20,6 +21,10 @@ struct cfgreq {
 	int del;		/* "delete" */
 	char *fullname;		/* name="..." decoded, or NULL */
 	unsigned set, clear;	/* NF_* switches turned on / off */
+	int delivery;		/* delivery=: enum nym_delivery, or -1 */
+	char *hsub;		/* hsub="...": NULL unchanged, "" cleared */
+	char *symkey;		/* symmetric="...": likewise */
+	char *subject;		/* subject="...": likewise */
 	struct buf key;		/* Public-Key: armored block, or empty */
 	struct nym_block *blocks;
 	size_t nblocks;

@@ -62,6 +62,19 @@ struct conf {
 	char *alias_web_url;		/* nymreg URL for confirmation links */
 	unsigned alias_rate;		/* alias requests per minute, global */
 	char *alias_authserv_id;	/* our MTA's Authentication-Results id */
+	/* news: mail2news(8), remail's Anon-Post-To, pool delivery */
+	char **news_peers;		/* host:port[/post] ... (none: no gateway) */
+	char *news_path;		/* path identity (default hostname) */
+	char *news_from;		/* From: of anonymous and pool articles */
+	char *news_complaints;		/* mail-complaints-to (abuse@hostname) */
+	char **news_groups;		/* [!]pattern allow/deny list (none: any) */
+	unsigned news_max_groups;	/* crosspost cap */
+	size_t news_max_size;		/* bytes in one article */
+	unsigned news_rate;		/* anonymous articles a minute, global */
+	unsigned news_timeout;		/* seconds for each NNTP wait */
+	char *news_spool;		/* default statedir/news */
+	char *news_pool_group;		/* pool deliveries go to this group */
+	char *remail_news_to;		/* no gateway: remail mails posts here */
 };
 
 /*

@@ -42,6 +42,13 @@ int deliver_prepare(const struct conf *, const struct server_keys *,
 size_t deliver_usable(const struct conf *, const struct nym_block *blocks,
     size_t *idx, size_t m);
 
+/*
+ * Sign plain with the server key and encrypt it to key with the key id
+ * hidden (pool delivery); armored, appended to out.  GPG_OK or GPG_TEMP.
+ */
+int deliver_encrypt_hidden(const struct conf *, const struct server_keys *,
+    const struct buf *key, const void *plain, size_t len, struct buf *out);
+
 /* Pipe each input into the remail command; -1 if any hand-off failed. */
 int deliver_send(const struct conf *, const struct buf *in, size_t n);
 

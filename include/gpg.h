@@ -119,6 +119,13 @@ void gpg_tmp_free(struct gpg_tmp *);
 int gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
     const char *keyfile, const void *plain, size_t len, struct buf *out);
 
+/*
+ * The same with the recipient's key id hidden (throw-keyids: the packet
+ * names key 0000000000000000), for articles anyone can fetch.
+ */
+int gpg_sign_encrypt_hidden(const char *home, const char *signer_fpr,
+    const char *keyfile, const void *plain, size_t len, struct buf *out);
+
 /* Clear-sign text with signer_fpr's key; armored output into out. */
 int gpg_clearsign(const char *home, const char *signer_fpr,
     const void *text, size_t len, struct buf *out);

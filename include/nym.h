@@ -21,6 +21,13 @@ enum nym_state {
 	NYM_ACTIVE = 2
 };
 
+/* Where mail to the nym goes (config@ delivery=...). */
+enum nym_delivery {
+	NYM_DELIVER_BLOCKS = 0,	/* through the reply blocks (default) */
+	NYM_DELIVER_POOL = 1,	/* only to the message pool (a.a.m.) */
+	NYM_DELIVER_BOTH = 2
+};
+
 struct nym_block {
 	char set;		/* 'a'..'z', or 0 for "always used" */
 	double prob;		/* within its set */
@@ -46,6 +53,11 @@ struct nym {
 	int keyrevoked;		/* its owner revoked it: the nym is off */
 	int keywarned;		/* expiry warning sent for keyexp: the
 				   days-ahead threshold (30, 7), 0 none */
+	/* pool delivery (tags D, H, Y, J: absent in older records) */
+	int delivery;		/* enum nym_delivery */
+	char *hsub;		/* hSub passphrase, or NULL */
+	char *symkey;		/* passphrase of the symmetric layer, or NULL */
+	char *subject;		/* plain Subject instead of an hSub, or NULL */
 };
 
 /*

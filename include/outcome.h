@@ -16,7 +16,8 @@
  * exactly what is left (never twice, never taken for a replay).
  */
 struct outcome {
-	struct buf *items;	/* 'R' + remail input, or 'S' + envelope + msg */
+	struct buf *items;	/* 'R' + remail input, 'S' + envelope + msg,
+				 * 'N' + news article, 'P' + pool article */
 	size_t n;
 };
 
@@ -26,6 +27,10 @@ void outcome_add_remail(struct outcome *, const struct buf *input);
 /* Recipients must have passed addr_deliverable (no newlines). */
 void outcome_add_sendmail(struct outcome *, const char *sender,
     char *const *rcpts, size_t nrcpts, const struct buf *msg);
+/* A news article (article_build) for the news spool (news_inject). */
+void outcome_add_news(struct outcome *, const struct buf *article);
+/* A pool delivery's article for the pool (news_pool_put). */
+void outcome_add_pool(struct outcome *, const struct buf *article);
 void outcome_encode(const struct outcome *, struct buf *out);
 int outcome_decode(const void *, size_t, struct outcome *);
 

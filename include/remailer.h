@@ -36,8 +36,9 @@ int rm_block_check(const char *const *rcpts, size_t n, int *blocked,
 struct rm_out {
 	char **rcpts;		/* validated addresses, NULL-ended */
 	size_t nrcpts;
-	struct buf msg;		/* fresh header + body */
+	struct buf msg;		/* fresh header + body (post: the article) */
 	long delay;		/* seconds (Latent-Time) */
+	int post;		/* a news article for the local gateway */
 };
 
 struct rm_run {
@@ -89,6 +90,8 @@ int rm_consent_check(const struct conf *, const char *block, size_t len,
  * Hand the outputs on: a single message due now goes straight to
  * sendmail; anything delayed (or several messages) is spooled first,
  * and checked against the block list again when it leaves the spool.
+ * News articles (Anon-Post-To) take from the gateway's budget first
+ * (news_rate), then go to the news spool (news_inject).
  * 0 once every message is spooled or accepted, -1 (temporary) if not.
  */
 int rm_commit(struct rm_run *);

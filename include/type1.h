@@ -27,6 +27,7 @@ struct t1_latent {
 struct t1_layer {
 	int has_block;		/* a "::" block was found */
 	char *anon_to;		/* Anon-To and aliases, joined with ", " */
+	char *post_to;		/* Anon-Post-To and Post-To, joined with "," */
 	int encrypted;		/* Encrypted: PGP */
 	char *encrypt_key;	/* Encrypt-Key value */
 	struct t1_latent latent;

@@ -14,6 +14,7 @@
 #include "expire.h"
 #include "gpg.h"
 #include "names.h"
+#include "news.h"
 #include "nym.h"
 #include "nymkey.h"
 #include "outcome.h"
@@ -175,6 +176,40 @@ check_new_key(struct cfg *x, unsigned flags)
 		problem(x, "Public-Key: that is the server's own key");
 }
 
+/* A pool value from the request: NULL keeps, "" clears, else sets. */
+static void
+pool_value(char **field, const char *req)
+{
+	if (req == NULL)
+		return;
+	if (*field != NULL)
+		memset(*field, 0, strlen(*field));
+	free(*field);
+	*field = req[0] != '\0' ? xstrdup(req) : NULL;
+}
+
+/* Pool delivery (delivery=, hsub=, symmetric=, subject=): the edit. */
+static void
+pool_edit(const struct cfgreq *q, struct nym *y)
+{
+	if (q->delivery >= 0)
+		y->delivery = q->delivery;
+	pool_value(&y->hsub, q->hsub);
+	pool_value(&y->symkey, q->symkey);
+	pool_value(&y->subject, q->subject);
+}
+
+/* Pool delivery needs a news gateway on this server. */
+static void
+plan_pool(struct cfg *x)
+{
+	const struct cfgreq *q = &x->q;
+
+	if (q->delivery > NYM_DELIVER_BLOCKS && !news_enabled(x->r->conf))
+		problem(x, "delivery=%s: this server does not post to the "
+		    "news", q->delivery == NYM_DELIVER_POOL ? "pool" : "both");
+}
+
 /*
  * The request's changes to a nym record: applied once to a copy of the
  * record read before verification (for the answer), and again inside the
@@ -197,6 +232,7 @@ request_edit(const struct cfg *x, struct nym *y, int creating)
 	if (x->sigtime > y->lastsig)
 		y->lastsig = x->sigtime;
 	y->lastwarn = 0;
+	pool_edit(q, y);
 	if (q->key.len > 0) {
 		free(y->fpr);
 		y->fpr = xstrdup(x->newki.fpr);
@@ -299,10 +335,15 @@ plan(struct cfg *x)
 		buf_wipe(&v);
 	}
 	request_edit(x, nw, creating);
+	plan_pool(x);
 	if (q->key.len > 0)
 		check_new_key(x, nw->flags);
 	else if ((nw->flags & NF_CRYPTRECV) && !x->oldki.can_encrypt)
 		problem(x, "+cryptrecv needs a key with an encryption subkey");
+	if (nw->delivery != NYM_DELIVER_BLOCKS && !(q->key.len > 0 ?
+	    x->newki.can_encrypt : x->oldki.can_encrypt))
+		problem(x, "pool delivery needs a key with an encryption "
+		    "subkey");
 	if (q->nblocks > 0 && x->r->conf->confirm) {
 		x->have_pend = 1;
 		x->pend.name = xstrdup(nw->name);
@@ -449,6 +490,12 @@ answer(struct cfg *x)
 	}
 	buf_addf(&text, "Reply blocks: %zu\n", x->q.nblocks > 0 ?
 	    x->q.nblocks : x->nw.nblocks);
+	if (x->nw.delivery != NYM_DELIVER_BLOCKS)
+		buf_addf(&text, "Delivery: %s (Subject: %s%s)\n",
+		    x->nw.delivery == NYM_DELIVER_POOL ? "the pool only" :
+		    "the pool and the reply blocks", x->nw.hsub ? "hSub" :
+		    x->nw.subject ? "plain" : "fake hSub", x->nw.symkey ?
+		    ", symmetric layer" : "");
 	if (x->have_pend)
 		confirm_howto(&text, x->r->conf, x->cookie.s, x->q.nblocks > 1,
 		    x->action == A_CREATE);

@@ -154,6 +154,66 @@ parse_confirm(struct cfgreq *r, const char *v, size_t n)
 	r->confirm = util_lower(xstrndup(v, n));
 }
 
+/*
+ * A pool delivery value, key="..." (\" and \\ escapes, printable ASCII,
+ * at most CFG_MAX_POOLVALUE bytes; "" clears it) into *out.
+ */
+static void
+parse_poolvalue(struct cfgreq *r, const char *key, const char *s, size_t n,
+    char **out)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"') {
+		err(r, "%s= needs a quoted value", key);
+		return;
+	}
+	for (i = 1; i + 1 < n; i++) {
+		char c = s[i];
+
+		if (c == '\\') {
+			if (i + 2 >= n || (s[i + 1] != '"' && s[i + 1] != '\\')) {
+				err(r, "%s=: only \\\" and \\\\ escapes", key);
+				goto out;
+			}
+			c = s[++i];
+		} else if (c == '"') {
+			err(r, "%s=: unescaped quote", key);
+			goto out;
+		}
+		if (c < 32 || c > 126) {
+			err(r, "%s=: characters must be printable ASCII", key);
+			goto out;
+		}
+		buf_addc(&b, c);
+	}
+	if (b.len > CFG_MAX_POOLVALUE) {
+		err(r, "%s=: longer than %d characters", key, CFG_MAX_POOLVALUE);
+		goto out;
+	}
+	if (*out != NULL)
+		memset(*out, 0, strlen(*out));
+	free(*out);
+	*out = buf_steal(&b);	/* "" (not NULL) when cleared */
+out:
+	buf_wipe(&b);
+}
+
+/* delivery=blocks|pool|both */
+static void
+parse_delivery(struct cfgreq *r, const char *v, size_t n)
+{
+	if (n == 6 && strncasecmp(v, "blocks", 6) == 0)
+		r->delivery = NYM_DELIVER_BLOCKS;
+	else if (n == 4 && strncasecmp(v, "pool", 4) == 0)
+		r->delivery = NYM_DELIVER_POOL;
+	else if (n == 4 && strncasecmp(v, "both", 4) == 0)
+		r->delivery = NYM_DELIVER_BOTH;
+	else
+		err(r, "delivery=: expected blocks, pool or both");
+}
+
 /* Tokens of a Nym-Commands line; quoted values may hold blanks. */
 static void
 parse_commands(struct cfgreq *r, const char *p, size_t n)
@@ -190,6 +250,16 @@ parse_commands(struct cfgreq *r, const char *p, size_t n)
 			parse_fullname(r, t + 5, tl - 5);
 		else if (tl >= 8 && strncasecmp(t, "confirm=", 8) == 0)
 			parse_confirm(r, t + 8, tl - 8);
+		else if (tl >= 9 && strncasecmp(t, "delivery=", 9) == 0)
+			parse_delivery(r, t + 9, tl - 9);
+		else if (tl >= 5 && strncasecmp(t, "hsub=", 5) == 0)
+			parse_poolvalue(r, "hsub", t + 5, tl - 5, &r->hsub);
+		else if (tl >= 10 && strncasecmp(t, "symmetric=", 10) == 0)
+			parse_poolvalue(r, "symmetric", t + 10, tl - 10,
+			    &r->symkey);
+		else if (tl >= 8 && strncasecmp(t, "subject=", 8) == 0)
+			parse_poolvalue(r, "subject", t + 8, tl - 8,
+			    &r->subject);
 		else if (tl > 1 && (t[0] == '+' || t[0] == '-')) {
 			size_t i;
 
@@ -262,6 +332,7 @@ cfgreq_parse(const char *text, size_t len, struct cfgreq *r)
 	int in_block = 0, bad_block = 0;
 
 	memset(r, 0, sizeof(*r));
+	r->delivery = -1;
 	if (!cfgreq_is_config(text, len))
 		return -1;
 	while (p < end) {		/* to the Config: line */
@@ -380,6 +451,13 @@ cfgreq_free(struct cfgreq *r)
 	free(r->name);
 	free(r->fullname);
 	free(r->confirm);
+	if (r->hsub != NULL)
+		memset(r->hsub, 0, strlen(r->hsub));
+	if (r->symkey != NULL)
+		memset(r->symkey, 0, strlen(r->symkey));
+	free(r->hsub);
+	free(r->symkey);
+	free(r->subject);
 	buf_free(&r->key);
 	nym_blocks_free(r->blocks, r->nblocks);
 	buf_free(&r->errors);

@@ -74,6 +74,18 @@ static const struct key keys[] = {
 	{ "alias_web_url", K_STR, O(alias_web_url), 0, 0 },
 	{ "alias_rate", K_UINT, O(alias_rate), 1, 100000 },
 	{ "alias_authserv_id", K_STR, O(alias_authserv_id), 0, 0 },
+	{ "news_peers", K_WORDS, O(news_peers), 0, 0 },
+	{ "news_path", K_STR, O(news_path), 0, 0 },
+	{ "news_from", K_STR, O(news_from), 0, 0 },
+	{ "news_complaints", K_STR, O(news_complaints), 0, 0 },
+	{ "news_groups", K_WORDS, O(news_groups), 0, 0 },
+	{ "news_max_groups", K_UINT, O(news_max_groups), 1, 20 },
+	{ "news_max_size", K_SIZE, O(news_max_size), 4096, 1 << 24 },
+	{ "news_rate", K_UINT, O(news_rate), 1, 100000 },
+	{ "news_timeout", K_UINT, O(news_timeout), 1, 3600 },
+	{ "news_spool", K_STR, O(news_spool), 0, 0 },
+	{ "news_pool_group", K_STR, O(news_pool_group), 0, 0 },
+	{ "remail_news_to", K_STR, O(remail_news_to), 0, 0 },
 };
 #undef O
 
@@ -118,6 +130,13 @@ set_defaults(struct conf *c)
 	    "Return-Receipt-To X-Confirm-Reading-To Delivered-To X-Original-To "
 	    "X-Envelope-* DKIM-Signature ARC-* Authentication-Results");
 	c->alias_rate = 10;
+	c->news_peers = conf_split_argv("");
+	c->news_groups = conf_split_argv("");
+	c->news_max_groups = 3;
+	c->news_max_size = 200 * 1024;
+	c->news_rate = 20;
+	c->news_timeout = 30;
+	c->news_pool_group = xstrdup("alt.anonymous.messages");
 }
 
 char **
@@ -390,6 +409,73 @@ finish_alias(struct conf *c, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* One line of printable ASCII without quotes: safe in a header. */
+static int
+header_safe(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 32 || (unsigned char)*s >= 127 ||
+		    *s == '"')
+			return 0;
+	return 1;
+}
+
+/* The news keys: peers host:port[/post], and the header values. */
+static int
+finish_news(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	struct buf tmp = BUF_INIT;
+	size_t i;
+
+	for (i = 0; c->news_peers[i] != NULL; i++) {
+		const char *w = c->news_peers[i], *colon = strrchr(w, ':');
+		const char *slash = strchr(w, '/');
+		size_t pl;
+
+		if (slash != NULL && strcmp(slash, "/post") != 0)
+			colon = NULL;
+		pl = colon == NULL ? 0 : (size_t)((slash ? slash : w +
+		    strlen(w)) - colon - 1);
+		if (colon == NULL || colon == w || pl == 0 || pl > 5 ||
+		    strspn(colon + 1, "0123456789") != pl) {
+			snprintf(err, errlen, "%s: news_peers: expected "
+			    "host:port or host:port/post, not '%.64s'", path,
+			    w);
+			return -1;
+		}
+	}
+	if (c->news_path == NULL)
+		c->news_path = xstrdup(c->hostname);
+	if (c->news_from == NULL) {
+		buf_addf(&tmp, "Anonymous <nobody@%s>", c->hostname);
+		c->news_from = buf_steal(&tmp);
+	}
+	if (c->news_complaints == NULL) {
+		buf_addf(&tmp, "abuse@%s", c->hostname);
+		c->news_complaints = buf_steal(&tmp);
+	}
+	if (c->news_spool == NULL) {
+		buf_addf(&tmp, "%s/news", c->statedir);
+		c->news_spool = buf_steal(&tmp);
+	}
+	if (!valid_hostname(c->news_path) || !header_safe(c->news_from) ||
+	    strchr(c->news_from, '@') == NULL ||
+	    !header_safe(c->news_complaints) ||
+	    strchr(c->news_complaints, '@') == NULL ||
+	    strchr(c->news_pool_group, ',') != NULL ||
+	    !header_safe(c->news_pool_group) || c->news_spool[0] != '/' ||
+	    (c->remail_news_to != NULL &&
+	    (!header_safe(c->remail_news_to) ||
+	    strchr(c->remail_news_to, '@') == NULL ||
+	    strchr(c->remail_news_to, ' ') != NULL))) {
+		snprintf(err, errlen, "%s: news_path, news_from, "
+		    "news_complaints, news_pool_group, news_spool or "
+		    "remail_news_to: unusable value", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks that need the whole file, and derived defaults. */
 static int
 finish(struct conf *c, const char *path, char *err, size_t errlen)
@@ -457,6 +543,8 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		    path);
 		return -1;
 	}
+	if (finish_news(c, path, err, errlen) < 0)
+		return -1;
 	return finish_alias(c, path, err, errlen);
 }
 
@@ -483,5 +571,13 @@ conf_free(struct conf *c)
 	free(c->alias_web_url);
 	free(c->policy_on_error);
 	free(c->policy_dns_server);
+	conf_free_argv(c->news_peers);
+	free(c->news_path);
+	free(c->news_from);
+	free(c->news_complaints);
+	conf_free_argv(c->news_groups);
+	free(c->news_spool);
+	free(c->news_pool_group);
+	free(c->remail_news_to);
 	memset(c, 0, sizeof(*c));
 }

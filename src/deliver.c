@@ -178,6 +178,23 @@ deliver_tag(const char *name)
 }
 
 int
+deliver_encrypt_hidden(const struct conf *c, const struct server_keys *k,
+    const struct buf *key, const void *plain, size_t len, struct buf *out)
+{
+	struct buf path = BUF_INIT;
+	int rc = GPG_TEMP;
+
+	if (key_file(c, key, &path) == 0) {
+		rc = gpg_sign_encrypt_hidden(c->gnupghome, k->server.s, path.s,
+		    plain, len, out);
+		unlink(path.s);
+		die_keep(path.s);
+	}
+	buf_free(&path);
+	return rc;
+}
+
+int
 deliver_send(const struct conf *c, const struct buf *in, size_t n)
 {
 	size_t i;

@@ -630,9 +630,11 @@ add_signer(gpgme_ctx_t ctx, const char *home, const char *fpr)
 	return e == 0 ? GPG_OK : GPG_TEMP;
 }
 
-int
-gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
-    const char *keyfile, const void *plain, size_t len, struct buf *out)
+/* Sign and encrypt to the key in keyfile; flags adds gpgme's. */
+static int
+sign_encrypt_file(const char *home, const char *signer_fpr,
+    const char *keyfile, gpgme_encrypt_flags_t flags, const void *plain,
+    size_t len, struct buf *out)
 {
 	gpgme_ctx_t ctx = gpg_ctx(home);
 	gpgme_data_t pin = NULL, cout = NULL;
@@ -649,8 +651,8 @@ gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
 		goto out;
 	buf_addf(&recp, "--file\n%s\n", keyfile);
 	e = gpgme_op_encrypt_sign_ext(ctx, NULL, recp.s,
-	    GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO, pin,
-	    cout);
+	    GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO | flags,
+	    pin, cout);
 	if (e != 0) {
 		/* The key was checked when stored: any failure is ours. */
 		log_err("sign+encrypt: %s", gpgme_strerror(e));
@@ -671,6 +673,22 @@ out:
 	gpgme_data_release(cout);
 	gpgme_release(ctx);
 	return rc;
+}
+
+int
+gpg_sign_encrypt_file(const char *home, const char *signer_fpr,
+    const char *keyfile, const void *plain, size_t len, struct buf *out)
+{
+	return sign_encrypt_file(home, signer_fpr, keyfile, 0, plain, len,
+	    out);
+}
+
+int
+gpg_sign_encrypt_hidden(const char *home, const char *signer_fpr,
+    const char *keyfile, const void *plain, size_t len, struct buf *out)
+{
+	return sign_encrypt_file(home, signer_fpr, keyfile,
+	    GPGME_ENCRYPT_THROW_KEYIDS, plain, len, out);
 }
 
 int

@@ -9,7 +9,7 @@ static const char *const reserved[] = {
 	/* answered by nymserv itself */
 	"config", "send", "help", "list", "used", "confirm", "nobody",
 	"remailer", "remailer-key", "register", "remove", "dstblk-request",
-	"dstblk", "finger", "nymserv",
+	"dstblk", "finger", "nymserv", "mail2news",
 	/* RFC 2142 and system names */
 	"postmaster", "abuse", "root", "mailer-daemon", "hostmaster",
 	"webmaster", "security", "noc", "admin", "administrator", "info",

@@ -54,6 +54,16 @@ put_block(struct buf *b, const struct nym_block *bl)
 	buf_free(&t);
 }
 
+/* Zero a passphrase before freeing it. */
+static void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
 struct cursor {
 	const unsigned char *p, *end;
 };
@@ -134,6 +144,13 @@ nym_encode(const struct nym *y, struct buf *out)
 		put_l(out, 'W', y->keywarned);
 	for (i = 0; i < y->nblocks; i++)
 		put_block(out, &y->blocks[i]);
+	/* Pool delivery: written only when used, so older records and
+	 * older readers (which skip unknown tags) are unaffected. */
+	if (y->delivery != NYM_DELIVER_BLOCKS)
+		put_l(out, 'D', y->delivery);
+	put_s(out, 'H', y->hsub);
+	put_s(out, 'Y', y->symkey);
+	put_s(out, 'J', y->subject);
 }
 
 int
@@ -161,6 +178,19 @@ nym_decode(const void *p, size_t len, struct nym *y)
 		case 'x': y->keyexp = to_long(v, n); y->keyknown = 1; break;
 		case 'R': y->keyrevoked = (int)to_long(v, n); break;
 		case 'W': y->keywarned = (int)to_long(v, n); break;
+		case 'D':
+			/* A value this version does not know: the blocks. */
+			y->delivery = (int)to_long(v, n);
+			if (y->delivery < NYM_DELIVER_BLOCKS ||
+			    y->delivery > NYM_DELIVER_BOTH)
+				y->delivery = NYM_DELIVER_BLOCKS;
+			break;
+		case 'H': free_secret(y->hsub); y->hsub = xstrndup(v, n); break;
+		case 'Y':
+			free_secret(y->symkey);
+			y->symkey = xstrndup(v, n);
+			break;
+		case 'J': free(y->subject); y->subject = xstrndup(v, n); break;
 		case 'B':
 			if (add_block(&y->blocks, &y->nblocks, v, n) < 0)
 				rc = -1;
@@ -211,6 +241,9 @@ nym_free(struct nym *y)
 	free(y->fullname);
 	free(y->fpr);
 	free(y->gen);
+	free_secret(y->hsub);
+	free_secret(y->symkey);
+	free(y->subject);
 	buf_wipe(&y->key);
 	nym_blocks_free(y->blocks, y->nblocks);
 	memset(y, 0, sizeof(*y));

@@ -1,21 +1,28 @@
 /* nymmail.c - mail to a nym: refusals first, then receipt, crypto, blocks. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "addr.h"
+#include "article.h"
 #include "buf.h"
 #include "deliver.h"
 #include "die.h"
 #include "gpg.h"
+#include "hsub.h"
+#include "news.h"
 #include "nym.h"
 #include "nymkey.h"
 #include "nymmail.h"
 #include "outcome.h"
 #include "replay.h"
 #include "store.h"
+#include "t1crypt.h"
 #include "util.h"
 
 unsigned long
@@ -264,6 +271,81 @@ tell_disabled(const struct req *r, const struct nym *y,
 	buf_wipe(&plain);
 }
 
+/*
+ * The GnuPG home of the pool's symmetric layers: AES-256 and gpg's own
+ * (slow) passphrase hashing, since anyone can fetch the article and try
+ * passphrases at leisure.
+ */
+static const char *
+pool_home(const struct conf *c, struct buf *home)
+{
+	static const char gc[] = "# written by nymserv: pool layers only\n"
+	    "no-greeting\nno-permission-warning\n"
+	    "s2k-cipher-algo AES256\ns2k-digest-algo SHA256\n"
+	    "cipher-algo AES256\n";
+	struct buf path = BUF_INIT;
+	int rc = 0;
+
+	buf_reset(home);
+	buf_addf(home, "%s/pool-gnupg", c->statedir);
+	if (mkdir(home->s, 0700) < 0 && errno != EEXIST)
+		rc = -1;
+	buf_addf(&path, "%s/gpg.conf", home->s);
+	if (rc == 0 && access(path.s, F_OK) < 0)
+		rc = util_write_file(path.s, gc, sizeof(gc) - 1, 0600);
+	buf_free(&path);
+	return rc == 0 ? home->s : NULL;
+}
+
+/*
+ * Pool delivery (crooks' Zax-type nymserv): plain signed by the server
+ * and encrypted to the nym with its key id hidden, optionally inside a
+ * symmetric layer with the nym's passphrase, as an article for
+ * news_pool_group whose Subject is an hSub of the nym's passphrase, its
+ * plain subject, or a fake hSub: every pool article looks alike.
+ */
+static void
+pool_article(const struct req *r, const struct nym *y,
+    const struct server_keys *k, const struct buf *plain, struct article *a)
+{
+	struct article_rules rules;
+	struct buf inner = BUF_INIT, outer = BUF_INIT, subj = BUF_INIT,
+	    home = BUF_INIT;
+	const struct buf *body = &inner;
+
+	if (deliver_encrypt_hidden(r->conf, k, &y->key, plain->s, plain->len,
+	    &inner) != GPG_OK)
+		die_temp("cannot sign or encrypt");
+	if (y->symkey != NULL) {
+		if (pool_home(r->conf, &home) == NULL)
+			die_temp("pool GnuPG home: %s", strerror(errno));
+		if (t1c_encrypt_key(home.s, y->symkey, inner.s, inner.len,
+		    &outer) != T1C_OK)
+			die_temp("cannot add the symmetric layer");
+		body = &outer;
+	}
+	if (y->hsub != NULL)
+		hsub_make(y->hsub, strlen(y->hsub), NULL, HSUB_LEN, &subj);
+	else if (y->subject != NULL)
+		buf_sets(&subj, y->subject);
+	else
+		hsub_fake(HSUB_LEN, &subj);
+	news_rules(r->conf, &rules);
+	if (article_build(&rules, &(struct article_in){ .kind = ART_POOL,
+	    .newsgroups = r->conf->news_pool_group, .subject = subj.s,
+	    .body = body->s, .bodylen = body->len }, a) < 0) {
+		if (a->status != NULL && strcmp(a->status, "5.3.4") == 0)
+			die_perm(EX_DATAERR_, "5.3.4", "message too big for "
+			    "this nym's pool delivery (limit %zu bytes)",
+			    r->conf->news_max_size);
+		die_temp("pool article: %s", a->why);
+	}
+	buf_wipe(&inner);
+	buf_wipe(&outer);
+	buf_free(&subj);
+	buf_free(&home);
+}
+
 void
 nymmail_deliver(struct req *r, struct nym *y)
 {
@@ -273,9 +355,11 @@ nymmail_deliver(struct req *r, struct nym *y)
 	size_t npieces = 0, n = 0, *idx, nused, i, j;
 	struct count cnt;
 	struct outcome oc;
+	struct article art;
 	unsigned char did[32];
 	const char *why;
-	int rc;
+	int rc, blocks = y->delivery != NYM_DELIVER_POOL;
+	int pool = y->delivery != NYM_DELIVER_BLOCKS;
 
 	/* A retry of a delivery that failed half-way: finish it only. */
 	delivery_id(r, y->name, did);
@@ -292,7 +376,7 @@ nymmail_deliver(struct req *r, struct nym *y)
 	if ((y->flags & NF_NOBCC) && !addressed_openly(r, y->name))
 		die_perm(EX_NOPERM_, "5.7.1", "this nym accepts mail only when "
 		    "its address is in To or Cc");
-	if (y->nblocks == 0)
+	if (blocks && y->nblocks == 0)
 		die_temp("nym has no reply block");
 	if (server_keys_load(r->st, &keys) < 0)
 		die_temp("server keys missing from the state");
@@ -300,7 +384,12 @@ nymmail_deliver(struct req *r, struct nym *y)
 	deliver_tag(y->name);	/* what remail queues is this nym's */
 	util_random_hex(&id, 8);
 	build_plain(r, y, id.s, &plain);
-	if ((y->flags & NF_CRYPTRECV) != 0) {
+	article_init(&art);
+	if (pool)
+		pool_article(r, y, &keys, &plain, &art);
+	if (!blocks) {
+		/* Nothing for the blocks. */
+	} else if ((y->flags & NF_CRYPTRECV) != 0) {
 		struct buf *tmp = NULL;
 		size_t tn = 0;
 		static const struct nym_block none = { 0, 1.0, (char *)"" };
@@ -323,7 +412,9 @@ nymmail_deliver(struct req *r, struct nym *y)
 		die_temp("cannot sign");
 	}
 	buf_wipe(&plain);
-	if (y->flags & NF_FIXEDSIZE) {
+	if (!blocks) {
+		npieces = 0;
+	} else if (y->flags & NF_FIXEDSIZE) {
 		split_fixed(&payload, id.s, r->conf->hostname, &pieces,
 		    &npieces);
 	} else {
@@ -333,9 +424,9 @@ nymmail_deliver(struct req *r, struct nym *y)
 	}
 
 	idx = xcalloc(y->nblocks, sizeof(*idx));
-	nused = deliver_usable(r->conf, y->blocks, idx,
-	    nym_choose_blocks(y->blocks, y->nblocks, idx));
-	if (nused == 0)
+	nused = blocks ? deliver_usable(r->conf, y->blocks, idx,
+	    nym_choose_blocks(y->blocks, y->nblocks, idx)) : 0;
+	if (blocks && nused == 0)
 		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox unavailable (no usable "
 		    "reply block)");
 	/* Each block used reaches one address through this server (its
@@ -349,6 +440,8 @@ nymmail_deliver(struct req *r, struct nym *y)
 	cnt.until = (long)r->now + (long)r->conf->replay_days * 86400L;
 	for (j = 0; j < npieces; j++)
 		cnt.n += chunks_for(nused, pieces[j].len);
+	if (pool)
+		cnt.n += chunks_for(1, art.text.len);
 	in = xcalloc(nused * npieces + 1, sizeof(*in));
 	outcome_init(&oc);
 	for (i = 0; i < nused; i++) {
@@ -365,6 +458,8 @@ nymmail_deliver(struct req *r, struct nym *y)
 			outcome_add_remail(&oc, b);
 		}
 	}
+	if (pool)
+		outcome_add_pool(&oc, &art.text);
 	outcome_encode(&oc, &cnt.outcome);
 	rc = store_write(r->st, count_fn, &cnt);
 	buf_wipe(&cnt.outcome);
@@ -384,8 +479,10 @@ nymmail_deliver(struct req *r, struct nym *y)
 	}
 	outbox_run(r, did, y->name, (long)r->now, cnt.until, &oc);
 	outcome_free(&oc);
-	log_info("nym: delivered (%zu block%s, %zu piece%s)", nused,
-	    nused == 1 ? "" : "s", npieces, npieces == 1 ? "" : "s");
+	log_info("nym: delivered (%zu block%s, %zu piece%s%s)", nused,
+	    nused == 1 ? "" : "s", npieces, npieces == 1 ? "" : "s",
+	    pool ? ", the pool" : "");
+	article_free(&art);
 	deliver_free(in, n);
 	deliver_free(pieces, npieces);
 	free(idx);

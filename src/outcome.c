@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "die.h"
+#include "news.h"
 #include "nym.h"
 #include "outbound.h"
 #include "outcome.h"
@@ -63,6 +64,27 @@ outcome_add_sendmail(struct outcome *o, const char *sender,
 	}
 	buf_addc(b, '\n');
 	buf_add(b, msg->s, msg->len);
+}
+
+static void
+add_article(struct outcome *o, char kind, const struct buf *article)
+{
+	struct buf *b = add(o);
+
+	buf_addc(b, kind);
+	buf_add(b, article->s, article->len);
+}
+
+void
+outcome_add_news(struct outcome *o, const struct buf *article)
+{
+	add_article(o, 'N', article);
+}
+
+void
+outcome_add_pool(struct outcome *o, const struct buf *article)
+{
+	add_article(o, 'P', article);
 }
 
 void
@@ -209,6 +231,15 @@ outcome_run(struct req *r, const struct outcome_slot *s, struct outcome *o)
 		} else if (it->s[0] == 'S') {
 			if (run_sendmail(r, it) < 0)
 				die_temp("cannot hand the message to sendmail");
+		} else if (it->s[0] == 'N' || it->s[0] == 'P') {
+			struct buf a = BUF_INIT;
+
+			/* Queued is done: the queue run retries the post. */
+			buf_set(&a, it->s + 1, it->len - 1);
+			if ((it->s[0] == 'N' ? news_inject(r->conf, &a, r->now,
+			    r->now) : news_pool_put(r->conf, &a)) < 0)
+				die_temp("cannot queue a news article");
+			buf_free(&a);
 		}
 		if (i + 1 == o->n)
 			break;

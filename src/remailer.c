@@ -10,9 +10,11 @@
 #include "block.h"
 #include "buf.h"
 #include "conf.h"
+#include "article.h"
 #include "die.h"
 #include "gpg.h"
 #include "msg.h"
+#include "news.h"
 #include "outbound.h"
 #include "remailer.h"
 #include "respond.h"
@@ -239,6 +241,87 @@ own_remailer(const struct rm_run *r, const char *a)
 	    strcasecmp(at + 1, r->c->hostname) == 0;
 }
 
+/*
+ * Anon-Post-To: the payload becomes a news article under the gateway's
+ * rules (article_build: a From of the gateway's, no control messages,
+ * checked groups).  With a local gateway (news_peers) the article goes
+ * to the news spool; otherwise, with remail_news_to, it is mailed there
+ * as Mixmaster does.  The directive's groups replace a pasted Newsgroups.
+ */
+static int
+post(struct rm_run *r, const struct t1_layer *l, const char *body,
+    size_t len, struct rm_out *o)
+{
+	static const struct msg_limits lim = { 1 << 30, 1000, 65536 };
+	struct article_rules rules;
+	struct article a;
+	struct buf mail = BUF_INIT, paste = BUF_INIT;
+	const char *p = l->paste.s ? l->paste.s : "", *end = p + l->paste.len;
+	struct msg m;
+	int rc;
+
+	if (l->anon_to != NULL)
+		return refuse(r, EX_DATAERR_, "5.6.0",
+		    "both Anon-To and Anon-Post-To in one layer");
+	if (!news_enabled(r->c) && r->c->remail_news_to == NULL)
+		return refuse(r, EX_NOPERM_, "5.7.1",
+		    "no news posting through this remailer");
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		if (!(n >= 11 && strncasecmp(p, "Newsgroups:", 11) == 0))
+			buf_add(&paste, p, n);
+		p += n;
+	}
+	buf_addf(&mail, "Newsgroups: %s\n", l->post_to);
+	buf_add(&mail, paste.s, paste.len);
+	buf_addc(&mail, '\n');
+	buf_add(&mail, body, len);
+	article_init(&a);
+	news_rules(r->c, &rules);
+	if (msg_parse(&m, mail.s, mail.len, &lim) != MSG_OK) {
+		rc = refuse(r, EX_DATAERR_, "5.6.0", "unusable pasted header");
+		goto out;
+	}
+	rc = article_build(&rules, &(struct article_in){ .kind = ART_ANON,
+	    .m = &m }, &a);
+	msg_free(&m);
+	if (rc < 0) {
+		rc = refuse(r, a.code, a.status, "%s", a.why);
+		goto out;
+	}
+	if (news_enabled(r->c)) {
+		o->post = 1;
+		buf_set(&o->msg, a.text.s, a.text.len);
+	} else {
+		/* The mail form for another site's mail2news. */
+		o->rcpts = xcalloc(2, sizeof(*o->rcpts));
+		o->rcpts[0] = xstrdup(r->c->remail_news_to);
+		o->nrcpts = 1;
+		buf_reset(&paste);
+		buf_addf(&paste, "Newsgroups: %s\n", a.groups.s);
+		p = l->paste.s ? l->paste.s : "";
+		end = p + l->paste.len;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) + 1 :
+			    (size_t)(end - p);
+
+			if (!(n >= 11 && strncasecmp(p, "Newsgroups:", 11) == 0))
+				buf_add(&paste, p, n);
+			p += n;
+		}
+		compose(r, o, &paste, body, len);
+	}
+	rc = RM_OK;
+out:
+	article_free(&a);
+	buf_wipe(&mail);
+	buf_free(&paste);
+	return rc;
+}
+
 /* Cutmarks: piece 0 is this message; the others are processed alone. */
 static int
 cut(struct rm_run *r, const char *mark, const char *p, size_t *len,
@@ -351,15 +434,16 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 		rc = RM_OK;		/* a dummy: dropped */
 		goto done;
 	}
-	if (l.anon_to == NULL) {
+	if (l.anon_to == NULL && l.post_to == NULL) {
 		rc = refuse(r, EX_DATAERR_, "5.6.0", "no Anon-To directive");
 		goto done;
 	}
-	if ((rc = recipients(r, l.anon_to, &o)) != RM_OK)
+	if (l.post_to == NULL && (rc = recipients(r, l.anon_to, &o)) != RM_OK)
 		goto done;
 	/* What nymserv hands us is mail for a nym: its owner confirmed one
-	 * address per block, so no layer read here may reach more. */
-	if (r->strict && o.nrcpts != 1) {
+	 * address per block, so no layer read here may reach more.  A post
+	 * reaches a newsgroup (the gateway's rules), no one's mailbox. */
+	if (r->strict && l.post_to == NULL && o.nrcpts != 1) {
 		rc = refuse(r, EX_DATAERR_, "5.7.1", "a reply block's layer "
 		    "read by this server names %zu recipients (one address "
 		    "per block: each block is confirmed by the one it "
@@ -372,7 +456,8 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 		    "to addresses that never confirmed)");
 		goto done;
 	}
-	if (r->inspect && r->peel && own_remailer(r, o.rcpts[0])) {
+	if (r->inspect && r->peel && l.post_to == NULL &&
+	    own_remailer(r, o.rcpts[0])) {
 		/* Through our own remailer@ the next layer is ours too. */
 		if (++r->hops > r->c->remail_max_depth) {
 			rc = refuse(r, EX_DATAERR_, "5.7.0", "too many hops "
@@ -393,7 +478,8 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 	    (rc = cut(r, l.cutmarks, p, &plen, decrypted)) != RM_OK)
 		goto done;
 	/* After the cut: the other pieces go their own way. */
-	if ((rc = drop_blocked(r, &o)) != RM_OK || o.nrcpts == 0)
+	if (l.post_to == NULL &&
+	    ((rc = drop_blocked(r, &o)) != RM_OK || o.nrcpts == 0))
 		goto done;	/* every recipient blocked: dropped */
 	if (l.encrypt_key != NULL) {
 		if ((rc = super_encrypt(r, l.encrypt_key, p, plen, &body)) !=
@@ -403,7 +489,13 @@ process(struct rm_run *r, const char *text, size_t len, int decrypted,
 		buf_add(&body, p, plen);
 	}
 	o.delay = delay_of(r, &l.latent);
-	compose(r, &o, &l.paste, body.s ? body.s : "", body.len);
+	if (l.post_to != NULL) {
+		if ((rc = post(r, &l, body.s ? body.s : "", body.len, &o)) !=
+		    RM_OK)
+			goto done;
+	} else {
+		compose(r, &o, &l.paste, body.s ? body.s : "", body.len);
+	}
 	r->out = xrealloc(r->out, (r->nout + 1) * sizeof(*r->out));
 	r->out[r->nout++] = o;
 	memset(&o, 0, sizeof(o));
@@ -422,6 +514,40 @@ rm_process(struct rm_run *r, const char *text, size_t len)
 {
 	r->pieces = 1;
 	return process(r, text, len, 0, 0);
+}
+
+/*
+ * Anonymous articles take from the gateway's budget before anything is
+ * handed on: over it, the whole input waits (exit 75), never lost.
+ */
+static int
+news_budget_all(struct rm_run *r)
+{
+	struct store *st;
+	char err[256];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < r->nout; i++)
+		if (r->out[i].post)
+			break;
+	if (i == r->nout)
+		return 0;
+	if (store_open(&st, r->c->statedir, r->c->map_size, 0, err,
+	    sizeof(err)) != STORE_OK) {
+		log_err("state: %s", err);
+		return -1;
+	}
+	for (i = 0; i < r->nout && rc == 0; i++) {
+		if (!r->out[i].post)
+			continue;
+		rc = news_budget(st, r->now, r->c->news_rate);
+		if (rc == 1)
+			log_warn("news: over news_rate anonymous articles a "
+			    "minute: deferred");
+	}
+	store_close(st);
+	return rc == 0 ? 0 : -1;
 }
 
 int
@@ -450,13 +576,21 @@ rm_commit(struct rm_run *r)
 
 	if (r->nout == 0)
 		return 0;
+	if (news_budget_all(r) < 0)
+		return -1;
 	o = &r->out[0];
-	if (r->nout == 1 && o->delay == 0)
+	if (r->nout == 1 && o->delay == 0 && !o->post)
 		return sendmail_send(r->c->sendmail, "",
 		    (const char *const *)o->rcpts, o->nrcpts, o->msg.s,
 		    o->msg.len);
 	for (i = 0; i < r->nout; i++) {
 		o = &r->out[i];
+		if (o->post) {
+			if (news_inject(r->c, &o->msg, r->now + o->delay,
+			    r->now) < 0)
+				return -1;
+			continue;
+		}
 		if (spool_put(r->c->remail_spool, r->now + o->delay, r->tag,
 		    (const char *const *)o->rcpts, o->nrcpts, o->msg.s,
 		    o->msg.len, NULL) < 0) {
@@ -467,7 +601,7 @@ rm_commit(struct rm_run *r)
 	}
 	/* Spooled: what is due now goes at once; the rest waits for -q. */
 	for (i = 0; i < r->nout; i++)
-		if (r->out[i].delay == 0)
+		if (r->out[i].delay == 0 && !r->out[i].post)
 			break;
 	if (i < r->nout && spool_flush(r->c->remail_spool, r->c->sendmail,
 	    r->now, r->c->max_message_size + 65536, &chk, &sent, &left) < 0)

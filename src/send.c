@@ -5,6 +5,7 @@
 
 #include "account.h"
 #include "addr.h"
+#include "article.h"
 #include "block.h"
 #include "buf.h"
 #include "cfgreq.h"
@@ -13,6 +14,7 @@
 #include "gpg.h"
 #include "msg.h"
 #include "names.h"
+#include "news.h"
 #include "nym.h"
 #include "nymkey.h"
 #include "nymmail.h"
@@ -56,6 +58,8 @@ struct snd {
 	int refused;		/* nothing is sent */
 	int keydead;		/* signed by the nym's key, which has expired
 				   or is revoked */
+	int news;		/* Newsgroups: also (or only) an article */
+	struct article art;	/* ... built by article_build */
 };
 
 static void __attribute__((noreturn))
@@ -196,6 +200,22 @@ plain_text(const struct msg *m)
 	    strcasecmp(cte, "8bit") == 0;
 }
 
+/* The nym's From value: Full Name <nym+ext@HOST>. */
+static void
+from_value(const struct snd *x, struct buf *b)
+{
+	if (x->y.fullname != NULL && x->y.fullname[0] != '\0') {
+		add_display(b, x->y.fullname);
+		buf_adds(b, " <");
+	}
+	buf_adds(b, x->nym);
+	if (x->ext != NULL)
+		buf_addf(b, "+%s", x->ext);
+	buf_addf(b, "@%s", x->r->conf->hostname);
+	if (x->y.fullname != NULL && x->y.fullname[0] != '\0')
+		buf_addc(b, '>');
+}
+
 /* The header as sent: From rewritten, identifying fields removed. */
 static void
 rewrite(struct snd *x)
@@ -205,16 +225,7 @@ rewrite(struct snd *x)
 	size_t i;
 
 	buf_adds(&x->out, "From: ");
-	if (x->y.fullname != NULL && x->y.fullname[0] != '\0') {
-		add_display(&x->out, x->y.fullname);
-		buf_adds(&x->out, " <");
-	}
-	buf_adds(&x->out, x->nym);
-	if (x->ext != NULL)
-		buf_addf(&x->out, "+%s", x->ext);
-	buf_addf(&x->out, "@%s", c->hostname);
-	if (x->y.fullname != NULL && x->y.fullname[0] != '\0')
-		buf_addc(&x->out, '>');
+	from_value(x, &x->out);
 	buf_addc(&x->out, '\n');
 	for (i = 0; i < x->m.nh; i++) {
 		const struct hdr *h = &x->m.h[i];
@@ -253,20 +264,18 @@ rewrite(struct snd *x)
 
 /* The body, clear-signed with the sender certificate when +signsend. */
 static void
-body(struct snd *x)
+body(struct snd *x, struct buf *dst)
 {
 	struct buf text = BUF_INIT, signed_ = BUF_INIT;
 
 	if (!(x->flags & NF_SIGNSEND)) {
-		buf_addc(&x->out, '\n');
-		buf_add(&x->out, x->m.body, x->m.bodylen);
+		buf_add(dst, x->m.body, x->m.bodylen);
 		return;
 	}
 	if (!plain_text(&x->m)) {
 		buf_adds(&x->changes, "not signed: +signsend needs a plain "
 		    "text message\n");
-		buf_addc(&x->out, '\n');
-		buf_add(&x->out, x->m.body, x->m.bodylen);
+		buf_add(dst, x->m.body, x->m.bodylen);
 		return;
 	}
 	buf_add(&text, x->m.body, x->m.bodylen);
@@ -280,8 +289,7 @@ body(struct snd *x)
 	if (gpg_clearsign(x->r->conf->gnupghome, x->keys.server.s, text.s,
 	    text.len, &signed_) != GPG_OK)
 		die_temp("cannot sign");
-	buf_addc(&x->out, '\n');
-	buf_add(&x->out, signed_.s, signed_.len);
+	buf_add(dst, signed_.s, signed_.len);
 	buf_free(&text);
 	buf_free(&signed_);
 }
@@ -445,13 +453,23 @@ ack(struct snd *x, struct outcome *o, const char *subject, const char *why)
 		buf_add(&text, x->changes.s, x->changes.len);
 		buf_addc(&text, '\n');
 	}
-	if (!x->refused) {
+	if (!x->refused && x->nrcpts > 0) {
 		const char *e = memmem(x->out.s, x->out.len, "\n\n", 2);
 
 		buf_addf(&text, "Sent to %zu recipient%s.  The header as sent:\n\n",
 		    x->nrcpts, x->nrcpts == 1 ? "" : "s");
 		util_quote(&text, x->out.s, e ? (size_t)(e - x->out.s) + 1 :
 		    x->out.len, "> ");
+	}
+	if (!x->refused && x->news) {
+		const char *a = x->art.text.s ? x->art.text.s : "";
+		const char *e = strstr(a, "\n\n");
+
+		buf_addf(&text, "%sPosted to %s (Date added when it leaves).  "
+		    "The article's header:\n\n", x->nrcpts > 0 ? "\n" : "",
+		    x->art.groups.s);
+		util_quote(&text, a, e ? (size_t)(e - a) + 1 : strlen(a),
+		    "> ");
 	}
 	notice_compose(x->r->conf, "send", x->nym, subject, NULL, text.s,
 	    x->r->now, &plain);
@@ -574,6 +592,32 @@ protected_subject(struct snd *x)
 		refuse(x, "The message header is over the limits.");
 }
 
+/*
+ * Newsgroups: the article From the nym, under the gateway's rules
+ * (article_build); a refusal tells the owner why and sends nothing.
+ */
+static void
+post_as_nym(struct snd *x, const struct buf *b)
+{
+	struct article_rules rules;
+	struct buf from = BUF_INIT;
+
+	if (!news_enabled(x->r->conf))
+		refuse(x, "This server posts no news (Newsgroups: is not "
+		    "served).");
+	from_value(x, &from);
+	news_rules(x->r->conf, &rules);
+	if (article_build(&rules, &(struct article_in){ .kind = ART_NYM,
+	    .m = &x->m, .from = from.s, .body = b->s ? b->s : "",
+	    .bodylen = b->len }, &x->art) < 0) {
+		buf_addf(&x->problems, "%s\n", x->art.why);
+		buf_free(&from);
+		refuse(x, "The article was not posted (and no mail was "
+		    "sent).");
+	}
+	buf_free(&from);
+}
+
 void
 send_handle(struct req *r)
 {
@@ -654,20 +698,33 @@ send_handle(struct req *r)
 	collect(&x, "Cc");
 	collect(&x, "Bcc");
 	collect(&x, "Hidden-To");
+	x.news = msg_field(&x.m, "Newsgroups") != NULL;
 	if (x.refused)
 		refuse(&x, "Some recipient addresses are unusable.");
-	if (x.nrcpts == 0)
+	if (x.nrcpts == 0 && !x.news)
 		refuse(&x, "The message has no recipients.");
-	drop_blocked(&x);
-	if (x.nrcpts == 0)
-		refuse(&x, "Every recipient asked not to receive nym mail.");
+	if (x.nrcpts > 0) {
+		drop_blocked(&x);
+		if (x.nrcpts == 0 && !x.news)
+			refuse(&x, "Every recipient asked not to receive nym "
+			    "mail.");
+	}
 	if (x.nrcpts > r->conf->max_recipients) {
 		buf_addf(&x.problems, "%zu recipients; the limit is %u per "
 		    "message\n", x.nrcpts, r->conf->max_recipients);
 		refuse(&x, "Too many recipients.");
 	}
-	rewrite(&x);
-	body(&x);
+	{
+		struct buf b = BUF_INIT;
+
+		body(&x, &b);
+		if (x.news)
+			post_as_nym(&x, &b);
+		rewrite(&x);
+		buf_addc(&x.out, '\n');
+		buf_add(&x.out, b.s, b.len);
+		buf_free(&b);
+	}
 	if (x.out.len > r->conf->max_send_size) {
 		buf_addf(&x.problems, "%zu bytes; the limit is %zu\n", x.out.len,
 		    r->conf->max_send_size);
@@ -680,14 +737,20 @@ send_handle(struct req *r)
 		struct buf sender = BUF_INIT;
 
 		buf_addf(&sender, "%s@%s", x.nym, r->conf->hostname);
-		outcome_add_sendmail(&o, sender.s, x.rcpts, x.nrcpts, &x.out);
+		if (x.nrcpts > 0)
+			outcome_add_sendmail(&o, sender.s, x.rcpts, x.nrcpts,
+			    &x.out);
 		buf_free(&sender);
 	}
+	if (x.news)
+		outcome_add_news(&o, &x.art.text);
 	if ((x.flags & NF_ACKSEND) || x.problems.len > 0 || x.changes.len > 0)
 		ack(&x, &o, "nym send: sent", NULL);
 	memset(&cm, 0, sizeof(cm));
 	cm.x = &x;
-	cm.chunks = x.nrcpts;
+	/* An article counts like mail to each of its groups. */
+	cm.chunks = x.nrcpts + (x.news ? chunks_for(x.art.ngroups,
+	    x.art.text.len) : 0);
 	cm.sending = 1;
 	outcome_encode(&o, &cm.outcome);
 	rc = store_write(r->st, commit_fn, &cm);
@@ -722,7 +785,7 @@ send_handle(struct req *r)
 		die_temp("%s", rc == CHANGED ? "the nym changed meanwhile" :
 		    "cannot update the state");
 	replay_run(r, x.sr.hash, (long)r->now, until(&x), &o);
-	log_info("send: sent to %zu recipient%s", x.nrcpts,
-	    x.nrcpts == 1 ? "" : "s");
+	log_info("send: sent to %zu recipient%s%s", x.nrcpts,
+	    x.nrcpts == 1 ? "" : "s", x.news ? ", one article" : "");
 	die_ok();
 }

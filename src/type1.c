@@ -94,6 +94,7 @@ void
 t1_layer_free(struct t1_layer *l)
 {
 	free(l->anon_to);
+	free(l->post_to);
 	if (l->encrypt_key != NULL) {
 		memset(l->encrypt_key, 0, strlen(l->encrypt_key));
 		free(l->encrypt_key);
@@ -286,9 +287,27 @@ directive(struct t1_layer *l, struct field *f, const char **why)
 		l->cutmarks = xstrndup(v, f->value.len);
 	} else if (name_is(n, nl, "Null")) {
 		l->null = 1;
-	} else if (name_is(n, nl, "Anon-Post-To") || name_is(n, nl, "Post-To") ||
-	    name_is(n, nl, "Remix-To")) {
-		*why = "unsupported directive (no news posting or remixing here)";
+	} else if (name_is(n, nl, "Anon-Post-To") || name_is(n, nl, "Post-To")) {
+		/* Each occurrence adds to one Newsgroups value (Mixmaster);
+		 * the gateway checks the groups. */
+		struct buf b = BUF_INIT;
+
+		if (f->value.len == 0) {
+			*why = "empty Anon-Post-To";
+			return T1_BAD;
+		}
+		if (l->post_to != NULL)
+			buf_addf(&b, "%s,", l->post_to);
+		buf_add(&b, v, f->value.len);
+		if (b.len > T1_MAX_VALUE) {
+			buf_free(&b);
+			*why = "Anon-Post-To too long";
+			return T1_BAD;
+		}
+		free(l->post_to);
+		l->post_to = buf_steal(&b);
+	} else if (name_is(n, nl, "Remix-To")) {
+		*why = "unsupported directive (no Mixmaster remixing here)";
 		return T1_BAD;
 	}
 	/* Other directives (Hash, Test-To, ...) are ignored, as classic

@@ -26,10 +26,11 @@ check "nymserv.conf(5) installed" test -f "$D/usr/local/share/man/man5/nymserv.c
 check "configuration installed" test -f "$D/etc/nymserv/nymserv.conf"
 for s in postfix/master.cf postfix/main.cf postfix/transport exim/nymserv.conf \
     sendmail/nymserv.mc qmail/dot-qmail-default opensmtpd/smtpd.conf \
-    nymserv-expire.timer nymserv-queue.timer nympolicyd.service; do
+    nymserv-expire.timer nymserv-queue.timer nympolicyd.service \
+    nymserv-news.timer nymserv-news.service; do
 	check "sample $s installed" test -f "$D/usr/local/share/nymserv/examples/$s"
 done
-check "client helpers installed" test -x "$D/usr/local/share/nymserv/contrib/nymblock"
+check "client helpers installed" sh -c "test -x '$D/usr/local/share/nymserv/contrib/nymblock' && test -x '$D/usr/local/share/nymserv/contrib/nymaam'"
 echo "hostname = mine.example" >"$D/etc/nymserv/nymserv.conf"
 make -s -C "$REPO" install PREFIX=/usr/local DESTDIR="$D" >/dev/null 2>&1
 check "a second install keeps the operator's configuration" \

@@ -498,9 +498,76 @@ test_confirm(void)
 	}
 }
 
+/* delivery=, hsub=, symmetric=, subject= (pool delivery). */
+static void
+test_pool(void)
+{
+	struct cfgreq r;
+
+	T(cfgreq_parse(H "Nym-Commands: delivery=pool hsub=\"Panda pass\" "
+	    "symmetric=\"s3 \\\"cret\\\"\" subject=\"hello\"\n",
+	    strlen(H "Nym-Commands: delivery=pool hsub=\"Panda pass\" "
+	    "symmetric=\"s3 \\\"cret\\\"\" subject=\"hello\"\n"), &r) == 0 &&
+	    r.nerrors == 0 && r.delivery == NYM_DELIVER_POOL &&
+	    strcmp(r.hsub, "Panda pass") == 0 &&
+	    strcmp(r.symkey, "s3 \"cret\"") == 0 &&
+	    strcmp(r.subject, "hello") == 0,
+	    "delivery=pool with hsub=, symmetric= (escapes) and subject=");
+	cfgreq_free(&r);
+	T(cfgreq_parse(H "Nym-Commands: delivery=both\n", strlen(H
+	    "Nym-Commands: delivery=both\n"), &r) == 0 && r.nerrors == 0 &&
+	    r.delivery == NYM_DELIVER_BOTH && r.hsub == NULL,
+	    "delivery=both; other values unchanged (NULL)");
+	cfgreq_free(&r);
+	T(cfgreq_parse(H "Nym-Commands: delivery=blocks hsub=\"\"\n", strlen(H
+	    "Nym-Commands: delivery=blocks hsub=\"\"\n"), &r) == 0 &&
+	    r.nerrors == 0 && r.delivery == NYM_DELIVER_BLOCKS &&
+	    r.hsub != NULL && r.hsub[0] == '\0',
+	    "delivery=blocks; hsub=\"\" clears (an empty, not a NULL)");
+	cfgreq_free(&r);
+	T(cfgreq_parse(H "Nym-Commands: create\n", strlen(H
+	    "Nym-Commands: create\n"), &r) == 0 && r.delivery == -1,
+	    "no delivery=: -1 (unchanged)");
+	cfgreq_free(&r);
+	T(cfgreq_parse(H "Nym-Commands: delivery=news\n", strlen(H
+	    "Nym-Commands: delivery=news\n"), &r) == 0 && r.nerrors == 1,
+	    "delivery=news refused");
+	cfgreq_free(&r);
+	T(cfgreq_parse(H "Nym-Commands: hsub=Panda\n", strlen(H
+	    "Nym-Commands: hsub=Panda\n"), &r) == 0 && r.nerrors == 1 &&
+	    r.hsub == NULL, "hsub= unquoted refused");
+	cfgreq_free(&r);
+	T(cfgreq_parse(H "Nym-Commands: symmetric=\"a\tb\"\n", strlen(H
+	    "Nym-Commands: symmetric=\"a\tb\"\n"), &r) == 0 && r.nerrors == 1 &&
+	    r.symkey == NULL, "a tab in symmetric= refused");
+	cfgreq_free(&r);
+	{
+		struct buf big = BUF_INIT;
+		int k;
+
+		for (k = CFG_MAX_POOLVALUE; k <= CFG_MAX_POOLVALUE + 1; k++) {
+			int i;
+
+			buf_reset(&big);
+			buf_adds(&big, H "Nym-Commands: hsub=\"");
+			for (i = 0; i < k; i++)
+				buf_addc(&big, 'p');
+			buf_adds(&big, "\"\n");
+			T(cfgreq_parse(big.s, big.len, &r) == 0 &&
+			    (k == CFG_MAX_POOLVALUE ? r.nerrors == 0 &&
+			    strlen(r.hsub) == (size_t)k : r.nerrors == 1 &&
+			    r.hsub == NULL), "hsub= of %d characters %s", k,
+			    k == CFG_MAX_POOLVALUE ? "kept" : "refused");
+			cfgreq_free(&r);
+		}
+		buf_free(&big);
+	}
+}
+
 int
 main(void)
 {
+	test_pool();
 	test_table();
 	test_fullname_length();
 	test_keys();

@@ -59,6 +59,47 @@ main(void)
 	    "zero half-life refused: %s", err);
 	conf_free(&c);
 
+	/* News: off by default, derived values, peers checked. */
+	T(load("hostname = h.example\nstatedir = /tmp/s\n", &c, err,
+	    sizeof(err)) == 0 && c.news_peers[0] == NULL &&
+	    strcmp(c.news_path, "h.example") == 0 &&
+	    strcmp(c.news_from, "Anonymous <nobody@h.example>") == 0 &&
+	    strcmp(c.news_complaints, "abuse@h.example") == 0 &&
+	    strcmp(c.news_spool, "/tmp/s/news") == 0 &&
+	    strcmp(c.news_pool_group, "alt.anonymous.messages") == 0 &&
+	    c.news_max_groups == 3 && c.news_max_size == 200 * 1024 &&
+	    c.news_rate == 20 && c.remail_news_to == NULL,
+	    "news defaults: no peer (gateway off), values from hostname");
+	conf_free(&c);
+	T(load("hostname = h.example\nnews_peers = 127.0.0.1:119 "
+	    "news.example.net:563/post [::1]:119\nnews_groups = alt.* "
+	    "!alt.binaries.*\n", &c, err, sizeof(err)) == 0 &&
+	    c.news_peers[2] != NULL && c.news_peers[3] == NULL &&
+	    strcmp(c.news_groups[1], "!alt.binaries.*") == 0,
+	    "news_peers host:port, host:port/post, [v6]:port; news_groups");
+	conf_free(&c);
+	{
+		static const char *const bad[] = {
+			"news_peers = news.example.net", "news_peers = :119",
+			"news_peers = h:119/ihave", "news_peers = h:abc",
+			"news_peers = h:1234567", "news_from = \"A\" <a@b>",
+			"news_complaints = nobody", "news_path = bad_path!",
+			"news_pool_group = a.b,c.d", "remail_news_to = x y@z",
+			"news_max_groups = 0",
+		};
+		size_t i;
+		struct buf t = BUF_INIT;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			buf_reset(&t);
+			buf_addf(&t, "hostname = h.example\n%s\n", bad[i]);
+			T(load(t.s, &c, err, sizeof(err)) < 0,
+			    "refused: %s (%s)", bad[i], err);
+			conf_free(&c);
+		}
+		buf_free(&t);
+	}
+
 	T(load("hostname = h.example\nfrobnicate = 1\n", &c, err,
 	    sizeof(err)) < 0 && strstr(err, ":2: unknown key 'frobnicate'") &&
 	    strstr(err, path), "unknown key names file and line: %s", err);

@@ -117,8 +117,14 @@ test_layers(void)
 	    "bad Latent-Time refused");
 	T(parse("::\nEncrypted: IDEA\n\n", &l, &why) == T1_BAD,
 	    "Encrypted: other than PGP refused");
-	T(parse("::\nAnon-Post-To: alt.test\n\n", &l, &why) == T1_BAD,
-	    "news posting refused");
+	T(parse("::\nAnon-Post-To: alt.test\npost-to: misc.test\n\n", &l,
+	    &why) == T1_OK && strcmp(l.post_to, "alt.test,misc.test") == 0 &&
+	    l.anon_to == NULL,
+	    "Anon-Post-To and Post-To (any case) join one group list");
+	T(parse("::\nAnon-Post-To:\n\n", &l, &why) == T1_BAD,
+	    "empty Anon-Post-To refused");
+	T(parse("::\nRemix-To: x\n\n", &l, &why) == T1_BAD,
+	    "Remix-To refused (no Mixmaster here)");
 	T(parse("::\nno colon here\n\n", &l, &why) == T1_BAD,
 	    "malformed directive refused");
 	T(parse("hello\n::\nAnon-To: a@b.example\n\n", &l, &why) == T1_OK &&
