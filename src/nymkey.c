@@ -230,16 +230,20 @@ nymkey_howto(struct buf *b, const struct conf *c, const struct nym *y)
 {
 	const char *fpr = y->fpr != NULL ? y->fpr : "FINGERPRINT";
 
-	buf_addf(b, "To refresh the key, extend its expiry date and its "
-	    "subkeys', e.g. with GnuPG:\n\n"
+	buf_addf(b, "To refresh the key, extend its expiry date and each "
+	    "subkey's, e.g. with GnuPG:\n\n"
 	    "    gpg --quick-set-expire %s 2y\n"
-	    "    gpg --quick-set-expire %s 2y '*'\n\n"
-	    "then send config@%s a request signed by the key that carries "
-	    "the refreshed\ncopy (Public-Key:), for instance\n\n"
+	    "    gpg --quick-set-expire %s 2y SUBKEY-FINGERPRINT...\n\n"
+	    "(the subkeys' fingerprints: gpg --list-options "
+	    "show-unusable-subkeys\n--with-subkey-fingerprints --list-keys "
+	    "%s; \"*\" for all subkeys may pass\nover those that have "
+	    "expired already), then send config@%s a request\nsigned by "
+	    "the key that carries the refreshed copy (Public-Key:), for "
+	    "instance\n\n"
 	    "    contrib/nymcfg -H %s -n %s -u %s -k\n\n"
 	    "The fingerprint stays the same; the server keeps the new "
 	    "expiry date.\nThat works after the key has expired, too.\n",
-	    fpr, fpr, c->hostname, c->hostname, y->name, fpr);
+	    fpr, fpr, fpr, c->hostname, c->hostname, y->name, fpr);
 }
 
 int
