@@ -759,7 +759,8 @@ account_config(struct req *r)
 	if (cfgreq_parse(prec.text.s ? prec.text.s : "", prec.text.len, &pre)
 	    < 0)
 		unread_answer(r, &x.keys, &x.sr, "config", "the text is not a "
-		    "config request: its first line must be \"Config:\"");
+		    "config request: its first line must be \"Config:\" (a "
+		    "message to send goes to send@)");
 	if (pre.name != NULL && names_valid(pre.name)) {
 		rc = account_get(r->st, pre.name, &x.old);
 		if (rc == STORE_ERR)

@@ -636,7 +636,7 @@ send_handle(struct req *r)
 	/* Which nym?  From: in the signed text, before verification. */
 	if (cfgreq_is_config(pre.text.s ? pre.text.s : "", pre.text.len))
 		unread_answer(r, &x.keys, &x.sr, "send", "it is a config "
-		    "request: send it to config@ instead");
+		    "request: sign it anew and send it to config@");
 	if (msg_parse(&x.m, pre.text.s ? pre.text.s : "", pre.text.len, &lim)
 	    != MSG_OK || (from = request_from(&x, &pre)) == NULL)
 		unread_answer(r, &x.keys, &x.sr, "send", "no \"From: NYM\" "

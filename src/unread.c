@@ -116,7 +116,9 @@ tell(struct req *r, const struct server_keys *keys, const struct sigreq *sr,
 	    "base64) when it is a\nPGP/MIME message.  A config@ request "
 	    "starts with \"Config:\" and names the\nnym in a \"From:\" line; "
 	    "a send@ request is the message to send, with\n\"From: %s\" and "
-	    "its recipients in its header.\n", service,
+	    "its recipients in its header.\n\nThis signed copy is used up (a "
+	    "replay of it is dropped): sign the\nrequest anew once it is "
+	    "put right.\n", service,
 	    r->conf->hostname, y.name, r->conf->hostname, why, y.name);
 	notice_compose(r->conf, service, y.name, "nym request: NOT read",
 	    NULL, text.s, r->now, &plain);
