@@ -5,7 +5,9 @@
 # headers (protected-headers="v1"), a base64 text/plain part and the
 # owner's key attached; inline OpenPGP in a base64 text/plain part.  For
 # config@ (create, modify) and send@ (protected From and Subject), and
-# requests that cannot be read: answered through the nym's block.
+# requests that cannot be read: answered through the nym's block. And
+# Sequoia (sq): its default key signs with a separate subkey, by which an
+# unreadable request finds the nym to answer.
 . "$(dirname "$0")/../lib.sh"
 command -v rnp >/dev/null || { skip "rnp is not installed (apt-get install rnp)"; exit 0; }
 setup_nyms "confirm = no"
@@ -187,3 +189,32 @@ check "bad base64 at send@: exit 0, nothing sent, the owner told" bash -c \
     "[ '$RC' = 0 ] && [ \"\$(ls '$T/cap' | grep -c '\\.msg\$')\" = 0 ] && [ $(nrem) = $((n + 2)) ] && grep -q 'cannot be decoded' '$T/n6'"
 grep -q -w -e 'tb' -e "$(rk --list-keys 2>/dev/null | awk '/^pub/{print $3; exit}')" "$T/out" &&
     notok "the log names the nym or its key" || ok "the log names neither the nym nor its key"
+
+# --- Sequoia (sq) on the owner's side: its default key signs with a
+# separate signing subkey, which is what the answer to an unreadable
+# request must find the nym by (the signature's issuer is the subkey) ---
+if ! command -v sq >/dev/null; then
+	skip "sq is not installed (apt-get install sq)"
+	exit 0
+fi
+sqq() { sq "$@" 2>/dev/null; }
+sqq key generate --userid '<sqn@client.test>' --export "$T/sq.key"
+sqq key extract-cert "$T/sq.key" >"$T/sq.asc"
+# sealedsq FILE: signed by the sq key and encrypted to the server.
+sealedsq() { sqq encrypt --recipient-cert "$T/srv.asc" --signer-key "$T/sq.key" "$1"; }
+printf '::\nAnon-To: sqn@real.example\n' >"$T/blk-sq"
+{ printf 'Config:\nFrom: sqn\nNym-Commands: create\nPublic-Key:\n'; cat "$T/sq.asc"; printf 'Reply-Block:\n'; cat "$T/blk-sq"; } >"$T/s1"
+{ printf 'To: config@nym.test\nSubject: c\n\n'; sealedsq "$T/s1"; } >"$T/ms1"
+nymserv -f someone@example.org config <"$T/ms1"
+check "sq (Cv25519, signing subkey): config@ create inline: nym active" \
+    [ "$RC" = 0 -a "$(state sqn)" = "active flags=0x2" ]
+n=$(nrem)
+printf 'Content-Type: text/html\n\n<p>Config:</p>\n' >"$T/s2"
+{ printf 'To: config@nym.test\nSubject: c\nMIME-Version: 1.0\nContent-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=b\n\n--b\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--b\nContent-Type: application/octet-stream\n\n'; sealedsq "$T/s2"; printf '\n--b--\n'; } >"$T/ms2"
+nymserv -f someone@example.org config <"$T/ms2"
+m=$T/rem/$(lastrem).msg
+sed -n '/^-----BEGIN PGP MESSAGE-----$/,/^-----END PGP MESSAGE-----$/p' "$m" >"$T/sqn.asc"
+check "sq: an unreadable request is answered once, through the nym found by its signing subkey" \
+    [ "$RC" = 0 -a "$(nrem)" = $((n + 1)) -a "$(head -2 "$m")" = "$(cat "$T/blk-sq")" ]
+check "... sq decrypts it: what was wrong" bash -c \
+    "sq decrypt --recipient-key '$T/sq.key' '$T/sqn.asc' 2>/dev/null | grep -q 'no text/plain part'"
