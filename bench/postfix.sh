@@ -17,7 +17,7 @@ setup_state "sendmail = /usr/sbin/sendmail" "confirm = no" \
 client_init
 PF_TRANSPORTS="nym.test nymserv
 null.test nullpipe"
-PF_SERVICES="nymserv unix - n n - - pipe user=nobody null_sender= argv=$NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} \${recipient}
+PF_SERVICES="nymserv unix - n n - - pipe user=nobody null_sender= argv=$NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} -- \${recipient}
 nullpipe unix - n n - - pipe user=nobody argv=/bin/sh -c { exec cat >/dev/null }"
 pf_setup && pf_start || { echo "bench: Postfix did not start" >&2; exit 1; }
 

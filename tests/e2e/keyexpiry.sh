@@ -47,29 +47,29 @@ check "a key expiring in 40 days: nym created, its expiry recorded" \
     [ "$RC" = 0 -a "$(state kwarn)" = active -a "$(keyline kwarn)" = "key=$(date -u -d "@$exp" +%Y-%m-%d)" ]
 check "... and told in the creation notice" bash -c "grep -q '^Key expires: ' <<<\"\$(sed -n '/^-----BEGIN PGP MESSAGE-----\$/,/^-----END PGP MESSAGE-----\$/p' '$T/rem/$(lastrem).msg' | gpg --homedir '$T/c' --batch --quiet --decrypt 2>/dev/null)\""
 ctl expire -t $((now + 5 * 86400)) >"$T/e0"
-check "35 days ahead: no key warning" grep -q 'key expiry warnings 0$' "$T/e0"
+check "35 days ahead: no key warning" grep -q 'key expiry warnings 0,' "$T/e0"
 ctl expire -n -t $((now + 11 * 86400)) >"$T/e1n"
 n=$(nrem)
-check "dry run 29 days ahead: counted, nothing sent" all grep -q 'key expiry warnings 1$' "$T/e1n" -- [ "$(nrem)" = "$n" ]
+check "dry run 29 days ahead: counted, nothing sent" all grep -q 'key expiry warnings 1,' "$T/e1n" -- [ "$(nrem)" = "$n" ]
 ctl expire -t $((now + 11 * 86400)) >"$T/e1"
 m=$T/rem/$(lastrem).msg
 decrypt_notice "$m" >"$T/w30"
 check "29 days ahead: one warning, through the reply block" all \
-    grep -q 'key expiry warnings 1$' "$T/e1" -- [ "$(nrem)" = $((n + 1)) ] -- \
+    grep -q 'key expiry warnings 1,' "$T/e1" -- [ "$(nrem)" = $((n + 1)) ] -- \
     [ "$(head -2 "$m")" = "$(cat "$T/blk-w")" ]
 check "... encrypted to the nym key, says when and how to refresh" all \
     bash -c "! grep -q 'expires on' '$m'" -- grep -q 'expires on' "$T/w30" -- \
     grep -q 'quick-set-expire' "$T/w30"
 ctl expire -t $((now + 12 * 86400)) >"$T/e2"
-check "28 days ahead: not warned again" all grep -q 'key expiry warnings 0$' "$T/e2" -- [ "$(nrem)" = $((n + 1)) ]
+check "28 days ahead: not warned again" all grep -q 'key expiry warnings 0,' "$T/e2" -- [ "$(nrem)" = $((n + 1)) ]
 ctl expire -t $((now + 34 * 86400)) >"$T/e3"
 decrypt_notice "$T/rem/$(lastrem).msg" >"$T/w7"
-check "6 days ahead: the last warning" all grep -q 'key expiry warnings 1$' "$T/e3" -- \
+check "6 days ahead: the last warning" all grep -q 'key expiry warnings 1,' "$T/e3" -- \
     [ "$(nrem)" = $((n + 2)) ] -- grep -q 'in 6 days' "$T/w7"
 ctl expire -t $((now + 35 * 86400)) >"$T/e4"
 ctl expire -t $((now + 41 * 86400)) >"$T/e5"
-check "5 days ahead and after expiry: no more warnings" all grep -q 'key expiry warnings 0$' "$T/e4" -- \
-    grep -q 'key expiry warnings 0$' "$T/e5" -- [ "$(nrem)" = $((n + 2)) ]
+check "5 days ahead and after expiry: no more warnings" all grep -q 'key expiry warnings 0,' "$T/e4" -- \
+    grep -q 'key expiry warnings 0,' "$T/e5" -- [ "$(nrem)" = $((n + 2)) ]
 
 # --- a key that expires within the test ---
 # Its lifetime must outlast the creation, however loaded the machine:
