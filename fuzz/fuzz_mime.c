@@ -1,4 +1,6 @@
-/* fuzz_mime.c - libFuzzer harness for the RFC 3156 splitter and the
+/* fuzz_mime.c - libFuzzer harness for the RFC 3156 splitter, the decoders
+ * (base64, quoted-printable, format=flowed), the search for the request
+ * text in a MIME entity (first text/plain part, protected headers) and the
  * extraction of a signed request from a mail (sigreq), without gpg: the
  * OpenPGP engine is pointed at a missing program, so an encrypted layer
  * ends in GPG_TEMP instead of a gpg process. */
@@ -74,16 +76,45 @@ out:
 	buf_free(&out);
 }
 
+/* The decoders and the request text: bounded outputs, a reason on
+ * failure, nothing left behind on failure. */
+static void
+text(const char *p, size_t n)
+{
+	struct mime_text t;
+	struct buf out = BUF_INIT;
+	int raw;
+
+	if (mime_b64_decode(p, n, &out) == 0 && out.len > n / 4 * 3 + 2)
+		__builtin_trap();
+	buf_set(&out, p, n);
+	mime_unflow(&out, n > 0 && (p[0] & 1));
+	if (out.len > n)
+		__builtin_trap();
+	for (raw = 0; raw <= 1; raw++) {
+		if (mime_request_text(p, n, raw, &t) == 0) {
+			if (t.text.len > n || t.subject.len > MIME_MAX_PROT ||
+			    t.from.len > MIME_MAX_PROT)
+				__builtin_trap();
+		} else if (t.why == NULL || t.text.len != 0) {
+			__builtin_trap();
+		}
+		mime_text_free(&t);
+	}
+	buf_free(&out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct msg_limits lim = { 1 << 20, 1000, 8192 };
 	struct msg m;
 	struct sigreq sr;
-	struct buf text = BUF_INIT;
+	struct mime_text content;
 	int rc;
 
 	split((const char *)data, size);
+	text((const char *)data, size);
 	if (msg_parse(&m, (const char *)data, size, &lim) == MSG_OK) {
 		rc = sigreq_extract(&cf, &m, &sr);
 		if (rc != GPG_OK && rc != GPG_BAD && rc != GPG_TEMP)
@@ -91,12 +122,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc == GPG_OK) {
 			if (sr.sigdata.len == 0 || sr.sigdata.len > size)
 				__builtin_trap();
-			(void)sigreq_content(&sr, sr.preplain.s,
-			    sr.preplain.len, &text);
+			if (sigreq_content(&sr, sr.preplain.s,
+			    sr.preplain.len, &content) < 0 &&
+			    content.why == NULL)
+				__builtin_trap();
+			mime_text_free(&content);
 		}
 		sigreq_free(&sr);
 	}
 	msg_free(&m);
-	buf_free(&text);
 	return 0;
 }

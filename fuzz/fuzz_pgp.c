@@ -37,6 +37,13 @@ walk(const void *p, size_t n)
 			__builtin_trap();
 	}
 	pgp_info_free(&info);
+	/* Key ids of a transferable key: never more than asked for. */
+	{
+		unsigned char ids[4][8];
+
+		if (pgp_key_ids(p, n, ids, 4) > 4)
+			__builtin_trap();
+	}
 	/* Packet steps always move forward and stay inside the data. */
 	while (pgp_packet(p, n, &off, &tag) == 0) {
 		if (off > n || ++k > 100000)

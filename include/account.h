@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "deliver.h"
 #include "gpg.h"
+#include "mime.h"
 #include "nym.h"
 #include "req.h"
 #include "sigreq.h"
@@ -20,24 +21,15 @@ int account_get(struct store *, const char *name, struct nym *out);
 int account_name_taken(struct stxn *, const char *name);
 
 /*
- * Verify sr against one armored public key in a throw-away GnuPG home.
- * The verified plaintext (request text proper) goes to content; the
- * key's facts to ki and, if norm is not NULL, the key re-exported
- * minimal (filled even when the signature is not by this key).  GPG_OK
- * only for a good signature by that key.
- */
-int account_verify(const struct conf *, const struct sigreq *sr,
-    const struct buf *key, struct gpg_keyinfo *ki, struct gpg_sig *sig,
-    struct buf *content, struct buf *norm);
-
-/*
  * The common start of config@ and send@: load the server's key
  * fingerprints, find the signed request in the message (dropping the
  * message, exit 0, if there is none) and pass the replay gate.  The
- * pre-verification text (the request proper) goes to pre.
+ * pre-verification text (the request proper, with any protected
+ * headers) goes to pre; a request whose text cannot be read is answered
+ * through its signer's nym (unread_answer) and goes no further.
  */
 void account_request_begin(struct req *r, struct server_keys *keys,
-    struct sigreq *sr, struct buf *pre);
+    struct sigreq *sr, struct mime_text *pre);
 /*
  * Rewrite nym name's record inside t: edit changes the decoded record.
  * STORE_NOTFOUND if there is no such nym.

@@ -53,6 +53,15 @@ int confirm_lookup(struct stxn *, const char *key, struct nym_pending *pd,
  * or the nym is not the one that asked), < 0 a store error.
  */
 int confirm_commit(struct stxn *t, const char *key);
+/* confirm_lookup of cookie in a read transaction of its own. */
+int confirm_find(struct store *, const char *cookie, struct nym_pending *pd,
+    struct nym *y);
+/*
+ * How the owner confirms new blocks (many: more than one) anonymously,
+ * for the answer to the request that asked (issue 15, finding 11).
+ */
+void confirm_howto(struct buf *text, const struct conf *, const char *cookie,
+    int many, int creating);
 /* Delete every pending change of nym name, inside t. */
 int confirm_forget(struct stxn *t, const char *name);
 

@@ -1,4 +1,4 @@
-/* expire.h - idle nyms, stale confirmations, replay and outbox records. */
+/* expire.h - idle nyms, expiring keys, stale confirmations and records. */
 #ifndef NYM_EXPIRE_H
 #define NYM_EXPIRE_H
 
@@ -15,6 +15,7 @@
 struct expire_counts {
 	unsigned warned, wiped, unconfirmed, dropped_changes, replay_pruned;
 	unsigned handoffs_dropped;	/* outbox records the MTA gave up on */
+	unsigned keys_warned;	/* keys about to expire (30 and 7 days) */
 };
 
 /*

@@ -77,12 +77,22 @@ struct gpg_keyinfo {
 	int can_sign;
 	int weak;		/* RSA/DSA/ElGamal under 2048 bits */
 	int nkeys;		/* keys in the block (must be 1) */
+	long expires;		/* when it stops serving a nym (0: never):
+				   its primary key's expiry, or when the last
+				   of its signing or of its encryption (sub)keys
+				   expires, whichever comes first */
+	int expired;		/* ... which has come (gpg's clock) */
+	int revoked;		/* the primary key is revoked */
 };
 
 struct gpg_sig {
 	char fpr[64];		/* fingerprint (or key id) of the signer */
 	long timestamp;		/* signature creation time */
 	int good;		/* a good signature by a usable key */
+	int valid;		/* the signature is sound, even if its key
+				   has expired or is revoked since */
+	int key_expired;	/* ... by a key that has expired */
+	int key_revoked;	/* ... by a revoked key */
 };
 
 /* Make a home under parent (a directory the caller owns). */

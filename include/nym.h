@@ -48,6 +48,12 @@ struct nym {
 	long created, lastsig, lastwarn;
 	char *gen;		/* random id of this incarnation (NULL in
 				   records from before it was kept) */
+	int keyknown;		/* the key's lifetime below is known (not
+				   in records from before it was kept) */
+	long keyexp;		/* when the key stops serving (0: never) */
+	int keyrevoked;		/* its owner revoked it: the nym is off */
+	int keywarned;		/* expiry warning sent for keyexp: the
+				   days-ahead threshold (30, 7), 0 none */
 	/* pool delivery (tags D, H, Y, J: absent in older records) */
 	int delivery;		/* enum nym_delivery */
 	char *hsub;		/* hSub passphrase, or NULL */

@@ -37,6 +37,8 @@ struct pgp_info {
 	struct buf literal;	/* content of the first literal packet */
 	int has_literal;
 	int nliterals;		/* literal packets seen */
+	unsigned char issuer[8];	/* the first signature's issuer key id */
+	int has_issuer;		/* (unauthenticated: a hint for the lookup) */
 };
 
 #define PGP_MAX_DEPTH 4			/* nested compressed packets */
@@ -71,6 +73,16 @@ int pgp_packet(const void *data, size_t len, size_t *off, int *tag);
  */
 int pgp_sigid(const struct pgp_info *info, const void *text, size_t len,
     unsigned char out[32]);
+
+/*
+ * The key ids of the primary key and subkeys of a transferable public key
+ * (binary): v4 keys (the last 8 bytes of the SHA-1 fingerprint), v5 and
+ * v6 keys (the first 8 of the SHA-256 one); v3 keys are skipped.  At
+ * most max ids go to ids.  Returns their number, or -1 on malformed
+ * framing.
+ */
+int pgp_key_ids(const void *data, size_t len, unsigned char (*ids)[8],
+    size_t max);
 
 /* Undo dash-escaping of a clear-signed text (between header and sig). */
 int pgp_cleartext(const char *start, size_t len, struct buf *out);

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "gpg.h"
+#include "mime.h"
 #include "msg.h"
 
 enum sigreq_kind {
@@ -23,6 +24,8 @@ struct sigreq {
 	struct buf preplain;	/* the text before verification (names) */
 	int encrypted;		/* it was encrypted to us */
 	int mime;		/* the signed text is a MIME entity */
+	unsigned char issuer[8];	/* the signature's issuer key id, */
+	int has_issuer;		/* unauthenticated: finds the signer's nym */
 };
 
 /*
@@ -37,10 +40,13 @@ int sigreq_extract(const struct conf *c, const struct msg *m,
 void sigreq_free(struct sigreq *sr);
 
 /*
- * The request text proper from a verified plaintext: for a MIME entity,
- * its body (quoted-printable decoded); otherwise the text itself.
+ * The request text proper from a signed plaintext: for a MIME entity,
+ * its text as mime_request_text finds it (the first text/plain part,
+ * decoded; protected Subject and From); otherwise the text itself.
+ * Returns 0, or -1 with out->why saying what was wrong.  Free out with
+ * mime_text_free.
  */
 int sigreq_content(const struct sigreq *sr, const char *p, size_t len,
-    struct buf *out);
+    struct mime_text *out);
 
 #endif

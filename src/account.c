@@ -11,15 +11,18 @@
 #include "confirm.h"
 #include "deliver.h"
 #include "die.h"
+#include "expire.h"
 #include "gpg.h"
 #include "names.h"
 #include "news.h"
 #include "nym.h"
+#include "nymkey.h"
 #include "outcome.h"
 #include "remailer.h"
 #include "replay.h"
 #include "sigreq.h"
 #include "store.h"
+#include "unread.h"
 #include "util.h"
 #include "wipe.h"
 
@@ -65,77 +68,15 @@ account_name_taken(struct stxn *t, const char *name)
 	    txn_get(t, DB_ALIASES, name, n, NULL) == STORE_OK;
 }
 
-/* ---- verification with exactly one key ---- */
-
-static int
-tmp_parent(const struct conf *c, struct buf *dir)
-{
-	return util_tmp_dir(c->statedir, dir);
-}
-
-int
-account_verify(const struct conf *c, const struct sigreq *sr,
-    const struct buf *key, struct gpg_keyinfo *ki, struct gpg_sig *sig,
-    struct buf *content, struct buf *norm)
-{
-	struct gpg_tmp *t = NULL;
-	struct buf dir = BUF_INIT, plain = BUF_INIT;
-	int rc;
-
-	memset(sig, 0, sizeof(*sig));
-	if (tmp_parent(c, &dir) < 0) {
-		buf_free(&dir);
-		return GPG_TEMP;
-	}
-	if ((rc = gpg_tmp_new(dir.s, &t)) != GPG_OK)
-		goto out;
-	if ((rc = gpg_tmp_import(t, key->s, key->len, ki)) != GPG_OK)
-		goto out;
-	if (ki->nkeys != 1) {
-		rc = GPG_BAD;
-		goto out;
-	}
-	/* The key as stored: re-exported minimal, whatever the signature. */
-	if (norm != NULL && (rc = gpg_tmp_export(t, ki->fpr, norm)) != GPG_OK)
-		goto out;
-	if (sr->kind == SR_DETACHED)
-		rc = gpg_tmp_verify(t, sr->sigdata.s, sr->sigdata.len,
-		    sr->text.s, sr->text.len, sig, NULL);
-	else
-		rc = gpg_tmp_verify(t, sr->sigdata.s, sr->sigdata.len, NULL, 0,
-		    sig, &plain);
-	if (rc != GPG_OK)
-		goto out;
-	if (!sig->good) {
-		rc = GPG_BAD;
-		goto out;
-	}
-	if (sr->kind == SR_DETACHED)
-		rc = sigreq_content(sr, sr->preplain.s, sr->preplain.len,
-		    content);
-	else
-		rc = sigreq_content(sr, plain.s, plain.len, content);
-	if (rc < 0) {
-		rc = GPG_BAD;
-		goto out;
-	}
-	rc = GPG_OK;
-out:
-	gpg_tmp_free(t);
-	buf_free(&dir);
-	buf_wipe(&plain);
-	return rc;
-}
-
 /* ---- config@ ---- */
 
-enum action { A_NONE, A_CREATE, A_MODIFY, A_DELETE, A_CONFIRM };
+enum action { A_NONE, A_CREATE, A_MODIFY, A_DELETE, A_CONFIRM, A_REVOKE };
 
 struct cfg {
 	struct req *r;
 	struct server_keys keys;
 	struct sigreq sr;
-	struct buf content;	/* verified request text */
+	struct mime_text content;	/* verified request text */
 	struct cfgreq q;
 	struct nym old;		/* the stored record (modify, delete) */
 	int have_old;
@@ -143,6 +84,8 @@ struct cfg {
 	struct buf newkey;	/* Public-Key: as re-exported, if any */
 	struct gpg_keyinfo newki;
 	struct gpg_keyinfo oldki;	/* facts about the stored key */
+	int revoking;		/* Public-Key: revokes the nym's key */
+	int unanswered;		/* no answer can reach the owner */
 	enum action action;
 	struct nym_pending pend;	/* new blocks awaiting confirmation */
 	int have_pend;
@@ -189,10 +132,12 @@ add_notice(struct cfg *x, const struct buf *key, int encrypt,
 	 * their address in our MTA's logs (finding 11). */
 	notice_compose(x->r->conf, "config", nym, subject, NULL,
 	    text->s ? text->s : "", x->r->now, &plain);
-	rc = deliver_prepare(x->r->conf, &x->keys, key, encrypt, blocks,
+	rc = nymkey_notice(x->r->conf, &x->keys, key, encrypt, blocks,
 	    nblocks, plain.s, plain.len, &x->out, &x->nout);
 	buf_wipe(&plain);
-	if (rc != GPG_OK)
+	if (rc == GPG_BAD)
+		x->unanswered = 1;	/* the key expired unbeknown to us */
+	else if (rc != GPG_OK)
 		die_temp("cannot sign or encrypt a notice");
 }
 
@@ -215,6 +160,11 @@ check_new_key(struct cfg *x, unsigned flags)
 {
 	if (x->newki.nkeys != 1)
 		problem(x, "Public-Key: must hold exactly one key");
+	else if (x->newki.revoked)
+		problem(x, "Public-Key: the key is revoked");
+	else if (x->newki.expired)
+		problem(x, "Public-Key: the key has expired (refresh its "
+		    "expiry date first)");
 	else if (x->newki.weak)
 		problem(x, "Public-Key: RSA, DSA or ElGamal keys need 2048 "
 		    "bits or more");
@@ -288,6 +238,9 @@ request_edit(const struct cfg *x, struct nym *y, int creating)
 		free(y->fpr);
 		y->fpr = xstrdup(x->newki.fpr);
 		buf_set(&y->key, x->newkey.s, x->newkey.len);
+		nymkey_record(y, &x->newki);
+	} else if (!y->keyknown && x->oldki.nkeys == 1) {
+		nymkey_record(y, &x->oldki);	/* a record from before */
 	}
 	/* New blocks wait for their confirmation, except a new nym's. */
 	if (q->nblocks > 0 && (creating || !x->r->conf->confirm)) {
@@ -297,27 +250,11 @@ request_edit(const struct cfg *x, struct nym *y, int creating)
 	}
 }
 
-struct cget {
-	const char *key;
-	struct nym_pending *pd;
-	struct nym *y;
-};
-
-static int
-cget_fn(struct stxn *t, void *arg)
-{
-	struct cget *g = arg;
-
-	return confirm_lookup(t, g->key, g->pd, g->y);
-}
-
 /* A signed confirm=COOKIE: the cookie must be this very nym's. */
 static void
 plan_confirm(struct cfg *x)
 {
 	const struct cfgreq *q = &x->q;
-	struct buf key = BUF_INIT;
-	struct cget g;
 	int rc;
 
 	if (!x->have_old) {
@@ -330,12 +267,7 @@ plan_confirm(struct cfg *x)
 		    "another request");
 		return;
 	}
-	confirm_key(q->confirm, &key);
-	g.key = key.s;
-	g.pd = &x->cpend;
-	g.y = &x->cnym;
-	rc = store_read(x->r->st, cget_fn, &g);
-	buf_free(&key);
+	rc = confirm_find(x->r->st, q->confirm, &x->cpend, &x->cnym);
 	if (rc == STORE_ERR)
 		die_temp("cannot read the state");
 	if (rc != STORE_OK || !account_same(&x->cnym, &x->old)) {
@@ -355,6 +287,11 @@ plan(struct cfg *x)
 	struct buf v = BUF_INIT;
 	int creating = !x->have_old && (q->create || q->create_maybe);
 
+	if (x->revoking) {
+		/* The owner's revocation stands, whatever else was asked. */
+		x->action = A_REVOKE;
+		return;
+	}
 	if (x->errors.len > 0)
 		return;
 	if (q->confirm != NULL) {
@@ -423,29 +360,6 @@ plan(struct cfg *x)
 	x->action = creating ? A_CREATE : A_MODIFY;
 }
 
-/* How the owner confirms, anonymously (issue 15, finding 11). */
-static void
-how_to_confirm(struct cfg *x, struct buf *text)
-{
-	const char *h = x->r->conf->hostname, *c = x->cookie.s;
-	int many = x->q.nblocks > 1;
-
-	buf_addf(text, "\nThe new reply block%s will be used once you confirm "
-	    "%s, within 7 days.\n%s\n\nDo not answer this message from "
-	    "your own mailbox: that would put your\naddress in this "
-	    "server's mail logs.  Confirm in either of these ways:\n\n"
-	    "1. Send any message to confirm+%s@%s\n"
-	    "   from any address -- the sender does not matter, so send it "
-	    "through an\n   anonymous remailer, e.g. a type-1 remailer "
-	    "message whose \"::\" block\n   says:  Anon-To: confirm+%s@%s\n\n"
-	    "2. Send config@%s a signed request like this one with the "
-	    "line\n   Nym-Commands: confirm=%s\n   (and nothing else to "
-	    "change), through a remailer if you like.\n",
-	    many ? "s" : "", many ? "them" : "it",
-	    x->action == A_CREATE ? "Until then the nym receives no mail." :
-	    "Until then the old blocks stay in use.", c, h, c, h, h, c);
-}
-
 /*
  * Each new block must reach one address through the layers this server
  * reads (SECURITY.md 3.9); refused blocks never carry the answer.
@@ -494,6 +408,11 @@ answer(struct cfg *x)
 	} else {
 		drop("no reply block to answer through");
 	}
+	if (x->action == A_REVOKE) {
+		/* Through the old blocks, to the key as it was stored. */
+		blocks = x->old.blocks;
+		nblocks = x->old.nblocks;
+	}
 	if (x->action == A_CREATE || x->action == A_MODIFY) {
 		key = &x->nw.key;
 		encrypt = (x->nw.flags & NF_CRYPTRECV) != 0 &&
@@ -501,8 +420,13 @@ answer(struct cfg *x)
 		    x->oldki.can_encrypt);
 	} else if (x->have_old) {
 		key = &x->old.key;
-		encrypt = (x->old.flags & NF_CRYPTRECV) != 0 &&
-		    x->oldki.can_encrypt;
+		encrypt = (x->old.flags & NF_CRYPTRECV) != 0;
+		/* A nym that takes only encrypted mail gets nothing in
+		 * clear: with its key expired or revoked, no answer. */
+		if (encrypt && !x->oldki.can_encrypt) {
+			x->unanswered = 1;
+			return;
+		}
 	} else {
 		key = &x->newkey;
 		encrypt = x->newki.can_encrypt;
@@ -516,6 +440,18 @@ answer(struct cfg *x)
 		buf_add(&text, x->errors.s, x->errors.len);
 		add_notice(x, key, encrypt, blocks, nblocks, name,
 		    "nym config: errors", &text);
+		goto out;
+	}
+	if (x->action == A_REVOKE) {
+		buf_addf(&text, "The key of the nym %s@%s is revoked, so the "
+		    "nym is disabled:\nmail to it is refused (5.2.1), and no "
+		    "request signed by that key is\ncarried out any more.  "
+		    "Other changes asked for in the same request\nwere not "
+		    "made.  The name stays taken until the nym is wiped for "
+		    "being\nidle, %d days after its last valid signature.\n",
+		    name, x->r->conf->hostname, EXPIRE_WIPE_DAYS);
+		add_notice(x, key, encrypt, blocks, nblocks, name,
+		    "nym config: key revoked, nym disabled", &text);
 		goto out;
 	}
 	if (x->action == A_DELETE) {
@@ -544,8 +480,17 @@ answer(struct cfg *x)
 	buf_addf(&text, "Name: %s\nSwitches:", x->nw.fullname ?
 	    x->nw.fullname : "(none)");
 	describe_flags(&text, x->nw.flags);
-	buf_addf(&text, "\nKey: %s\nReply blocks: %zu\n", x->nw.fpr,
-	    x->q.nblocks > 0 ? x->q.nblocks : x->nw.nblocks);
+	buf_addf(&text, "\nKey: %s\n", x->nw.fpr);
+	if (x->nw.keyknown) {
+		buf_adds(&text, "Key expires: ");
+		if (x->nw.keyexp != 0)
+			util_date(&text, (time_t)x->nw.keyexp);
+		else
+			buf_adds(&text, "never");
+		buf_addc(&text, '\n');
+	}
+	buf_addf(&text, "Reply blocks: %zu\n", x->q.nblocks > 0 ?
+	    x->q.nblocks : x->nw.nblocks);
 	if (x->nw.delivery != NYM_DELIVER_BLOCKS)
 		buf_addf(&text, "Delivery: %s (Subject: %s%s)\n",
 		    x->nw.delivery == NYM_DELIVER_POOL ? "the pool only" :
@@ -553,7 +498,8 @@ answer(struct cfg *x)
 		    x->nw.subject ? "plain" : "fake hSub", x->nw.symkey ?
 		    ", symmetric layer" : "");
 	if (x->have_pend)
-		how_to_confirm(x, &text);
+		confirm_howto(&text, x->r->conf, x->cookie.s, x->q.nblocks > 1,
+		    x->action == A_CREATE);
 	add_notice(x, key, encrypt, blocks, nblocks, name,
 	    "nym config: completed successfully", &text);
 out:
@@ -628,6 +574,15 @@ apply_fn(struct stxn *t, void *arg)
 		request_edit(x, &cur, 0);
 		nym_encode(&cur, &v);
 		break;
+	case A_REVOKE:
+		/* The revoked copy is kept: the key is dead for good. */
+		buf_set(&cur.key, x->newkey.s, x->newkey.len);
+		nymkey_record(&cur, &x->newki);
+		cur.keyrevoked = 1;
+		if (x->sigtime > cur.lastsig)
+			cur.lastsig = x->sigtime;
+		nym_encode(&cur, &v);
+		break;
 	default:
 		rc = 0;
 		goto out;
@@ -649,7 +604,7 @@ out:
 
 void
 account_request_begin(struct req *r, struct server_keys *keys,
-    struct sigreq *sr, struct buf *pre)
+    struct sigreq *sr, struct mime_text *pre)
 {
 	int rc;
 
@@ -663,10 +618,9 @@ account_request_begin(struct req *r, struct server_keys *keys,
 		die_ok();
 	}
 	replay_gate(r, sr->hash);
-	if (sigreq_content(sr, sr->preplain.s, sr->preplain.len, pre) < 0) {
-		log_info("request: dropped: unreadable request");
-		die_ok();
-	}
+	/* Unreadable: the signer's nym is told why (never in silence). */
+	if (sigreq_content(sr, sr->preplain.s, sr->preplain.len, pre) < 0)
+		unread_answer(r, keys, sr, r->local, pre->why);
 }
 
 int
@@ -717,51 +671,74 @@ account_forget(struct stxn *t, const char *name)
 	return STORE_OK;
 }
 
-/* Verify with the stored key, then (for a create) with the offered one. */
+/*
+ * A sound signature by the nym's own key.  Good: carry on.  The key as
+ * stored has expired or is revoked: a copy carried in Public-Key: that
+ * revokes it wins; otherwise the owner is told (when that can be done)
+ * to carry a refreshed copy.
+ */
+static void
+by_nym_key(struct cfg *x, const struct gpg_sig *sig, int merged,
+    int carried)
+{
+	char when[64];
+	struct buf d = BUF_INIT;
+
+	x->sigtime = sig->timestamp;
+	if (merged && x->newki.revoked && !x->oldki.revoked) {
+		x->revoking = 1;
+		return;
+	}
+	if (sig->good)
+		return;
+	if (sig->key_revoked || x->oldki.revoked)
+		drop("signed by a revoked nym key");
+	util_date(&d, (time_t)x->oldki.expires);
+	snprintf(when, sizeof(when), "%s", x->oldki.expires ? d.s : "?");
+	buf_free(&d);
+	if (merged)
+		problem(x, "the nym's key expired on %s, and the copy in "
+		    "Public-Key: has not been refreshed (give the key a new "
+		    "expiry date, then send it again)", when);
+	else if (carried)
+		problem(x, "the nym's key expired on %s: an expired key "
+		    "cannot authorise another; refresh it first (the same key "
+		    "with a new expiry date in Public-Key:)", when);
+	else
+		problem(x, "the nym's key expired on %s: send this request "
+		    "again with a refreshed copy of the key (the same key "
+		    "with a new expiry date) in Public-Key:", when);
+}
+
+/* Who signed (nymkey_auth), and what that means for the request. */
 static void
 authenticate(struct cfg *x, struct cfgreq *pre)
 {
 	struct gpg_sig sig;
-	int rc;
+	int merged;
 
-	if (x->have_old) {
-		rc = account_verify(x->r->conf, &x->sr, &x->old.key, &x->oldki,
-		    &sig, &x->content, NULL);
-		if (rc == GPG_TEMP)
-			die_temp("gpg failed");
-		if (rc == GPG_OK) {
-			x->sigtime = sig.timestamp;
-			if (pre->key.len > 0) {
-				/* A new key: inspect it too (not for verify). */
-				struct buf c2 = BUF_INIT;
-				struct gpg_sig s2;
-
-				rc = account_verify(x->r->conf, &x->sr,
-				    &pre->key, &x->newki, &s2, &c2,
-				    &x->newkey);
-				buf_wipe(&c2);
-				if (rc == GPG_TEMP)
-					die_temp("gpg failed");
-				if (x->newki.nkeys == 0)
-					problem(x, "Public-Key: cannot be read");
-			}
-			return;
+	switch (nymkey_auth(x->r->conf, &x->sr, x->have_old ? &x->old.key :
+	    NULL, pre->key.len > 0 ? &pre->key : NULL, &x->oldki, &x->newki,
+	    &x->newkey, &x->content, &sig, &merged)) {
+	case NKA_STORED:
+		if (!merged && pre->key.len > 0 && x->newki.nkeys == 0)
+			problem(x, "Public-Key: cannot be read");
+		by_nym_key(x, &sig, merged, pre->key.len > 0);
+		return;
+	case NKA_CARRIED:
+		x->sigtime = sig.timestamp;
+		if (x->have_old) {
+			/* A newcomer's key: the name belongs to another. */
+			nym_free(&x->old);
+			x->have_old = 0;
+			problem(x, "the name %s is taken", pre->name);
 		}
-	}
-	if (pre->key.len == 0)
-		drop("signature does not verify with the nym's key");
-	rc = account_verify(x->r->conf, &x->sr, &pre->key, &x->newki, &sig,
-	    &x->content, &x->newkey);
-	if (rc == GPG_TEMP)
+		return;
+	case NKA_TEMP:
 		die_temp("gpg failed");
-	if (rc != GPG_OK)
-		drop("signature does not verify");
-	x->sigtime = sig.timestamp;
-	if (x->have_old) {
-		/* Signed by a newcomer's key: the name belongs to another. */
-		nym_free(&x->old);
-		x->have_old = 0;
-		problem(x, "the name %s is taken", pre->name);
+	default:
+		drop(x->have_old ? "signature does not verify with the nym's "
+		    "key" : "signature does not verify");
 	}
 }
 
@@ -770,7 +747,7 @@ account_config(struct req *r)
 {
 	struct cfg x;
 	struct cfgreq pre;
-	struct buf prec = BUF_INIT;
+	struct mime_text prec;
 	struct apply a;
 	struct outcome oc;
 	size_t i;
@@ -780,14 +757,22 @@ account_config(struct req *r)
 	x.r = r;
 	account_request_begin(r, &x.keys, &x.sr, &prec);
 	/* Before verification: which nym, and which key to try. */
-	if (cfgreq_parse(prec.s ? prec.s : "", prec.len, &pre) < 0)
-		drop("not a config request");
+	if (cfgreq_parse(prec.text.s ? prec.text.s : "", prec.text.len, &pre)
+	    < 0)
+		unread_answer(r, &x.keys, &x.sr, "config", "the text is not a "
+		    "config request: its first line must be \"Config:\" (a "
+		    "message to send goes to send@)");
 	if (pre.name != NULL && names_valid(pre.name)) {
 		rc = account_get(r->st, pre.name, &x.old);
 		if (rc == STORE_ERR)
 			die_temp("cannot read the state");
 		x.have_old = rc == STORE_OK;
 	}
+	if (!x.have_old && pre.key.len == 0)
+		unread_answer(r, &x.keys, &x.sr, "config", pre.name == NULL ?
+		    "the request names no nym (a \"From: NAME\" line)" :
+		    "the request names no nym of this server, and carries no "
+		    "key to create one with");
 	authenticate(&x, &pre);
 
 	if (server_keys_match(&x.keys, x.newki.fpr) && !x.have_old)
@@ -795,8 +780,8 @@ account_config(struct req *r)
 	if (x.sigtime < (long)r->now - (long)r->conf->replay_days * DAY)
 		drop("signature too old");
 
-	if (cfgreq_parse(x.content.s ? x.content.s : "", x.content.len,
-	    &x.q) < 0)
+	if (cfgreq_parse(x.content.text.s ? x.content.text.s : "",
+	    x.content.text.len, &x.q) < 0)
 		drop("verified text is not a config request");
 	if (x.q.name == NULL || pre.name == NULL ||
 	    strcmp(x.q.name, pre.name) != 0)
@@ -819,7 +804,7 @@ account_config(struct req *r)
 
 	check_blocks(&x);
 	plan(&x);
-	if (x.errors.len > 0)
+	if (x.errors.len > 0 && x.action != A_REVOKE)
 		x.action = A_NONE;
 	if (x.have_pend)
 		util_random_hex(&x.cookie, CONFIRM_COOKIE_BYTES);
@@ -843,10 +828,12 @@ account_config(struct req *r)
 	replay_run(r, x.sr.hash, (long)r->now, replay_until(r->conf,
 	    (long)r->now, x.sigtime), &oc);
 	outcome_free(&oc);
-	log_info("config: %s", x.action == A_CREATE ? "created" :
+	log_info("config: %s%s", x.action == A_CREATE ? "created" :
 	    x.action == A_MODIFY ? "modified" : x.action == A_DELETE ?
 	    "deleted" : x.action == A_CONFIRM ? "confirmed" :
-	    "refused with errors");
+	    x.action == A_REVOKE ? "key revoked, nym disabled" :
+	    "refused with errors", x.unanswered ? " (no answer: the nym's "
+	    "key cannot be encrypted to)" : "");
 	deliver_free(x.out, x.nout);
 	nym_pending_free(&x.pend);
 	nym_pending_free(&x.cpend);
@@ -856,7 +843,9 @@ account_config(struct req *r)
 	free(x.okblocks);
 	cfgreq_free(&pre);
 	cfgreq_free(&x.q);
-	buf_free(&prec);
+	mime_text_free(&prec);
+	mime_text_free(&x.content);
+	buf_wipe(&x.newkey);
 	sigreq_free(&x.sr);
 	server_keys_free(&x.keys);
 }

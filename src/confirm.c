@@ -118,6 +118,60 @@ out:
 	return rc;
 }
 
+struct find {
+	const char *key;
+	struct nym_pending *pd;
+	struct nym *y;
+};
+
+static int
+find_fn(struct stxn *t, void *arg)
+{
+	struct find *f = arg;
+
+	return confirm_lookup(t, f->key, f->pd, f->y);
+}
+
+int
+confirm_find(struct store *st, const char *cookie, struct nym_pending *pd,
+    struct nym *y)
+{
+	struct buf key = BUF_INIT;
+	struct find f;
+	int rc;
+
+	confirm_key(cookie, &key);
+	f.key = key.s;
+	f.pd = pd;
+	f.y = y;
+	rc = store_read(st, find_fn, &f);
+	buf_free(&key);
+	return rc;
+}
+
+void
+confirm_howto(struct buf *text, const struct conf *c, const char *cookie,
+    int many, int creating)
+{
+	const char *h = c->hostname;
+
+	buf_addf(text, "\nThe new reply block%s will be used once you confirm "
+	    "%s, within 7 days.\n%s\n\nDo not answer this message from "
+	    "your own mailbox: that would put your\naddress in this "
+	    "server's mail logs.  Confirm in either of these ways:\n\n"
+	    "1. Send any message to confirm+%s@%s\n"
+	    "   from any address -- the sender does not matter, so send it "
+	    "through an\n   anonymous remailer, e.g. a type-1 remailer "
+	    "message whose \"::\" block\n   says:  Anon-To: confirm+%s@%s\n\n"
+	    "2. Send config@%s a signed request like this one with the "
+	    "line\n   Nym-Commands: confirm=%s\n   (and nothing else to "
+	    "change), through a remailer if you like.\n",
+	    many ? "s" : "", many ? "them" : "it",
+	    creating ? "Until then the nym receives no mail." :
+	    "Until then the old blocks stay in use.", cookie, h, cookie, h, h,
+	    cookie);
+}
+
 int
 confirm_commit(struct stxn *t, const char *key)
 {

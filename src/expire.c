@@ -1,4 +1,5 @@
-/* expire.c - the daily sweep: warn and wipe idle nyms, drop stale state. */
+/* expire.c - the daily sweep: warn and wipe idle nyms, keys that expire,
+ * drop stale state. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +11,14 @@
 #include "expire.h"
 #include "gpg.h"
 #include "nym.h"
+#include "nymkey.h"
 #include "outcome.h"
 #include "store.h"
 #include "util.h"
 
 #define DAY 86400L
 
-enum verdict { V_KEEP, V_WARN, V_WIPE, V_UNCONFIRMED };
+enum verdict { V_KEEP, V_WARN, V_WIPE, V_UNCONFIRMED, V_KEYWARN, V_LEARN };
 
 struct item {
 	char *key;		/* nym name, or confirm/replay/outbox key */
@@ -57,6 +59,25 @@ nym_judge(const void *v, size_t vl, long now, long replay_secs)
 	else if (idle >= EXPIRE_WARN_DAYS * DAY &&
 	    now - y.lastwarn >= EXPIRE_WARN_EVERY * DAY)
 		verdict = V_WARN;
+	nym_free(&y);
+	return verdict;
+}
+
+/* A nym key's lifetime: to be learnt (records from before it was kept),
+ * or a warning due before it expires (nymkey_warn_due). */
+static int
+key_judge(const void *v, size_t vl, long now, long replay_secs)
+{
+	struct nym y;
+	int verdict = V_KEEP;
+
+	(void)replay_secs;
+	if (nym_decode(v, vl, &y) < 0)
+		return V_KEEP;
+	if (!y.keyknown && y.key.len > 0)
+		verdict = V_LEARN;
+	else if (nymkey_warn_due(&y, now) != 0)
+		verdict = V_KEYWARN;
 	nym_free(&y);
 	return verdict;
 }
@@ -103,7 +124,7 @@ scan_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 	return 0;
 }
 
-#define NSCANS 4
+#define NSCANS 5
 
 static int
 scan_fn(struct stxn *t, void *arg)
@@ -198,17 +219,126 @@ tell(const struct conf *c, struct store *st, const struct nym *y,
 	size_t n = 0;
 	int rc = -1;
 
+	/* Nothing in clear to a +cryptrecv nym whose key is gone. */
+	if (!nymkey_reachable(y, (long)now))
+		return 0;
 	if (server_keys_load(st, &keys) < 0)
 		return -1;
 	deliver_tag(y->name);
 	notice_compose(c, "config", y->name, subject, NULL, text, now, &plain);
-	if (deliver_prepare(c, &keys, &y->key, (y->flags & NF_CRYPTRECV) != 0,
-	    blocks, nblocks, plain.s, plain.len, &in, &n) == GPG_OK &&
-	    deliver_send(c, in, n) == 0)
-		rc = 0;
+	switch (nymkey_notice(c, &keys, &y->key, (y->flags & NF_CRYPTRECV) !=
+	    0, blocks, nblocks, plain.s, plain.len, &in, &n)) {
+	case GPG_OK:
+		rc = deliver_send(c, in, n) == 0 ? 0 : -1;
+		break;
+	case GPG_BAD:
+		rc = 0;		/* its key expired: no notice can go */
+		break;
+	default:
+		break;
+	}
 	deliver_free(in, n);
 	buf_wipe(&plain);
 	server_keys_free(&keys);
+	return rc;
+}
+
+struct keyedit {
+	const struct nym *y;	/* as read when judged */
+	struct gpg_keyinfo ki;	/* learnt */
+	int warned;		/* the threshold warned */
+};
+
+static void
+learnt_edit(struct nym *y, void *arg)
+{
+	const struct keyedit *e = arg;
+
+	if (!y->keyknown && account_same(y, e->y))
+		nymkey_record(y, &e->ki);
+}
+
+static int
+learnt_fn(struct stxn *t, void *arg)
+{
+	const struct keyedit *e = arg;
+	int rc = account_update(t, e->y->name, learnt_edit, arg);
+
+	return rc == STORE_OK || rc == STORE_NOTFOUND ? 0 : STORE_ERR;
+}
+
+static void
+keywarned_edit(struct nym *y, void *arg)
+{
+	const struct keyedit *e = arg;
+
+	/* Only for the expiry date warned about (not a refreshed key). */
+	if (account_same(y, e->y) && y->keyexp == e->y->keyexp)
+		y->keywarned = e->warned;
+}
+
+static int
+keywarned_fn(struct stxn *t, void *arg)
+{
+	const struct keyedit *e = arg;
+	int rc = account_update(t, e->y->name, keywarned_edit, arg);
+
+	return rc == STORE_OK || rc == STORE_NOTFOUND ? 0 : STORE_ERR;
+}
+
+/*
+ * A nym key's lifetime: learnt into a record from before it was kept
+ * (one gpg import), then, when due, the warning 30 or 7 days before the
+ * key expires -- once per threshold and expiry date, encrypted to the
+ * key while it still serves, through the nym's reply blocks.  Returns 1
+ * when a warning went out, 0, or -1 on failure.
+ */
+static int
+key_sweep(const struct conf *c, struct store *st, struct one *o)
+{
+	struct buf text = BUF_INIT;
+	struct keyedit e;
+	struct nym y;
+	long now = (long)o->s->now, days;
+	int rc = 0;
+
+	if (store_read(st, get_fn, o) < 0)
+		return -1;
+	if (!o->done || nym_decode(o->v.s, o->v.len, &y) < 0)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.y = &y;
+	if (!y.keyknown) {
+		int g = nymkey_facts(c, &y.key, &e.ki);
+
+		if (g == GPG_TEMP || (g == GPG_OK && store_write(st, learnt_fn,
+		    &e) < 0)) {
+			rc = -1;
+			goto out;
+		}
+		if (g != GPG_OK || e.ki.nkeys != 1)
+			goto out;	/* nymctl check reports the record */
+		nymkey_record(&y, &e.ki);
+	}
+	if ((e.warned = nymkey_warn_due(&y, now)) == 0)
+		goto out;
+	days = (y.keyexp - now + 86399) / 86400;
+	buf_addf(&text, "The key of your nym %s@%s\n(%s) expires on ",
+	    y.name, c->hostname, y.fpr != NULL ? y.fpr : "?");
+	util_date(&text, (time_t)y.keyexp);
+	buf_addf(&text, ", in %ld day%s.\n\nAfter that, mail to the nym is "
+	    "refused (5.2.1), requests signed by the\nkey are not carried "
+	    "out, and this server can no longer write to you.\n\n", days,
+	    days == 1 ? "" : "s");
+	nymkey_howto(&text, c, &y);
+	if (tell(c, st, &y, y.blocks, y.nblocks, "nym key expiry warning",
+	    text.s, o->s->now) < 0 || store_write(st, keywarned_fn, &e) < 0)
+		rc = -1;
+	else
+		rc = 1;
+out:
+	nym_free(&y);
+	buf_free(&text);
 	return rc;
 }
 
@@ -279,9 +409,9 @@ expire_run(const struct conf *c, struct store *st, time_t now, int dry_run,
     struct expire_counts *cnt)
 {
 	static const enum store_db dbs[NSCANS] = { DB_NYMS, DB_CONFIRM,
-	    DB_REPLAY, DB_OUTBOX };
+	    DB_REPLAY, DB_OUTBOX, DB_NYMS };
 	static const judge_fn judges[NSCANS] = { nym_judge, confirm_judge,
-	    record_judge, record_judge };
+	    record_judge, record_judge, key_judge };
 	struct scan s[NSCANS];
 	size_t i;
 	int k, rc = 0;
@@ -301,6 +431,18 @@ expire_run(const struct conf *c, struct store *st, time_t now, int dry_run,
 			struct one o = { &s[k], &s[k].v[i], BUF_INIT, 0 };
 			int verdict = s[k].v[i].verdict;
 
+			if (k == 4) {
+				/* Keys: learnt, or warned before expiry. */
+				int w = dry_run ? verdict == V_KEYWARN :
+				    key_sweep(c, st, &o);
+
+				if (w < 0)
+					rc = -1;
+				else
+					cnt->keys_warned += (unsigned)w;
+				buf_wipe(&o.v);
+				continue;
+			}
 			if (k == 0 && verdict == V_WARN)
 				cnt->warned++;
 			else if (k == 0 && verdict == V_WIPE)

@@ -1,5 +1,6 @@
 /* gpg.c - gpgme wrapper: contexts, server key generation, export. */
 #include <errno.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 
 #include <gpgme.h>
 
@@ -517,6 +519,38 @@ weak_key(gpgme_key_t k)
 	return 0;
 }
 
+/*
+ * When key k stops serving a nym: its primary key's expiry, or the last
+ * expiry among its signing (sub)keys, or among its encryption ones,
+ * whichever comes first (a revoked subkey serves no longer at all).
+ */
+static void
+key_lifetime(gpgme_key_t k, struct gpg_keyinfo *ki)
+{
+	gpgme_subkey_t s;
+	long sign_end = -1, enc_end = -1, end, v;
+
+	for (s = k->subkeys; s != NULL; s = s->next) {
+		if (s->revoked || s->disabled || s->invalid)
+			continue;
+		v = s->expires > 0 ? (long)s->expires : LONG_MAX;
+		if (s->can_sign && v > sign_end)
+			sign_end = v;
+		if (s->can_encrypt && v > enc_end)
+			enc_end = v;
+	}
+	end = k->subkeys != NULL && k->subkeys->expires > 0 ?
+	    (long)k->subkeys->expires : LONG_MAX;
+	if (sign_end >= 0 && sign_end < end)
+		end = sign_end;
+	if (enc_end >= 0 && enc_end < end)
+		end = enc_end;
+	ki->expires = end == LONG_MAX ? 0 : end;
+	ki->expired = k->expired || (ki->expires != 0 &&
+	    ki->expires <= (long)time(NULL));
+	ki->revoked = k->revoked != 0;
+}
+
 /* List the temporary home's keys into *ki (the first key's details). */
 static int
 list_keys(struct gpg_tmp *t, struct gpg_keyinfo *ki)
@@ -545,6 +579,7 @@ list_keys(struct gpg_tmp *t, struct gpg_keyinfo *ki)
 			if (k->revoked || k->expired || k->disabled ||
 			    k->invalid)
 				ki->can_encrypt = ki->can_sign = 0;
+			key_lifetime(k, ki);
 		}
 		gpgme_key_unref(k);
 	}
@@ -654,6 +689,18 @@ gpg_tmp_verify(struct gpg_tmp *t, const void *sigdata, size_t siglen,
 	    !(g->summary & (GPGME_SIGSUM_KEY_REVOKED |
 	    GPGME_SIGSUM_KEY_EXPIRED | GPGME_SIGSUM_SIG_EXPIRED |
 	    GPGME_SIGSUM_RED)) && g->next == NULL;
+	/* gpg checked the signature itself and found only its key's
+	 * expiry or revocation wrong (EXPKEYSIG, REVKEYSIG). */
+	sig->key_expired = gpgme_err_code(g->status) == GPG_ERR_KEY_EXPIRED ||
+	    (g->summary & GPGME_SIGSUM_KEY_EXPIRED) != 0;
+	sig->key_revoked = gpgme_err_code(g->status) == GPG_ERR_CERT_REVOKED ||
+	    (g->summary & GPGME_SIGSUM_KEY_REVOKED) != 0;
+	sig->valid = g->next == NULL && !(g->summary &
+	    GPGME_SIGSUM_SIG_EXPIRED) && (sig->good ||
+	    ((sig->key_expired || sig->key_revoked) &&
+	    (gpgme_err_code(g->status) == GPG_ERR_NO_ERROR ||
+	    gpgme_err_code(g->status) == GPG_ERR_KEY_EXPIRED ||
+	    gpgme_err_code(g->status) == GPG_ERR_CERT_REVOKED)));
 	if (pl != NULL) {
 		data_to_buf(pl, plain);
 		pl = NULL;

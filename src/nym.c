@@ -136,6 +136,12 @@ nym_encode(const struct nym *y, struct buf *out)
 	put_l(out, 'l', y->lastsig);
 	put_l(out, 'w', y->lastwarn);
 	put_s(out, 'g', y->gen);
+	if (y->keyknown)
+		put_l(out, 'x', y->keyexp);
+	if (y->keyrevoked)
+		put_l(out, 'R', y->keyrevoked);
+	if (y->keywarned)
+		put_l(out, 'W', y->keywarned);
 	for (i = 0; i < y->nblocks; i++)
 		put_block(out, &y->blocks[i]);
 	/* Pool delivery: written only when used, so older records and
@@ -169,6 +175,9 @@ nym_decode(const void *p, size_t len, struct nym *y)
 		case 'l': y->lastsig = to_long(v, n); break;
 		case 'w': y->lastwarn = to_long(v, n); break;
 		case 'g': free(y->gen); y->gen = xstrndup(v, n); break;
+		case 'x': y->keyexp = to_long(v, n); y->keyknown = 1; break;
+		case 'R': y->keyrevoked = (int)to_long(v, n); break;
+		case 'W': y->keywarned = (int)to_long(v, n); break;
 		case 'D':
 			/* A value this version does not know: the blocks. */
 			y->delivery = (int)to_long(v, n);

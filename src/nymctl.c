@@ -372,6 +372,16 @@ list_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 	day(out, y.created);
 	buf_adds(out, " lastsig=");
 	day(out, y.lastsig);
+	/* The key's end: a date, "never", "revoked", "?" (not learnt). */
+	buf_adds(out, " key=");
+	if (y.keyrevoked)
+		buf_adds(out, "revoked");
+	else if (!y.keyknown)
+		buf_adds(out, "?");
+	else if (y.keyexp == 0)
+		buf_adds(out, "never");
+	else
+		day(out, y.keyexp);
 	buf_addc(out, '\n');
 	nym_free(&y);
 	return 0;
@@ -432,10 +442,10 @@ cmd_expire(int argc, char **argv)
 	printf("%swarned %u, wiped %u, unconfirmed removed %u, "
 	    "changes dropped %u, replay entries pruned %u, "
 	    "stale hand-offs dropped %u, block requests expired %d, "
-	    "stamps expired %d\n",
+	    "key expiry warnings %u, stamps expired %d\n",
 	    dry ? "dry run: " : "", n.warned, n.wiped, n.unconfirmed,
 	    n.dropped_changes, n.replay_pruned, n.handoffs_dropped,
-	    probes < 0 ? 0 : probes, stamps < 0 ? 0 : stamps);
+	    probes < 0 ? 0 : probes, n.keys_warned, stamps < 0 ? 0 : stamps);
 	store_close(st);
 	/* Daily: whatever a crash left stale is put right here too. */
 	if (!dry && scrub(1, 0) < 0)

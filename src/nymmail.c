@@ -17,6 +17,7 @@
 #include "hsub.h"
 #include "news.h"
 #include "nym.h"
+#include "nymkey.h"
 #include "nymmail.h"
 #include "outcome.h"
 #include "replay.h"
@@ -356,6 +357,7 @@ nymmail_deliver(struct req *r, struct nym *y)
 	struct outcome oc;
 	struct article art;
 	unsigned char did[32];
+	const char *why;
 	int rc, blocks = y->delivery != NYM_DELIVER_POOL;
 	int pool = y->delivery != NYM_DELIVER_BLOCKS;
 
@@ -367,6 +369,10 @@ nymmail_deliver(struct req *r, struct nym *y)
 		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox not active yet");
 	if (y->limited || (y->flags & NF_DISABLE))
 		die_perm(EX_UNAVAIL_, "5.2.1", "mailbox disabled");
+	/* An expired or revoked key is the nym's state, not a failure:
+	 * refused until its owner refreshes the key (nymserv(8)). */
+	if ((why = nymkey_unusable(y, (long)r->now)) != NULL)
+		die_perm(EX_UNAVAIL_, "5.2.1", "%s", why);
 	if ((y->flags & NF_NOBCC) && !addressed_openly(r, y->name))
 		die_perm(EX_NOPERM_, "5.7.1", "this nym accepts mail only when "
 		    "its address is in To or Cc");
@@ -391,6 +397,12 @@ nymmail_deliver(struct req *r, struct nym *y)
 		/* Encrypt once; the blocks are prepended below. */
 		rc = deliver_prepare(r->conf, &keys, &y->key, 1, &none, 1,
 		    plain.s, plain.len, &tmp, &tn);
+		/* A key whose lifetime the record does not know (kept
+		 * before it was): its state decides, else the failure is
+		 * ours and temporary. */
+		if (rc != GPG_OK && (why = nymkey_failed(r->conf, &y->key)) !=
+		    NULL)
+			die_perm(EX_UNAVAIL_, "5.2.1", "%s", why);
 		if (rc != GPG_OK)
 			die_temp("cannot sign or encrypt");
 		buf_set(&payload, tmp[0].s, tmp[0].len);

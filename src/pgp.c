@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <bzlib.h>
+#include <gcrypt.h>
 #include <zlib.h>
 
 #include "buf.h"
@@ -320,6 +321,53 @@ pgp_packet(const void *data, size_t len, size_t *off, int *tag)
 }
 
 /*
+ * The issuer key id from a v4 signature's subpacket area (p, n): an
+ * Issuer subpacket (16), else the key id of an Issuer Fingerprint (33).
+ */
+static void
+sig_issuer(const unsigned char *p, size_t n, struct pgp_info *info)
+{
+	while (n > 0) {
+		size_t len, hl;
+		int type;
+
+		if (p[0] < 192) {
+			len = p[0];
+			hl = 1;
+		} else if (p[0] < 255) {
+			if (n < 2)
+				return;
+			len = ((size_t)(p[0] - 192) << 8) + p[1] + 192;
+			hl = 2;
+		} else {
+			if (n < 5)
+				return;
+			len = ((size_t)p[1] << 24) | ((size_t)p[2] << 16) |
+			    ((size_t)p[3] << 8) | p[4];
+			hl = 5;
+		}
+		if (len == 0 || len > n - hl)
+			return;
+		type = p[hl] & 0x7f;
+		if (type == 16 && len == 9) {
+			memcpy(info->issuer, p + hl + 1, 8);
+			info->has_issuer = 2;
+		} else if (type == 33 && info->has_issuer < 2 && len >= 2) {
+			if (p[hl + 1] == 4 && len == 22) {
+				memcpy(info->issuer, p + hl + 2 + 12, 8);
+				info->has_issuer = 1;
+			} else if ((p[hl + 1] == 5 || p[hl + 1] == 6) &&
+			    len == 34) {
+				memcpy(info->issuer, p + hl + 2, 8);
+				info->has_issuer = 1;
+			}
+		}
+		p += hl + len;
+		n -= hl + len;
+	}
+}
+
+/*
  * The fields of a signature packet its signer signed besides the data:
  * v3, the class and time (hashed) and the algorithms (they decide how the
  * digest is made and checked); v4, everything up to the end of the hashed
@@ -338,17 +386,67 @@ sig_fields(const struct buf *body, struct pgp_info *info)
 	if (n >= 19 && p[0] == 3 && p[1] == 5) {
 		buf_add(&f, p, 7);
 		buf_add(&f, p + 15, 2);
+		memcpy(info->issuer, p + 7, 8);
+		info->has_issuer = 2;
 	} else if (n >= 6 && p[0] == 4) {
+		size_t ul;
+
 		hl = ((size_t)p[4] << 8) | p[5];
 		if (hl + 10 > n)		/* + unhashed count, left 16 */
 			return;
 		buf_add(&f, p, 6 + hl);
+		ul = ((size_t)p[6 + hl] << 8) | p[7 + hl];
+		sig_issuer(p + 6, hl, info);
+		if (ul <= n - hl - 10)
+			sig_issuer(p + 8 + hl, ul, info);
 	} else {
 		return;
 	}
 	info->sigversion = p[0];
 	util_sha256(f.s, f.len, info->sigpart);
 	buf_free(&f);
+}
+
+int
+pgp_key_ids(const void *data, size_t len, unsigned char (*ids)[8],
+    size_t max)
+{
+	struct reader r = { data, (const unsigned char *)data + len };
+	struct buf body = BUF_INIT, h = BUF_INIT;
+	unsigned char d[32];
+	size_t n = 0;
+	int tag, rc = 0;
+
+	if (util_crypto_init() < 0)
+		return -1;
+	while (n < max && (rc = read_packet(&r, &tag, &body)) == 0) {
+		const unsigned char *b = (const unsigned char *)body.s;
+
+		if ((tag != 6 && tag != 14) || body.len < 1)
+			continue;
+		buf_reset(&h);
+		if (b[0] == 4 && body.len <= 0xffff) {
+			buf_addc(&h, 0x99);
+			buf_addc(&h, (int)(body.len >> 8));
+			buf_addc(&h, (int)(body.len & 0xff));
+			buf_add(&h, body.s, body.len);
+			gcry_md_hash_buffer(GCRY_MD_SHA1, d, h.s, h.len);
+			memcpy(ids[n++], d + 12, 8);
+		} else if (b[0] == 5 || b[0] == 6) {
+			/* RFC 9580 (v6) hashes like the v5 draft, 0x9b. */
+			buf_addc(&h, b[0] == 5 ? 0x9a : 0x9b);
+			buf_addc(&h, (int)((body.len >> 24) & 0xff));
+			buf_addc(&h, (int)((body.len >> 16) & 0xff));
+			buf_addc(&h, (int)((body.len >> 8) & 0xff));
+			buf_addc(&h, (int)(body.len & 0xff));
+			buf_add(&h, body.s, body.len);
+			util_sha256(h.s, h.len, d);
+			memcpy(ids[n++], d, 8);
+		}
+	}
+	buf_free(&body);
+	buf_free(&h);
+	return rc < 0 ? -1 : (int)n;
 }
 
 /* Walk one level of packets, descending into compressed ones. */

@@ -17,12 +17,14 @@
 #include "names.h"
 #include "news.h"
 #include "nym.h"
+#include "nymkey.h"
 #include "nymmail.h"
 #include "outcome.h"
 #include "replay.h"
 #include "respond.h"
 #include "send.h"
 #include "sigreq.h"
+#include "unread.h"
 #include "util.h"
 
 #define DAY 86400L
@@ -50,7 +52,7 @@ struct snd {
 	struct req *r;
 	struct server_keys keys;
 	struct sigreq sr;
-	struct buf content;	/* the verified plaintext message */
+	struct mime_text content;	/* the verified plaintext message */
 	struct msg m;		/* ... parsed */
 	char *nym, *ext;
 	struct nym y;
@@ -66,6 +68,8 @@ struct snd {
 	size_t ndropped;
 	struct buf out;		/* the message as sent */
 	int refused;		/* nothing is sent */
+	int keydead;		/* signed by the nym's key, which has expired
+				   or is revoked */
 	int news;		/* Newsgroups: also (or only) an article */
 	struct article art;	/* ... built by article_build */
 };
@@ -476,6 +480,8 @@ commit_fn(struct stxn *t, void *arg)
 		return rc;
 	if (cm->over)
 		return OVER_LIMIT;	/* abort: the caller re-plans */
+	if (x->keydead)
+		return 0;	/* not a valid signature: the nym stays idle */
 	rc = account_update(t, x->nym, set_lastsig, &x->sigtime);
 	return rc == STORE_OK ? 0 : STORE_ERR;
 }
@@ -540,9 +546,13 @@ ack(struct snd *x, struct outcome *o, const char *subject, const char *why)
 	}
 	notice_compose(x->r->conf, "send", x->nym, subject, NULL, text.s,
 	    x->r->now, &plain);
-	if (deliver_prepare(x->r->conf, &x->keys, &x->y.key,
-	    (x->y.flags & NF_CRYPTRECV) != 0 && x->ki.can_encrypt, x->y.blocks,
-	    x->y.nblocks, plain.s, plain.len, &in, &n) != GPG_OK)
+	/* A nym that takes only encrypted mail gets nothing in clear. */
+	if ((x->y.flags & NF_CRYPTRECV) != 0 && !x->ki.can_encrypt)
+		log_info("send: no acknowledgement: the nym's key cannot be "
+		    "encrypted to");
+	else if (nymkey_notice(x->r->conf, &x->keys, &x->y.key,
+	    (x->y.flags & NF_CRYPTRECV) != 0, x->y.blocks, x->y.nblocks,
+	    plain.s, plain.len, &in, &n) == GPG_TEMP)
 		die_temp("cannot sign or encrypt the acknowledgement");
 	for (i = 0; i < n; i++)
 		outcome_add_remail(o, &in[i]);
@@ -551,9 +561,12 @@ ack(struct snd *x, struct outcome *o, const char *subject, const char *why)
 	buf_wipe(&plain);
 }
 
-/* Record the request with only an explanation for the owner. */
-static void
-refuse(struct snd *x, const char *why)
+/*
+ * Record the request with only an explanation for the owner (why); the
+ * log gets logwhy, which names no nym, address or key.
+ */
+static void __attribute__((noreturn))
+refuse_as(struct snd *x, const char *why, const char *logwhy)
 {
 	struct outcome o;
 	struct commit cm;
@@ -572,8 +585,84 @@ refuse(struct snd *x, const char *why)
 		die_temp("%s", rc == CHANGED ? "the nym changed meanwhile" :
 		    "cannot update the state");
 	replay_run(x->r, x->sr.hash, (long)x->r->now, until(x), &o);
-	log_info("send: refused: %s", why);
+	log_info("send: refused: %s", logwhy);
 	die_ok();
+}
+
+/* refuse_as with a fixed explanation, fit for the log as it is. */
+static void __attribute__((noreturn))
+refuse(struct snd *x, const char *why)
+{
+	refuse_as(x, why, why);
+}
+
+/* The verified request as sent by a nym whose key expired or is revoked. */
+static void __attribute__((noreturn))
+refuse_keydead(struct snd *x, const struct gpg_sig *sig)
+{
+	struct buf why = BUF_INIT;
+
+	x->keydead = 1;
+	if (sig->key_revoked || x->y.keyrevoked) {
+		refuse(x, "The nym's key is revoked: the nym is disabled, and "
+		    "nothing is sent.");
+	}
+	buf_adds(&why, "The nym's key has expired");
+	if (x->ki.expires != 0) {
+		buf_adds(&why, " (on ");
+		util_date(&why, (time_t)x->ki.expires);
+		buf_addc(&why, ')');
+	}
+	buf_addf(&why, ": nothing is sent, and mail to %s@%s is refused "
+	    "until the key is refreshed.\n\n", x->nym, x->r->conf->hostname);
+	nymkey_howto(&why, x->r->conf, &x->y);
+	refuse_as(x, why.s, "the nym's key has expired");
+}
+
+/*
+ * Which nym a request is from: the From: field of its text, else a
+ * protected From: (PGP/MIME, RFC 9788) with an address of this server --
+ * never another address, which is the owner's own.
+ */
+static const char *
+request_from(struct snd *x, const struct mime_text *pre)
+{
+	struct addrlist l;
+	const char *from = msg_get(&x->m, "From");
+	static char nym[80];
+
+	if (from != NULL || pre->from.len == 0)
+		return from;
+	if (addr_parse_list(pre->from.s, pre->from.len, 2, &l) < 0)
+		return NULL;
+	if (l.n == 1 && l.a[0].domain != NULL &&
+	    strcasecmp(l.a[0].domain, x->r->conf->hostname) == 0 &&
+	    strlen(l.a[0].local) < sizeof(nym))
+		from = strcpy(nym, l.a[0].local);
+	addr_free_list(&l);
+	return from;
+}
+
+/* The protected Subject (PGP/MIME) for a text whose header has none. */
+static void
+protected_subject(struct snd *x)
+{
+	static const struct msg_limits lim = { 1 << 30, 1000, 8192 };
+	struct buf t = BUF_INIT;
+	const char *p;
+
+	if (x->content.subject.len == 0 || msg_get(&x->m, "Subject") != NULL)
+		return;
+	buf_adds(&t, "Subject: ");
+	for (p = x->content.subject.s; *p != '\0'; p++)
+		buf_addc(&t, *p == '\n' || *p == '\r' ? ' ' : *p);
+	buf_addc(&t, '\n');
+	buf_add(&t, x->content.text.s, x->content.text.len);
+	msg_free(&x->m);
+	buf_wipe(&x->content.text);
+	x->content.text = t;
+	if (msg_parse(&x->m, t.s, t.len, &lim) != MSG_OK)
+		refuse(x, "The message header is over the limits.");
 }
 
 /*
@@ -607,7 +696,7 @@ send_handle(struct req *r)
 {
 	static const struct msg_limits lim = { 1 << 30, 1000, 8192 };
 	struct snd x;
-	struct buf pre = BUF_INIT;
+	struct mime_text pre;
 	struct outcome o;
 	struct commit cm;
 	struct gpg_sig sig;
@@ -618,11 +707,13 @@ send_handle(struct req *r)
 	x.r = r;
 	account_request_begin(r, &x.keys, &x.sr, &pre);
 	/* Which nym?  From: in the signed text, before verification. */
-	if (cfgreq_is_config(pre.s ? pre.s : "", pre.len))
-		drop("a config request sent to send@");
-	if (msg_parse(&x.m, pre.s ? pre.s : "", pre.len, &lim) != MSG_OK ||
-	    (from = msg_get(&x.m, "From")) == NULL)
-		drop("no From: in the request");
+	if (cfgreq_is_config(pre.text.s ? pre.text.s : "", pre.text.len))
+		unread_answer(r, &x.keys, &x.sr, "send", "it is a config "
+		    "request: sign it anew and send it to config@");
+	if (msg_parse(&x.m, pre.text.s ? pre.text.s : "", pre.text.len, &lim)
+	    != MSG_OK || (from = request_from(&x, &pre)) == NULL)
+		unread_answer(r, &x.keys, &x.sr, "send", "no \"From: NYM\" "
+		    "field in the message's header");
 	{
 		const char *at = strchr(from, '@');
 		size_t n = at ? (size_t)(at - from) : strlen(from);
@@ -635,7 +726,7 @@ send_handle(struct req *r)
 		x.nym[plus - x.nym] = '\0';
 	}
 	if (!names_valid(x.nym))
-		drop("From: is not a nym name");
+		unread_answer(r, &x.keys, &x.sr, "send", "From: names no nym");
 	if (x.ext != NULL && (strlen(x.ext) > 64 ||
 	    strspn(x.ext, "abcdefghijklmnopqrstuvwxyz0123456789-_.") !=
 	    strlen(x.ext)))
@@ -644,23 +735,28 @@ send_handle(struct req *r)
 	if (rc == STORE_ERR)
 		die_temp("cannot read the state");
 	if (rc != STORE_OK)
-		drop("no such nym");
+		unread_answer(r, &x.keys, &x.sr, "send", "From: names no nym "
+		    "of this server");
 
-	rc = account_verify(r->conf, &x.sr, &x.y.key, &x.ki, &sig, &x.content,
-	    NULL);
+	rc = nymkey_verify(r->conf, &x.sr, &x.y.key, NULL, &x.ki, NULL, &sig,
+	    &x.content, NULL);
 	if (rc == GPG_TEMP)
 		die_temp("gpg failed");
-	if (rc != GPG_OK)
+	if (rc != GPG_OK || !sig.valid)
 		drop("signature does not verify with the nym's key");
 	x.sigtime = sig.timestamp;
-	buf_free(&pre);
+	mime_text_free(&pre);
 	if (x.sigtime < (long)r->now - (long)r->conf->replay_days * DAY)
 		drop("signature too old");
-	if (cfgreq_is_config(x.content.s ? x.content.s : "", x.content.len))
+	if (!sig.good || nymkey_unusable(&x.y, (long)r->now) != NULL)
+		refuse_keydead(&x, &sig);
+	if (cfgreq_is_config(x.content.text.s ? x.content.text.s : "",
+	    x.content.text.len))
 		drop("a config request sent to send@");
-	if (msg_parse(&x.m, x.content.s ? x.content.s : "", x.content.len,
-	    &lim) != MSG_OK)
+	if (msg_parse(&x.m, x.content.text.s ? x.content.text.s : "",
+	    x.content.text.len, &lim) != MSG_OK)
 		refuse(&x, "The message header is over the limits.");
+	protected_subject(&x);
 	message_commands(&x);
 	if (x.sigtime > (long)r->now + (long)r->conf->future_days * DAY)
 		refuse(&x, "The signature is dated in the future.");

@@ -34,6 +34,8 @@ identify(const struct pgp_info *info, const char *text, size_t len,
 		    info->sigversion);
 		return -1;
 	}
+	memcpy(sr->issuer, info->issuer, sizeof(sr->issuer));
+	sr->has_issuer = info->has_issuer != 0;
 	return 0;
 }
 
@@ -201,15 +203,16 @@ from_entity(const struct conf *c, const char *raw, size_t len, int depth,
 		msg_free(&ep);
 		goto out;
 	}
-	if (ct == NULL || mime_type_is(ct, "text/plain")) {
-		const char *cte = msg_get(&m, "Content-Transfer-Encoding");
+	if (ct == NULL || mime_type_is(ct, "text/plain") ||
+	    mime_type_is(ct, "multipart/mixed") ||
+	    mime_type_is(ct, "multipart/alternative")) {
+		/* Inline OpenPGP in the text: the body decoded (base64,
+		 * quoted-printable), or a mixed message's first text part. */
+		struct mime_text mt;
 
-		if (cte != NULL && strcasecmp(cte, "quoted-printable") == 0) {
-			if (mime_qp_decode(m.body, m.bodylen, &b) == 0)
-				rc = from_inline(c, b.s, b.len, depth, sr);
-		} else {
-			rc = from_inline(c, m.body, m.bodylen, depth, sr);
-		}
+		if (mime_request_text(raw, len, 1, &mt) == 0)
+			rc = from_inline(c, mt.text.s, mt.text.len, depth, sr);
+		mime_text_free(&mt);
 	}
 out:
 	buf_free(&b);
@@ -237,30 +240,12 @@ sigreq_free(struct sigreq *sr)
 
 int
 sigreq_content(const struct sigreq *sr, const char *p, size_t len,
-    struct buf *out)
+    struct mime_text *out)
 {
-	static const struct msg_limits lim = { 1 << 24, 200, 8192 };
-	struct msg m;
-	const char *cte, *ct;
-	int rc = 0;
-
 	if (!sr->mime) {
-		buf_set(out, p, len);
+		memset(out, 0, sizeof(*out));
+		buf_set(&out->text, p, len);
 		return 0;
 	}
-	if (msg_parse(&m, p, len, &lim) != MSG_OK)
-		return -1;
-	ct = msg_get(&m, "Content-Type");
-	cte = msg_get(&m, "Content-Transfer-Encoding");
-	if (ct != NULL && !mime_type_is(ct, "text/plain"))
-		rc = -1;
-	else if (cte != NULL && strcasecmp(cte, "quoted-printable") == 0)
-		rc = mime_qp_decode(m.body, m.bodylen, out);
-	else if (cte != NULL && strcasecmp(cte, "7bit") != 0 &&
-	    strcasecmp(cte, "8bit") != 0)
-		rc = -1;
-	else
-		buf_set(out, m.body, m.bodylen);
-	msg_free(&m);
-	return rc;
+	return mime_request_text(p, len, 0, out);
 }

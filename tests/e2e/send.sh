@@ -87,16 +87,28 @@ check "22 recipients (cap 20): nothing sent" [ "$RC" = 0 -a "$(captured)" = 0 ]
 decrypt_notice "$T/rem/$(lastrem)" >"$T/ack4"
 check "... and the owner is told why" grep -q 'Too many recipients' "$T/ack4"
 
-# --- a config request sent to send@ (and the reverse) is dropped ---
+# --- a config request sent to send@ (and the reverse): answered ---
+# Never dropped in silence (issue 23): the owner is told, through the
+# block, where the request belongs; the signed copy is used up (a replay
+# of it would otherwise be a way to flood the nym with answers).
 nymcfg -n alice -u alice -c '+nobcc' >"$T/r5"
 n=$(ls "$T/rem" | grep -c '\.msg$')
 snd "$T/r5"
-check "config plaintext to send@: dropped" [ "$RC" = 0 -a "$(captured)" = 0 -a "$(ls "$T/rem" | grep -c '\.msg$')" = "$n" ]
+check "config plaintext to send@: nothing sent, one answer" \
+    [ "$RC" = 0 -a "$(captured)" = 0 -a "$(ls "$T/rem" | grep -c '\.msg$')" = $((n + 1)) ]
+check "... telling the owner where it belongs" bash -c \
+    "sed -n '/^-----BEGIN PGP MESSAGE-----\$/,/^-----END PGP MESSAGE-----\$/p' '$T/rem/$(lastrem)' | gpg --homedir '$T/c' --batch --quiet --decrypt 2>/dev/null | grep -q 'send it to config@'"
 nymsend -u alice <"$T/m1" >"$T/r6"
 nymserv -f x@example.org config <"$T/r6"
-check "send plaintext to config@: dropped" [ "$RC" = 0 -a "$(ls "$T/rem" | grep -c '\.msg$')" = "$n" ]
+check "send plaintext to config@: nothing done, one answer" \
+    [ "$RC" = 0 -a "$(captured)" = 0 -a "$(ls "$T/rem" | grep -c '\.msg$')" = $((n + 2)) ]
+check "... telling the owner it is no config request" bash -c \
+    "sed -n '/^-----BEGIN PGP MESSAGE-----\$/,/^-----END PGP MESSAGE-----\$/p' '$T/rem/$(lastrem)' | gpg --homedir '$T/c' --batch --quiet --decrypt 2>/dev/null | grep -q 'not a config request'"
 nymserv -f x@example.org config <"$T/r5"
-check "... after which the config request still works at config@" [ "$(ls "$T/rem" | grep -c '\.msg$')" = $((n + 1)) ]
+check "... the used-up copy is a replay at config@ (no answer)" [ "$(ls "$T/rem" | grep -c '\.msg$')" = $((n + 2)) ]
+nymcfg -n alice -u alice -c '+nobcc' >"$T/r5b"
+nymserv -f x@example.org config <"$T/r5b"
+check "... a request signed anew works at config@" [ "$(ls "$T/rem" | grep -c '\.msg$')" = $((n + 3)) ]
 
 # --- bulk mail trips the daily limit ---
 echo 'daily_chunks = 30' >>"$T/nymserv.conf"

@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "nym.h"
+#include "nymkey.h"
 #include "util.h"
 #include "t.h"
 
@@ -391,10 +392,71 @@ test_pool(void)
 	buf_free(&b);
 }
 
+/* The key's lifetime in the record, and what nymkey makes of it. */
+static void
+test_keylife(void)
+{
+	const long day = 86400, now = 1800000000L, exp = now + 40 * day;
+	struct gpg_keyinfo ki;
+	struct nym y, z;
+	struct buf b = BUF_INIT;
+
+	sample(&y);
+	nym_encode(&y, &b);
+	T(nym_decode(b.s, b.len, &z) == 0 && !z.keyknown && z.keyexp == 0 &&
+	    !z.keyrevoked && z.keywarned == 0 && nymkey_unusable(&z, now) ==
+	    NULL && nymkey_warn_due(&z, now) == 0, "a record from before: "
+	    "lifetime unknown, usable, no warning");
+	nym_free(&z);
+	memset(&ki, 0, sizeof(ki));
+	ki.expires = exp;
+	nymkey_record(&y, &ki);
+	y.keywarned = NYMKEY_WARN_FIRST;
+	nym_encode(&y, &b);
+	T(nym_decode(b.s, b.len, &z) == 0 && z.keyknown && z.keyexp == exp &&
+	    z.keywarned == NYMKEY_WARN_FIRST && !z.keyrevoked,
+	    "expiry and the warning sent round-trip");
+	nym_free(&z);
+	y.keywarned = 0;
+	T(nymkey_warn_due(&y, exp - 31 * day) == 0 &&
+	    nymkey_warn_due(&y, exp - 30 * day) == NYMKEY_WARN_FIRST &&
+	    nymkey_warn_due(&y, exp - 6 * day) == NYMKEY_WARN_LAST &&
+	    nymkey_warn_due(&y, exp) == 0, "warnings due at 30 and 7 days, "
+	    "none once expired");
+	y.keywarned = NYMKEY_WARN_FIRST;
+	T(nymkey_warn_due(&y, exp - 20 * day) == 0 &&
+	    nymkey_warn_due(&y, exp - 7 * day) == NYMKEY_WARN_LAST,
+	    "the 30-day warning once; the 7-day one still due");
+	y.keywarned = NYMKEY_WARN_LAST;
+	T(nymkey_warn_due(&y, exp - day) == 0, "the 7-day warning once");
+	ki.expires = exp + 365 * day;
+	nymkey_record(&y, &ki);
+	T(y.keywarned == 0 && y.keyexp == exp + 365 * day,
+	    "a refreshed expiry earns its own warnings");
+	T(nymkey_unusable(&y, now) == NULL && nymkey_unusable(&y, y.keyexp) !=
+	    NULL && strstr(nymkey_unusable(&y, y.keyexp), "expired") != NULL,
+	    "unusable from the expiry on");
+	y.flags |= NF_CRYPTRECV;
+	T(nymkey_reachable(&y, now) && !nymkey_reachable(&y, y.keyexp),
+	    "a +cryptrecv nym is not written to once its key expired");
+	ki.revoked = 1;
+	ki.expires = 0;
+	nymkey_record(&y, &ki);
+	nym_encode(&y, &b);
+	T(nym_decode(b.s, b.len, &z) == 0 && z.keyrevoked && z.keyexp == 0 &&
+	    strstr(nymkey_unusable(&z, now), "revoked") != NULL &&
+	    nymkey_warn_due(&z, now) == 0, "a revoked key: unusable, kept, "
+	    "never warned");
+	nym_free(&z);
+	nym_free(&y);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	test_pool();
+	test_keylife();
 	test_roundtrip();
 	test_malformed();
 	test_pending();
