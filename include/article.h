@@ -47,6 +47,9 @@ struct article {
 	int code;
 	const char *status;
 	char why[200];
+	/* the reason for the log when why names what the sender wrote (a
+	 * group): NULL when why itself may be logged */
+	const char *logwhy;
 };
 
 void article_init(struct article *);
