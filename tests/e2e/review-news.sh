@@ -90,3 +90,32 @@ check "remail: a denied group refused 77, the log names no group" \
     sh -c "[ $RC = 77 ] && grep -q 'refused: 5.7.1' '$T/log' && ! grep -q 'comp\.secret' '$T/log' '$T/out'"
 cp "$T/base.conf" "$T/nymserv.conf"
 
+
+# --- A deleted nym's article waiting in the news spool (every peer down)
+# goes with the nym at the scrub: its From would outlive the delete. ---
+mkdir -p "$T/s3" "$T/rem"
+[ "$(id -u)" = 0 ] && chown 65534:65534 "$T/s3" "$T/rem"
+{ sed "s|^statedir = .*|statedir = $T/s3|; /^remail = /d; s|^news_peers = .*|news_peers = 127.0.0.1:1|" "$T/base.conf"
+  printf 'remail = %s/capture-sendmail %s/rem\nconfirm = no\n' "$T" "$T"; } >"$T/nymserv.conf"
+HOMES+=("$T/s3/gnupg")
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" init -t ed25519 >/dev/null 2>&1
+client_init
+make_nym ghostwriter
+make_nym keeper
+for n in ghostwriter keeper; do
+	printf 'From: %s\nNewsgroups: alt.test\nSubject: queued by %s\n\nWaits for a peer.\n' "$n" "$n" |
+	    nymsend -u "$n" >"$T/np-$n"
+	nymserv -f someone@example.org send <"$T/np-$n"
+	check "$n: send@ with Newsgroups, every peer down: queued (exit $RC)" \
+	    sh -c "[ $RC = 0 ] && grep -rqx 'From: $n@nym.test' '$T/s3/news/out'"
+done
+nymcfg -n ghostwriter -u ghostwriter -c delete >"$T/del-gw"
+nymserv -f someone@example.org config <"$T/del-gw"
+check "ghostwriter: the signed delete is done" [ "$RC" = 0 ]
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" scrub >"$T/scrub.out" 2>&1
+check "the scrub ran (exit $?)" grep -q 'state compacted' "$T/scrub.out"
+check "... the deleted nym's queued article is gone from the spool" \
+    sh -c "! grep -raq 'ghostwriter' '$T/s3/news'"
+check "... a live nym's queued article stays" \
+    grep -rqx 'From: keeper@nym.test' "$T/s3/news/out"
+cp "$T/base.conf" "$T/nymserv.conf"
