@@ -64,7 +64,9 @@ void article_free(struct article *);
  * status and why set): control messages (Control, Also-Control,
  * Supersedes, Approved, a "cmsg" Subject), a missing, repeated or bad
  * Newsgroups, more groups than max_groups, a group the operator's list
- * does not allow, NUL or bare CR in the body, lines over 998 bytes, an
+ * does not allow (in Newsgroups or Followup-To), an article of ours
+ * back by mail (our path identity in its Path or Injection-Info: 5.4.6,
+ * a loop), NUL or bare CR in the body, lines over 998 bytes, an
  * article over max_size.  0 when built.
  */
 int article_build(const struct article_rules *, const struct article_in *,
