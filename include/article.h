@@ -83,6 +83,8 @@ int article_build(const struct article_rules *, const struct article_in *,
 int article_newsgroups(const char *v, size_t len, int followup,
     struct buf *norm, size_t *n, const char **why);
 
+/* Does a Subject start with the word cmsg (an old-style control)? */
+int article_is_cmsg(const char *subject);
 /* Is group allowed by the [!]pattern list (last match wins)? */
 int article_group_allowed(char *const *patterns, const char *group);
 

@@ -247,8 +247,8 @@ trim_references(struct buf *v, size_t max)
 }
 
 /* Does a Subject make an old-style control message (RFC 1036 "cmsg")? */
-static int
-is_cmsg(const char *subj)
+int
+article_is_cmsg(const char *subj)
 {
 	while (*subj == ' ' || *subj == '\t')
 		subj++;
@@ -271,7 +271,7 @@ control_field(const struct msg *m)
 		if (!msg_name_is(&m->h[i], "Subject"))
 			continue;
 		subj = m->h[i].value;
-		if (is_cmsg(subj))
+		if (article_is_cmsg(subj))
 			return "Subject: cmsg";
 	}
 	return NULL;
@@ -498,7 +498,7 @@ article_build(const struct article_rules *r, const struct article_in *in,
 	cut(&subj, MAX_SUBJECT);
 	if (subj.len == 0)
 		buf_sets(&subj, "(no subject)");
-	if (is_cmsg(subj.s)) {
+	if (article_is_cmsg(subj.s)) {
 		/* After clean_value: a pool subject, or control characters
 		 * in front of the word. */
 		rc = refuse(a, EX_NOPERM_, "5.7.1", "control messages are not "
