@@ -47,6 +47,9 @@ struct article {
 	int code;
 	const char *status;
 	char why[200];
+	/* the reason for the log when why names what the sender wrote (a
+	 * group): NULL when why itself may be logged */
+	const char *logwhy;
 };
 
 void article_init(struct article *);
@@ -61,7 +64,9 @@ void article_free(struct article *);
  * status and why set): control messages (Control, Also-Control,
  * Supersedes, Approved, a "cmsg" Subject), a missing, repeated or bad
  * Newsgroups, more groups than max_groups, a group the operator's list
- * does not allow, NUL or bare CR in the body, lines over 998 bytes, an
+ * does not allow (in Newsgroups or Followup-To), an article of ours
+ * back by mail (our path identity in its Path or Injection-Info: 5.4.6,
+ * a loop), NUL or bare CR in the body, lines over 998 bytes, an
  * article over max_size.  0 when built.
  */
 int article_build(const struct article_rules *, const struct article_in *,
@@ -78,6 +83,8 @@ int article_build(const struct article_rules *, const struct article_in *,
 int article_newsgroups(const char *v, size_t len, int followup,
     struct buf *norm, size_t *n, const char **why);
 
+/* Does a Subject start with the word cmsg (an old-style control)? */
+int article_is_cmsg(const char *subject);
 /* Is group allowed by the [!]pattern list (last match wins)? */
 int article_group_allowed(char *const *patterns, const char *group);
 

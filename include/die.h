@@ -31,6 +31,13 @@ void die_nomem(void) __attribute__((noreturn));
  */
 void die_perm(int code, const char *status, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
+/*
+ * The same, but the log line says logwhy (when not NULL) instead: for a
+ * reason that names what the sender wrote (a newsgroup), which the
+ * sender may read and the log may not hold.
+ */
+void die_perm_log(int code, const char *status, const char *logwhy,
+    const char *fmt, ...) __attribute__((noreturn, format(printf, 4, 5)));
 /* Exit 0 after running the cleanup hooks. */
 void die_ok(void) __attribute__((noreturn));
 

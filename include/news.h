@@ -10,6 +10,8 @@
 #include "conf.h"
 #include "store.h"
 
+#define NEWS_MAGIC "nymserv-news 1\n"	/* first line of a spool file */
+
 /*
  * news_spool holds, each file written to a temporary name, fsynced and
  * renamed (util_write_file):

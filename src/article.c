@@ -52,6 +52,7 @@ refuse(struct article *a, int code, const char *status, const char *fmt, ...)
 
 	a->code = code;
 	a->status = status;
+	a->logwhy = NULL;
 	va_start(ap, fmt);
 	vsnprintf(a->why, sizeof(a->why), fmt, ap);
 	va_end(ap);
@@ -246,8 +247,8 @@ trim_references(struct buf *v, size_t max)
 }
 
 /* Does a Subject make an old-style control message (RFC 1036 "cmsg")? */
-static int
-is_cmsg(const char *subj)
+int
+article_is_cmsg(const char *subj)
 {
 	while (*subj == ' ' || *subj == '\t')
 		subj++;
@@ -270,8 +271,68 @@ control_field(const struct msg *m)
 		if (!msg_name_is(&m->h[i], "Subject"))
 			continue;
 		subj = m->h[i].value;
-		if (is_cmsg(subj))
+		if (article_is_cmsg(subj))
 			return "Subject: cmsg";
+	}
+	return NULL;
+}
+
+/* Is the n bytes at p our path identity (case folded)? */
+static int
+is_us(const struct article_rules *r, const char *p, size_t n)
+{
+	return r->path != NULL && n == strlen(r->path) &&
+	    strncasecmp(p, r->path, n) == 0;
+}
+
+/*
+ * Is the mail an article of ours coming back (a news-to-mail gateway or
+ * a mailing list fed from a group we post to)?  Our path identity as an
+ * element of its Path or as the first word of its Injection-Info: only
+ * news software writes those.  (Not a Message-ID on our right-hand side:
+ * our MTA gives one to local mail that has none.)
+ */
+static int
+own_article(const struct article_rules *r, const struct msg *m)
+{
+	const char *v, *e, *p;
+
+	if ((v = msg_get(m, "Path")) != NULL) {
+		for (p = v;; p = e + 1) {
+			e = p + strcspn(p, "! \t\r\n");
+			if (is_us(r, p, (size_t)(e - p)))
+				return 1;
+			if (*e == '\0')
+				break;
+		}
+	}
+	if ((v = msg_get(m, "Injection-Info")) != NULL) {
+		v += strspn(v, " \t\r\n");
+		if (is_us(r, v, strcspn(v, "; \t\r\n")))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The groups of a value (Newsgroups or Followup-To, normalized) under the
+ * operator's cap and list: NULL, or why not (naming the group in bad).
+ */
+static const char *
+groups_refused(const struct article_rules *r, const char *g, size_t n,
+    char *bad, size_t badlen)
+{
+	if (n > r->max_groups)
+		return "cap";
+	while (*g) {
+		const char *k = strchr(g, ',');
+		size_t l = k ? (size_t)(k - g) : strlen(g);
+
+		snprintf(bad, badlen, "%.*s", (int)l, g);
+		if (strcmp(bad, "poster") != 0 &&
+		    !article_group_allowed(r->groups, bad))
+			return "list";
+		g += l + (k != NULL);
 	}
 	return NULL;
 }
@@ -363,6 +424,10 @@ article_build(const struct article_rules *r, const struct article_in *in,
 		if ((cf = control_field(m)) != NULL)
 			return refuse(a, EX_NOPERM_, "5.7.1", "control messages "
 			    "are not posted (%s)", cf);
+		if (own_article(r, m))
+			return refuse(a, EX_UNAVAIL_, "5.4.6", "an article of "
+			    "this gateway came back by mail (a posting loop): "
+			    "not posted again");
 		if (msg_count(m, "Newsgroups") > 1)
 			return refuse(a, EX_DATAERR_, "5.6.0", "more than one "
 			    "Newsgroups field");
@@ -385,27 +450,43 @@ article_build(const struct article_rules *r, const struct article_in *in,
 		goto out;
 	}
 	if (in->kind != ART_POOL) {
-		const char *g = a->groups.s;
+		char one[MAX_GROUP_LEN + 1];
+		struct buf fg = BUF_INIT, fv = BUF_INIT;
+		size_t fn = 0;
+		const char *fraw = msg_get(in->m, "Followup-To"), *w;
 
-		if (a->ngroups > r->max_groups) {
+		w = groups_refused(r, a->groups.s, a->ngroups, one,
+		    sizeof(one));
+		if (w == NULL && fraw != NULL) {
+			/* Followups are crossposts too: the same rules
+			 * (a malformed value is dropped by copy_fields). */
+			clean_value(fraw, &fv);
+			if (article_newsgroups(fv.s, fv.len, 1, &fg, &fn,
+			    &why) == 0 && (w = groups_refused(r, fg.s, fn, one,
+			    sizeof(one))) != NULL)
+				w = w[0] == 'c' ? "fcap" : "flist";
+		}
+		buf_free(&fg);
+		buf_free(&fv);
+		if (w != NULL && strcmp(w, "cap") == 0) {
 			rc = refuse(a, EX_NOPERM_, "5.7.1", "crossposted to %zu "
 			    "groups; the limit is %u", a->ngroups,
 			    r->max_groups);
 			goto out;
 		}
-		while (*g) {
-			const char *k = strchr(g, ',');
-			size_t l = k ? (size_t)(k - g) : strlen(g);
-			char one[MAX_GROUP_LEN + 1];
-
-			memcpy(one, g, l);
-			one[l] = '\0';
-			if (!article_group_allowed(r->groups, one)) {
-				rc = refuse(a, EX_NOPERM_, "5.7.1", "this gateway "
-				    "does not post to %s", one);
-				goto out;
-			}
-			g += l + (k != NULL);
+		if (w != NULL && strcmp(w, "fcap") == 0) {
+			rc = refuse(a, EX_NOPERM_, "5.7.1", "Followup-To names "
+			    "%zu groups; the limit is %u", fn, r->max_groups);
+			goto out;
+		}
+		if (w != NULL) {
+			rc = refuse(a, EX_NOPERM_, "5.7.1", "this gateway does "
+			    "not post to %s%s", one, w[0] == 'f' ?
+			    " (Followup-To)" : "");
+			/* The sender may read the group; the log may not. */
+			a->logwhy = "this gateway does not post to a group "
+			    "named";
+			goto out;
 		}
 	}
 	if (body == NULL)
@@ -422,7 +503,7 @@ article_build(const struct article_rules *r, const struct article_in *in,
 	cut(&subj, MAX_SUBJECT);
 	if (subj.len == 0)
 		buf_sets(&subj, "(no subject)");
-	if (is_cmsg(subj.s)) {
+	if (article_is_cmsg(subj.s)) {
 		/* After clean_value: a pool subject, or control characters
 		 * in front of the word. */
 		rc = refuse(a, EX_NOPERM_, "5.7.1", "control messages are not "

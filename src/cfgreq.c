@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "article.h"
 #include "buf.h"
 #include "cfgreq.h"
 #include "names.h"
@@ -190,6 +191,13 @@ parse_poolvalue(struct cfgreq *r, const char *key, const char *s, size_t n,
 	}
 	if (b.len > CFG_MAX_POOLVALUE) {
 		err(r, "%s=: longer than %d characters", key, CFG_MAX_POOLVALUE);
+		goto out;
+	}
+	/* A pool article with it would be refused at every delivery. */
+	if (strcmp(key, "subject") == 0 && b.s != NULL &&
+	    article_is_cmsg(b.s)) {
+		err(r, "subject=: a subject starting with cmsg is a control "
+		    "message");
 		goto out;
 	}
 	if (*out != NULL)

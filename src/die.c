@@ -208,6 +208,21 @@ die_nomem(void)
 	die_temp("out of memory");
 }
 
+/* The refusal: logged as logwhy (or why), printed as why, then exit. */
+static void __attribute__((noreturn))
+refuse_exit(int code, const char *status, const char *logwhy,
+    const char *why)
+{
+	cleanup();
+	syslog(LOG_INFO, "refused: %s %s", status, logwhy);
+	if (verbose)
+		fprintf(stderr, "%s: refused: %s %s\n", prog, status, logwhy);
+	printf("%s %s\n", status, why);
+	if (fflush(stdout) != 0 && errno != EPIPE)
+		_exit(temp_code());
+	_exit(qmail_mode ? 100 : code);
+}
+
 void
 die_perm(int code, const char *status, const char *fmt, ...)
 {
@@ -217,12 +232,20 @@ die_perm(int code, const char *status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	cleanup();
-	syslog(LOG_INFO, "refused: %s %s", status, why);
-	printf("%s %s\n", status, why);
-	if (fflush(stdout) != 0 && errno != EPIPE)
-		_exit(temp_code());
-	_exit(qmail_mode ? 100 : code);
+	refuse_exit(code, status, why, why);
+}
+
+void
+die_perm_log(int code, const char *status, const char *logwhy,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char why[512];
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	refuse_exit(code, status, logwhy != NULL ? logwhy : why, why);
 }
 
 void

@@ -67,7 +67,7 @@ gateway(const struct conf *c)
 	news_rules(c, &rules);
 	if (article_build(&rules, &(struct article_in){ .kind = ART_ANON,
 	    .m = &m }, &a) < 0)
-		die_perm(a.code, a.status, "%s", a.why);
+		die_perm_log(a.code, a.status, a.logwhy, "%s", a.why);
 	msg_free(&m);
 	if (store_open(&st, c->statedir, c->map_size, 0, err, sizeof(err)) !=
 	    STORE_OK)
@@ -90,9 +90,12 @@ gateway(const struct conf *c)
 	rc = news_send_file(c, path.s, now, why, sizeof(why));
 	article_free(&a);
 	buf_free(&path);
+	/* The peers' texts may name the groups: the sender reads them, the
+	 * log has the code only (news.c logged it). */
 	if (rc == NEWS_REFUSED)
-		die_perm(EX_UNAVAIL_, "5.3.0", "every news server refused the "
-		    "article: %s", why);
+		die_perm_log(EX_UNAVAIL_, "5.3.0", "every news server refused "
+		    "the article", "every news server refused the article: %s",
+		    why);
 	log_info("mail2news: article %s", rc == NEWS_SENT ? "posted" :
 	    "queued (no news peer took it yet)");
 	die_ok();

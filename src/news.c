@@ -18,7 +18,6 @@
 #include "store.h"
 #include "util.h"
 
-#define NEWS_MAGIC "nymserv-news 1\n"
 #define STALE_TMP 3600		/* seconds before a crashed write is removed */
 #define BUDGET_KEY "news:rate"	/* DB_PENDING: "MINUTE COUNT" */
 

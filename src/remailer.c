@@ -289,7 +289,9 @@ post(struct rm_run *r, const struct t1_layer *l, const char *body,
 	    .m = &m }, &a);
 	msg_free(&m);
 	if (rc < 0) {
-		rc = refuse(r, a.code, a.status, "%s", a.why);
+		/* Not the group: remail logs its refusals (a.logwhy). */
+		rc = refuse(r, a.code, a.status, "%s", a.logwhy != NULL ?
+		    a.logwhy : a.why);
 		goto out;
 	}
 	if (news_enabled(r->c)) {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "conf.h"
 #include "deliver.h"
 #include "die.h"
+#include "news.h"
 #include "nym.h"
 #include "pubwrite.h"
 #include "spool.h"
@@ -197,6 +199,97 @@ sweep_spool(const struct conf *c, struct store *st, size_t *n)
 	return rc;
 }
 
+/* ---- the news spool ---- */
+
+/*
+ * The nym a queued article is From, in name (NULL if it is not a nym's:
+ * the gateway's own From, or not our host).  send@ writes From as
+ * "name[+ext]@host" or "Full Name <name[+ext]@host>".
+ */
+static int
+article_nym(const struct conf *c, const char *art, size_t len, char *name,
+    size_t namelen)
+{
+	const char *v, *e, *lt, *at;
+	size_t vl, nl;
+
+	if ((v = article_field(art, len, "From", &vl)) == NULL || vl == 0)
+		return 0;
+	e = v + vl;
+	if (e[-1] == '>') {
+		for (lt = e - 1; lt > v && lt[-1] != '<'; lt--)
+			;
+		if (lt == v)
+			return 0;
+		v = lt;
+		e--;
+	}
+	if ((at = memchr(v, '@', (size_t)(e - v))) == NULL ||
+	    (size_t)(e - at - 1) != strlen(c->hostname) ||
+	    strncasecmp(at + 1, c->hostname, (size_t)(e - at - 1)) != 0)
+		return 0;
+	nl = strcspn(v, "+@");
+	if (nl == 0 || nl >= namelen || v + nl > at)
+		return 0;
+	memcpy(name, v, nl);
+	name[nl] = '\0';
+	util_lower(name);
+	return 1;
+}
+
+/*
+ * Remove articles queued in news_spool/out From a nym that no longer
+ * exists (send@ with Newsgroups while every peer was down): the nym's
+ * address and its words would outlive the delete.  Pool articles name
+ * no nym (that is their point) and are left to the next pool run.
+ */
+static int
+sweep_news(const struct conf *c, struct store *st, size_t *n)
+{
+	struct buf dir = BUF_INIT, p = BUF_INIT, f = BUF_INIT, v = BUF_INIT;
+	size_t ml = sizeof(NEWS_MAGIC) - 1;
+	struct dirent *de;
+	char name[256];
+	DIR *d;
+	int rc = 0, got;
+
+	buf_addf(&dir, "%s/out", c->news_spool);
+	if ((d = opendir(dir.s)) == NULL) {
+		buf_free(&dir);
+		return errno == ENOENT ? 0 : -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		buf_reset(&p);
+		buf_addf(&p, "%s/%s", dir.s, de->d_name);
+		if (util_read_file(p.s, c->news_max_size + 65536, &f) < 0)
+			continue;	/* posted meanwhile, or not ours */
+		if (f.len < ml || memcmp(f.s, NEWS_MAGIC, ml) != 0 ||
+		    !article_nym(c, f.s + ml, f.len - ml, name,
+		    sizeof(name))) {
+			buf_wipe(&f);
+			continue;
+		}
+		buf_wipe(&f);
+		buf_reset(&v);
+		got = store_get(st, DB_NYMS, name, &v);
+		buf_wipe(&v);
+		if (got == STORE_OK)
+			continue;
+		if (got != STORE_NOTFOUND || pubview_shred(p.s) < 0)
+			rc = -1;
+		else
+			++*n;
+	}
+	closedir(d);
+	buf_free(&dir);
+	buf_free(&p);
+	buf_free(&f);
+	buf_free(&v);
+	return rc;
+}
+
 /*
  * Files under statedir/tmp (a nym's key for --recipient-file, throw-away
  * GnuPG homes with its key imported) outlive their process only when it
@@ -273,6 +366,7 @@ wipe_scrub(const struct conf *c, int force, unsigned wait,
 	if (rc >= 0)
 		cnt->records = (size_t)rc;
 	if (rc < 0 || sweep_spool(c, st, &cnt->spool) < 0 ||
+	    sweep_news(c, st, &cnt->spool) < 0 ||
 	    sweep_tmp(c, &cnt->tmp) < 0 ||
 	    pubview_rebuild(c, st, &cnt->view) < 0) {
 		store_close(st);

@@ -493,6 +493,81 @@ kinds(void)
 	buf_free(&d);
 }
 
+/*
+ * The review of the merged gateway (t-rev): Followup-To under the same
+ * caps as Newsgroups, an article of ours mailed back (a loop), and the
+ * log line of a refusal naming no group.
+ */
+static void
+review(void)
+{
+	struct article a;
+
+	T(builds("Newsgroups: alt.test\nFollowup-To: alt.a,alt.b,alt.c,alt.d,"
+	    "alt.e\n\nx\n", &a) < 0 && a.code == EX_NOPERM_ &&
+	    strcmp(a.status, "5.7.1") == 0,
+	    "Followup-To over the crosspost cap (5 > 3) is refused: %s",
+	    a.why);
+	article_free(&a);
+	T(builds("Newsgroups: alt.test\nFollowup-To: alt.a,alt.b,alt.c\n\nx\n",
+	    &a) == 0 && fields(&a, "Followup-To") == 1,
+	    "Followup-To at the cap is copied");
+	article_free(&a);
+	T(builds("Newsgroups: alt.test\nFollowup-To: poster\n\nx\n", &a) == 0 &&
+	    fields(&a, "Followup-To") == 1, "Followup-To: poster is copied");
+	article_free(&a);
+	rules.groups = deny_list;
+	T(builds("Newsgroups: alt.test\nFollowup-To: alt.binaries.warez\n\nx\n",
+	    &a) < 0 && a.code == EX_NOPERM_,
+	    "Followup-To to a group the operator denies is refused");
+	article_free(&a);
+	T(builds("Newsgroups: alt.test\nFollowup-To: comp.lang.c\n\nx\n", &a) <
+	    0, "Followup-To to a group no pattern allows is refused");
+	article_free(&a);
+	T(builds("Newsgroups: alt.test,alt.binaries.secret\n\nx\n", &a) < 0 &&
+	    strstr(a.why, "alt.binaries.secret") != NULL &&
+	    a.logwhy != NULL && strstr(a.logwhy, "alt.") == NULL,
+	    "a denied group: named to the sender, not in the log line (%s)",
+	    a.logwhy ? a.logwhy : "(none)");
+	article_free(&a);
+	T(builds("Newsgroups: alt.test\n\nx\n", &a) == 0,
+	    "a plain post under the list still builds");
+	article_free(&a);
+	rules.groups = NULL;
+	T(builds("Newsgroups: alt.a,alt.b,alt.c,alt.d\n\nx\n", &a) < 0 &&
+	    a.logwhy == NULL, "a refusal naming no group logs its reason");
+	article_free(&a);
+
+	/* Our own article back by mail (a news-to-mail gateway, a list). */
+	T(builds("Path: far.test!inn.test!gw.test!not-for-mail\n"
+	    "Newsgroups: alt.test\n\nx\n", &a) < 0 && a.code == EX_UNAVAIL_ &&
+	    strcmp(a.status, "5.4.6") == 0,
+	    "a mail whose Path holds our path identity is a loop: %s", a.why);
+	article_free(&a);
+	T(builds("Path: GW.TEST!not-for-mail\nNewsgroups: alt.test\n\nx\n",
+	    &a) < 0 && a.code == EX_UNAVAIL_,
+	    "... in any case");
+	article_free(&a);
+	T(builds("Injection-Info: gw.test; mail-complaints-to=\"abuse@gw.test\""
+	    "\nNewsgroups: alt.test\n\nx\n", &a) < 0 && a.code == EX_UNAVAIL_,
+	    "a mail with our Injection-Info is a loop");
+	article_free(&a);
+	T(builds("Message-ID: <0123456789abcdef01234567@gw.test>\n"
+	    "Newsgroups: alt.test\n\nx\n", &a) == 0,
+	    "a Message-ID on our right-hand side (our MTA adds them) passes");
+	article_free(&a);
+	T(builds("Path: far.test!gw.test.example!xgw.test!not-for-mail\n"
+	    "Injection-Info: other.test; posting-host=\"gw.test\"\n"
+	    "Message-ID: <a@gw.test.example>\nNewsgroups: alt.test\n\nx\n",
+	    &a) == 0, "other sites' Path, Injection-Info and Message-ID pass");
+	article_free(&a);
+	T(build("Path: x!gw.test!not-for-mail\nNewsgroups: alt.test\n\nx\n",
+	    strlen("Path: x!gw.test!not-for-mail\nNewsgroups: alt.test\n\nx\n"),
+	    ART_NYM, &a) < 0 && a.code == EX_UNAVAIL_,
+	    "the loop check holds for a nym's send@ too");
+	article_free(&a);
+}
+
 int
 main(void)
 {
@@ -506,5 +581,6 @@ main(void)
 	header_rules();
 	body_rules();
 	kinds();
+	review();
 	T_END();
 }

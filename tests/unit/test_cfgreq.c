@@ -514,6 +514,18 @@ test_pool(void)
 	    strcmp(r.subject, "hello") == 0,
 	    "delivery=pool with hsub=, symmetric= (escapes) and subject=");
 	cfgreq_free(&r);
+	/* A cmsg pool subject: every delivery's article would be refused
+	 * (exit 75 until the MTA gives up); refused here instead. */
+	T(cfgreq_parse(H "Nym-Commands: subject=\" CMSG newgroup x\"\n",
+	    strlen(H "Nym-Commands: subject=\" CMSG newgroup x\"\n"), &r) ==
+	    0 && r.nerrors == 1 && r.subject == NULL,
+	    "subject= starting with cmsg (a control message) refused");
+	cfgreq_free(&r);
+	T(cfgreq_parse(H "Nym-Commands: subject=\"cmsgs and more\"\n",
+	    strlen(H "Nym-Commands: subject=\"cmsgs and more\"\n"), &r) ==
+	    0 && r.nerrors == 0 && r.subject != NULL,
+	    "subject= with a word cmsgs passes");
+	cfgreq_free(&r);
 	T(cfgreq_parse(H "Nym-Commands: delivery=both\n", strlen(H
 	    "Nym-Commands: delivery=both\n"), &r) == 0 && r.nerrors == 0 &&
 	    r.delivery == NYM_DELIVER_BOTH && r.hsub == NULL,
