@@ -93,7 +93,7 @@ W="$HELPER wrap $T/log/rss"
 sed -i -e "s|^sendmail = .*|sendmail = /usr/sbin/sendmail|" \
     -e "s|^remail = .*|remail = $W $NYM_BIN/remail -c $T/nymserv.conf|" "$T/nymserv.conf"
 PF_TRANSPORTS="nym.test nymserv"
-PF_SERVICES="nymserv unix - n n - $WORKERS pipe user=nobody null_sender= argv=$W $NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} \${recipient}"
+PF_SERVICES="nymserv unix - n n - $WORKERS pipe user=nobody null_sender= argv=$W $NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} -- \${recipient}"
 PF_MAINCF_EXTRA="nymserv_destination_concurrency_limit = $WORKERS
 header_size_limit = 1024000"
 pf_setup && pf_start || { say "Postfix did not start"; exit 1; }

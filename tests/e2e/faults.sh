@@ -376,6 +376,22 @@ nospc() {
 	ENOSPC=$((ENOSPC + n))
 	check "$1: ENOSPC met ($n in the log)" [ "$n" -gt 0 ]
 }
+# nospc_gpg WHAT DIR: as nospc, or else gpg (its agent, in the full
+# state's GnuPG home) met it first: then the run's log names the server's
+# key unusable and DIR's file system is still full after the run (no
+# free block), so the fault was there for the whole run.
+nospc_gpg() {
+	local n free
+	n=$(grep -c 'No space left on device' "$T/out")
+	free=$(stat -f -c %a "$2")
+	if [ "$n" = 0 ] && [ "$free" = 0 ] &&
+	    grep -q "the server's own key cannot be used\|gpg failed" "$T/out"; then
+		n=1
+		echo "# $1: gpg met the full disk (0 free blocks; its error in the log)"
+	fi
+	ENOSPC=$((ENOSPC + n))
+	check "$1: ENOSPC met ($n in the log, $free blocks free)" [ "$n" -gt 0 ]
+}
 # spool_empty_all: nothing at all in the spool, no partial file either.
 spool_empty_all() { [ -z "$(ls "$T/fs2/spool")" ]; }
 # due_all SPOOL: every queued message is due now.
@@ -412,8 +428,9 @@ else
 	nymcfg -H fs.test -n e1 -u e1 -k -c 'create -cryptrecv' -b "$T/blk-e1" >"$T/c-e1"
 	nymcfg -H fs.test -n e2 -u e2 -k -c 'create -cryptrecv' -b "$T/blk-e2" >"$T/c-e2"
 	fill "$T/fs1"
+	nospc_fs1() { nospc_gpg "$1" "$T/fs1"; }
 	fault_then "ENOSPC under the state: config@ create" "$T/c-e1" config \
-	    nospc unfill "$T/fs1"
+	    nospc_fs1 unfill "$T/fs1"
 	check "ENOSPC under the state: the notice sent once" [ "$(to_n e1@real.example)" = 1 ]
 	mta "$T/c-e2" config
 	for n in e1 e2; do
