@@ -36,8 +36,17 @@ check "retry: ... the confirmation itself is recorded" [ "$(state two)" = active
 nymserv -f x@remailer.example "confirm+$c" <"$REPO/tests/data/help-normal.eml"
 check "retry: the MTA's retry sends the notice, once per block" \
     [ "$RC" = 0 -a "$(count_in "$T/rem")" = $((n + 2)) ]
+# Once it is done, the cookie's done record answers every later arrival
+# (the MTA retrying after a lost exit status looks like any other): exit
+# 0, nothing sent, nothing changed, until the record expires (replay_days).
+n=$(count_in "$T/rem")
 nymserv -f x@remailer.example "confirm+$c" <"$REPO/tests/data/help-normal.eml"
-check "retry: ... and then the cookie is used up (5.1.1)" [ "$RC" = 67 ]
+check "retry: the same message again after it was done: exit 0, nothing handed on" \
+    [ "$RC" = 0 -a "$(count_in "$T/rem")" = "$n" ]
+sed 's/id 4AbC;/id 5XyZ;/; s/req-1@/req-2@/' "$REPO/tests/data/help-normal.eml" >"$T/other.eml"
+nymserv -f x@remailer.example "confirm+$c" <"$T/other.eml"
+check "retry: ... another message to the used cookie: exit 0, nothing handed on, the nym unchanged" \
+    [ "$RC" = 0 -a "$(count_in "$T/rem")" = "$n" -a "$(state two)" = active ]
 
 # --- a delivery through two blocks, the second hand-off failing ---
 cat >"$T/m1" <<'MSG'
