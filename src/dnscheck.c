@@ -96,6 +96,17 @@ rs_init(void)
 	return 0;
 }
 
+/* Close this thread's resolver state: res_send keeps the name servers'
+ * addresses in it (malloc'd), which a thread ending without this leaks. */
+static void
+rs_close(void)
+{
+	if (!rs_ready)
+		return;
+	res_nclose(&rs);
+	rs_ready = 0;
+}
+
 void
 dnscheck_set_query(dnscheck_query_fn fn)
 {
@@ -340,6 +351,7 @@ worker(void *arg)
 		if (len < 0 || write(p->wfd, out, (size_t)len) != len)
 			break;
 	}
+	rs_close();
 	pool_unref(p);
 	return NULL;
 }
