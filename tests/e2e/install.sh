@@ -3,6 +3,10 @@
 # program, a man page for each, the samples; an existing configuration
 # is kept; the binaries are hardened (PIE, full RELRO, stack protector).
 . "$(dirname "$0")/../lib.sh"
+# Run by `make check SANITIZE=1`, the make below would inherit SANITIZE=1
+# through MAKEFLAGS and build (or compare) the sanitizer tree: this test
+# is about the release build, as an operator makes it.
+unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 D=$T/stage
 out=$(make -s -C "$REPO" install PREFIX=/usr/local DESTDIR="$D" 2>&1)
 check "make install exits 0 ($out)" test $? = 0

@@ -9,6 +9,10 @@
 # samples, a help@ request answered, an encrypted backup, then purge and
 # what is left.  Root only (CI is root).
 . "$(dirname "$0")/../lib.sh"
+# Run by `make check SANITIZE=1`, the make below would inherit SANITIZE=1
+# through MAKEFLAGS and build (or compare) the sanitizer tree: this test
+# is about the release build, as an operator makes it.
+unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 if [ -z "${NYM_PKG_NS:-}" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		skip "the package test needs root (apt-get in a chroot, namespaces)"
