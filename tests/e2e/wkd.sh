@@ -204,7 +204,7 @@ locate() {
 }
 got=$(locate alice)
 check "gpg --locate-external-keys alice@nym.test: alice's key, from WKD" [ "$got" = "$FA" ]
-check "... by the advanced method (lighttpd's log)" grep -q "GET /.well-known/openpgpkey/nym.test/hu/$HA?l=alice" "$T/access.log"
+check "... by the advanced method (lighttpd's log, written after the answer: waited for)" wait_until grep -q "GET /.well-known/openpgpkey/nym.test/hu/$HA?l=alice" "$T/access.log"
 check "gpg --locate-external-keys bob@nym.test (two UIDs, not published): nothing" [ -z "$(locate bob)" ]
 check "gpg --locate-external-keys carol@nym.test (no +fingerkey): nothing" [ -z "$(locate carol)" ]
 
@@ -219,7 +219,7 @@ printf '127.0.0.1 localhost nym.test\n' >"$T/hosts"
 : >"$T/access.log"
 got=$(locate alice)
 check "direct method: gpg finds alice's key at https://nym.test/.well-known/openpgpkey/hu/" [ "$got" = "$FA" ]
-check "... lighttpd's log shows the direct URL" grep -q "GET /.well-known/openpgpkey/hu/$HA?l=alice" "$T/access.log"
+check "... lighttpd's log shows the direct URL (waited for)" wait_until grep -q "GET /.well-known/openpgpkey/hu/$HA?l=alice" "$T/access.log"
 printf '127.0.0.1 localhost openpgpkey.nym.test nym.test\n' >"$T/hosts"
 
 cfg alice "$FA" 'delete'
