@@ -28,6 +28,7 @@ void util_msgid(struct buf *, const char *host);
 
 /* SHA-256 of data into out (32 bytes). */
 void util_sha256(const void *data, size_t len, unsigned char out[32]);
+int util_b64val(int c);
 /* Append hex of n bytes. */
 void util_hex(struct buf *, const unsigned char *p, size_t n);
 

@@ -8,22 +8,6 @@
 #include "dnsrec.h"
 #include "util.h"
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* A DER length at p (n bytes left); -1 if it does not fit. */
 static long
 der_len(const unsigned char **p, size_t *n)
@@ -76,7 +60,7 @@ dnsrec_rsa_bits(const char *s, size_t len)
 	unsigned r = 0;
 
 	for (i = 0; i < len; i++) {
-		if ((v = b64val((unsigned char)s[i])) < 0)
+		if ((v = util_b64val((unsigned char)s[i])) < 0)
 			continue;	/* padding, blanks */
 		acc = (acc << 6) | (unsigned)v;
 		if ((bits += 6) >= 8) {

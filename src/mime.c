@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "mime.h"
+#include "util.h"
 #include "msg.h"
 
 int
@@ -182,22 +183,6 @@ mime_qp_decode(const char *p, size_t len, struct buf *out)
 	return 0;
 }
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int
 mime_b64_decode(const char *p, size_t len, struct buf *out)
 {
@@ -218,7 +203,7 @@ mime_b64_decode(const char *p, size_t len, struct buf *out)
 				return -1;
 			continue;
 		}
-		if (pad > 0 || (v = b64val(c)) < 0)
+		if (pad > 0 || (v = util_b64val(c)) < 0)
 			return -1;
 		acc = (acc << 6) | (unsigned)v;
 		if (++n % 4 == 0) {

@@ -69,22 +69,6 @@ pgp_find_armor(const char *text, size_t len, const char **start,
 	return PGP_NONE;
 }
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int
 pgp_dearmor(const char *start, size_t len, struct buf *out)
 {
@@ -126,7 +110,7 @@ body:
 				break;
 			if (*q == '\r' || *q == ' ' || *q == '\t')
 				continue;
-			if ((v = b64val((unsigned char)*q)) < 0)
+			if ((v = util_b64val((unsigned char)*q)) < 0)
 				return -1;
 			acc = (acc << 6) | (unsigned)v;
 			bits += 6;

@@ -351,3 +351,20 @@ util_sane_fds(void)
 	if (fd > 2)
 		close(fd);
 }
+
+/* The value of base64 digit c (RFC 4648 alphabet), or -1. */
+int
+util_b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
