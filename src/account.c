@@ -220,7 +220,7 @@ plan_pool(struct cfg *x)
  * warning date) is lost or brought back.
  */
 static void
-request_edit(const struct cfg *x, struct nym *y, int creating)
+request_edit(const struct cfg *x, struct nym *y)
 {
 	const struct cfgreq *q = &x->q;
 
@@ -245,7 +245,6 @@ request_edit(const struct cfg *x, struct nym *y, int creating)
 	}
 	/* New blocks wait for their confirmation, a new nym's too: a
 	 * pending nym holds no block that has not confirmed. */
-	(void)creating;
 	if (q->nblocks > 0 && !x->r->conf->confirm) {
 		nym_blocks_free(y->blocks, y->nblocks);
 		y->blocks = nym_blocks_copy(q->blocks, q->nblocks);
@@ -338,7 +337,7 @@ plan(struct cfg *x)
 			die_temp("corrupt nym record");
 		buf_wipe(&v);
 	}
-	request_edit(x, nw, creating);
+	request_edit(x, nw);
 	plan_pool(x);
 	if (q->key.len > 0)
 		check_new_key(x, nw->flags);
@@ -620,7 +619,7 @@ apply_fn(struct stxn *t, void *arg)
 		nym_encode(&x->nw, &v);
 		break;
 	case A_MODIFY:
-		request_edit(x, &cur, 0);
+		request_edit(x, &cur);
 		nym_encode(&cur, &v);
 		break;
 	case A_REVOKE:

@@ -99,9 +99,9 @@ confirm_notice(const struct conf *c, const struct nym_pending *pd,
 	    c->hostname, pd->count > 1 && same_batch(pd, y) ? ", with the "
 	    "blocks of the same request confirmed before it" : "");
 	if (pd->count > 1 && !same_batch(pd, y))
-		buf_addf(&text, "It replaces the blocks used so far; each other "
-		    "block of the same request\njoins it once its own cookie "
-		    "comes back.\n");
+		buf_addf(&text, "%sach other block of the same request joins "
+		    "it once its own\ncookie comes back.\n", pd->create ? "E" :
+		    "It replaces the blocks used so far; e");
 	if (pd->create && y->state == NYM_PENDING)
 		buf_adds(&text, "Your nym is active: it receives mail from now "
 		    "on.\n");
