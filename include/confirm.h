@@ -55,6 +55,13 @@ int confirm_lookup(struct stxn *, const char *key, struct nym_pending *pd,
  * or the nym is not the one that asked), < 0 a store error.
  */
 int confirm_commit(struct stxn *t, const char *key);
+/*
+ * The pending records of a request's n new blocks, inside t: block i
+ * under cookies[i], each record tmpl (the binding, the request's batch
+ * id, count n) with that one block and its index.
+ */
+int confirm_put_blocks(struct stxn *t, const struct nym_pending *tmpl,
+    const struct nym_block *blocks, const struct buf *cookies, size_t n);
 /* confirm_lookup of cookie in a read transaction of its own. */
 int confirm_find(struct store *, const char *cookie, struct nym_pending *pd,
     struct nym *y);

@@ -546,28 +546,6 @@ lastsig_edit(struct nym *y, void *arg)
 		y->lastsig = t;
 }
 
-/* One pending record per new block, each under its own cookie. */
-static int
-put_pending(struct stxn *t, const struct cfg *x)
-{
-	struct nym_pending pd = x->pend;	/* shallow: not freed */
-	struct buf v = BUF_INIT, ck = BUF_INIT;
-	size_t i;
-	int rc = STORE_OK;
-
-	for (i = 0; i < x->q.nblocks && rc >= 0; i++) {
-		pd.blocks = &x->q.blocks[i];
-		pd.nblocks = 1;
-		pd.index = (int)i + 1;
-		confirm_key(x->cookies[i].s, &ck);
-		nym_pending_encode(&pd, &v);
-		rc = txn_put(t, DB_CONFIRM, ck.s, ck.len, v.s, v.len);
-	}
-	buf_wipe(&v);
-	buf_free(&ck);
-	return rc;
-}
-
 /*
  * The write transaction: the replay entry and the state change together,
  * the nym read again here.  A nym that is no longer the one the request
@@ -638,7 +616,8 @@ apply_fn(struct stxn *t, void *arg)
 	if ((rc = txn_put(t, DB_NYMS, name, strlen(name), v.s, v.len)) < 0)
 		goto out;
 	if (x->have_pend)
-		rc = put_pending(t, x);
+		rc = confirm_put_blocks(t, &x->pend, x->q.blocks, x->cookies,
+		    x->q.nblocks);
 out:
 	if (have_cur)
 		nym_free(&cur);

@@ -243,6 +243,28 @@ confirm_commit(struct stxn *t, const char *key)
 	return rc < 0 ? rc : 0;
 }
 
+int
+confirm_put_blocks(struct stxn *t, const struct nym_pending *tmpl,
+    const struct nym_block *blocks, const struct buf *cookies, size_t n)
+{
+	struct nym_pending pd = *tmpl;	/* shallow: not freed */
+	struct buf v = BUF_INIT, ck = BUF_INIT;
+	size_t i;
+	int rc = STORE_OK;
+
+	for (i = 0; i < n && rc >= 0; i++) {
+		pd.blocks = (struct nym_block *)&blocks[i];
+		pd.nblocks = 1;
+		pd.index = (int)i + 1;
+		confirm_key(cookies[i].s, &ck);
+		nym_pending_encode(&pd, &v);
+		rc = txn_put(t, DB_CONFIRM, ck.s, ck.len, v.s, v.len);
+	}
+	buf_wipe(&v);
+	buf_free(&ck);
+	return rc;
+}
+
 struct forget {
 	const char *name;
 	struct buf *k;
