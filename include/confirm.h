@@ -32,7 +32,7 @@ void confirm_bind(struct nym_pending *pd, const struct nym *y);
  * new one.
  */
 int confirm_matches(const struct nym_pending *pd, const struct nym *y);
-/* The blocks the confirmation notice goes through. */
+/* The blocks the confirmation notice goes through: the confirmed one. */
 void confirm_blocks(const struct nym_pending *pd, const struct nym *y,
     const struct nym_block **blocks, size_t *n);
 /* The notice that says what was confirmed (plaintext message). */
@@ -49,19 +49,29 @@ int confirm_lookup(struct stxn *, const char *key, struct nym_pending *pd,
 /*
  * The write of a confirmation, inside t: read the pending change and its
  * nym again, and only if they still match, apply the change to the nym
- * as it is now and delete the cookie.  0 done, 1 void (the cookie is gone
+ * as it is now (the block joins its request's set, or replaces an older
+ * request's; a create's first block activates) and delete the cookie.
+ * 0 done, 1 void (the cookie is gone
  * or the nym is not the one that asked), < 0 a store error.
  */
 int confirm_commit(struct stxn *t, const char *key);
+/*
+ * The pending records of a request's n new blocks, inside t: block i
+ * under cookies[i], each record tmpl (the binding, the request's batch
+ * id, count n) with that one block and its index.
+ */
+int confirm_put_blocks(struct stxn *t, const struct nym_pending *tmpl,
+    const struct nym_block *blocks, const struct buf *cookies, size_t n);
 /* confirm_lookup of cookie in a read transaction of its own. */
 int confirm_find(struct store *, const char *cookie, struct nym_pending *pd,
     struct nym *y);
 /*
- * How the owner confirms new blocks (many: more than one) anonymously,
- * for the answer to the request that asked (issue 15, finding 11).
+ * How the owner confirms new block index (1-based) of count anonymously,
+ * with that block's own cookie, for the answer that goes through that
+ * block only (issue 15, findings 9 and 11).
  */
 void confirm_howto(struct buf *text, const struct conf *, const char *cookie,
-    int many, int creating);
+    int index, int count, int creating);
 /* Delete every pending change of nym name, inside t. */
 int confirm_forget(struct stxn *t, const char *name);
 

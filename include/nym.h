@@ -59,11 +59,16 @@ struct nym {
 	char *hsub;		/* hSub passphrase, or NULL */
 	char *symkey;		/* passphrase of the symmetric layer, or NULL */
 	char *subject;		/* plain Subject instead of an hSub, or NULL */
+	char *batch;		/* the request whose confirmed blocks are in
+				   use (tag b), or NULL */
 };
 
 /*
  * A change waiting for confirm+COOKIE (DB_CONFIRM, keyed by cookie hash),
- * bound to the very nym that asked: its key and incarnation.
+ * bound to the very nym that asked: its key and incarnation.  Each new
+ * reply block of a request has a cookie of its own (SECURITY.md 3.9):
+ * the record holds that one block, the request's batch id, and the
+ * block's place in the request.
  */
 struct nym_pending {
 	char *name;
@@ -72,7 +77,10 @@ struct nym_pending {
 	char *fpr;		/* the nym's key fingerprint then */
 	char *gen;		/* ... its incarnation (NULL: none recorded) */
 	long nym_created;	/* ... and its creation stamp */
-	struct nym_block *blocks;
+	char *batch;		/* random id of the request (NULL: a record
+				   from before per-block cookies) */
+	int index, count;	/* block index (1-based) of count */
+	struct nym_block *blocks;	/* the one block it confirms */
 	size_t nblocks;
 };
 

@@ -87,11 +87,12 @@ struct cfg {
 	int revoking;		/* Public-Key: revokes the nym's key */
 	int unanswered;		/* no answer can reach the owner */
 	enum action action;
-	struct nym_pending pend;	/* new blocks awaiting confirmation */
+	struct nym_pending pend;	/* new blocks awaiting confirmation:
+					   the part all their records share */
 	int have_pend;
 	struct nym_pending cpend;	/* confirm=COOKIE: the change ... */
 	struct nym cnym;		/* ... and its nym, as read */
-	struct buf cookie;
+	struct buf *cookies;	/* one per new block (q.nblocks) */
 	struct buf errors;
 	struct buf *out;	/* remailer inputs: the outcome */
 	size_t nout;
@@ -219,7 +220,7 @@ plan_pool(struct cfg *x)
  * warning date) is lost or brought back.
  */
 static void
-request_edit(const struct cfg *x, struct nym *y, int creating)
+request_edit(const struct cfg *x, struct nym *y)
 {
 	const struct cfgreq *q = &x->q;
 
@@ -242,8 +243,9 @@ request_edit(const struct cfg *x, struct nym *y, int creating)
 	} else if (!y->keyknown && x->oldki.nkeys == 1) {
 		nymkey_record(y, &x->oldki);	/* a record from before */
 	}
-	/* New blocks wait for their confirmation, except a new nym's. */
-	if (q->nblocks > 0 && (creating || !x->r->conf->confirm)) {
+	/* New blocks wait for their confirmation, a new nym's too: a
+	 * pending nym holds no block that has not confirmed. */
+	if (q->nblocks > 0 && !x->r->conf->confirm) {
 		nym_blocks_free(y->blocks, y->nblocks);
 		y->blocks = nym_blocks_copy(q->blocks, q->nblocks);
 		y->nblocks = q->nblocks;
@@ -335,7 +337,7 @@ plan(struct cfg *x)
 			die_temp("corrupt nym record");
 		buf_wipe(&v);
 	}
-	request_edit(x, nw, creating);
+	request_edit(x, nw);
 	plan_pool(x);
 	if (q->key.len > 0)
 		check_new_key(x, nw->flags);
@@ -350,10 +352,11 @@ plan(struct cfg *x)
 		x->pend.name = xstrdup(nw->name);
 		x->pend.create = creating;
 		x->pend.created = x->r->now;
-		if (!creating) {
-			x->pend.blocks = nym_blocks_copy(q->blocks, q->nblocks);
-			x->pend.nblocks = q->nblocks;
-		}
+		/* One request, one batch: its blocks confirmed one by one
+		 * form the nym's new set. */
+		util_random_hex(&v, 8);
+		x->pend.batch = buf_steal(&v);
+		x->pend.count = (int)q->nblocks;
 		/* Bound to the key the nym has after this request. */
 		confirm_bind(&x->pend, nw);
 	}
@@ -384,6 +387,28 @@ check_blocks(struct cfg *x)
 		else
 			problem(x, "Reply-Block %zu refused: %s", i + 1, why);
 	}
+}
+
+/*
+ * New blocks awaiting confirmation: block i alone carries the answer that
+ * names cookie i, so whoever reads one block's mail can confirm that
+ * block and no other (SECURITY.md 3.9).
+ */
+static void
+answer_blocks(struct cfg *x, const struct buf *key, int encrypt,
+    const struct buf *common)
+{
+	struct buf text = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < x->q.nblocks; i++) {
+		buf_set(&text, common->s, common->len);
+		confirm_howto(&text, x->r->conf, x->cookies[i].s, (int)i + 1,
+		    (int)x->q.nblocks, x->action == A_CREATE);
+		add_notice(x, key, encrypt, &x->q.blocks[i], 1, x->q.name,
+		    "nym config: completed successfully", &text);
+	}
+	buf_free(&text);
 }
 
 /* The notices that answer the request, encrypted, ready for remail. */
@@ -497,9 +522,10 @@ answer(struct cfg *x)
 		    "the pool and the reply blocks", x->nw.hsub ? "hSub" :
 		    x->nw.subject ? "plain" : "fake hSub", x->nw.symkey ?
 		    ", symmetric layer" : "");
-	if (x->have_pend)
-		confirm_howto(&text, x->r->conf, x->cookie.s, x->q.nblocks > 1,
-		    x->action == A_CREATE);
+	if (x->have_pend) {
+		answer_blocks(x, key, encrypt, &text);
+		goto out;
+	}
 	add_notice(x, key, encrypt, blocks, nblocks, name,
 	    "nym config: completed successfully", &text);
 out:
@@ -571,7 +597,7 @@ apply_fn(struct stxn *t, void *arg)
 		nym_encode(&x->nw, &v);
 		break;
 	case A_MODIFY:
-		request_edit(x, &cur, 0);
+		request_edit(x, &cur);
 		nym_encode(&cur, &v);
 		break;
 	case A_REVOKE:
@@ -589,11 +615,9 @@ apply_fn(struct stxn *t, void *arg)
 	}
 	if ((rc = txn_put(t, DB_NYMS, name, strlen(name), v.s, v.len)) < 0)
 		goto out;
-	if (x->have_pend) {
-		confirm_key(x->cookie.s, &ck);
-		nym_pending_encode(&x->pend, &v);
-		rc = txn_put(t, DB_CONFIRM, ck.s, ck.len, v.s, v.len);
-	}
+	if (x->have_pend)
+		rc = confirm_put_blocks(t, &x->pend, x->q.blocks, x->cookies,
+		    x->q.nblocks);
 out:
 	if (have_cur)
 		nym_free(&cur);
@@ -806,8 +830,11 @@ account_config(struct req *r)
 	plan(&x);
 	if (x.errors.len > 0 && x.action != A_REVOKE)
 		x.action = A_NONE;
-	if (x.have_pend)
-		util_random_hex(&x.cookie, CONFIRM_COOKIE_BYTES);
+	if (x.have_pend) {
+		x.cookies = xcalloc(x.q.nblocks, sizeof(*x.cookies));
+		for (i = 0; i < x.q.nblocks; i++)
+			util_random_hex(&x.cookies[i], CONFIRM_COOKIE_BYTES);
+	}
 	answer(&x);
 
 	a.x = &x;
@@ -835,6 +862,9 @@ account_config(struct req *r)
 	    "refused with errors", x.unanswered ? " (no answer: the nym's "
 	    "key cannot be encrypted to)" : "");
 	deliver_free(x.out, x.nout);
+	for (i = 0; x.cookies != NULL && i < x.q.nblocks; i++)
+		buf_wipe(&x.cookies[i]);
+	free(x.cookies);
 	nym_pending_free(&x.pend);
 	nym_pending_free(&x.cpend);
 	nym_free(&x.cnym);

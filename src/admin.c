@@ -244,7 +244,8 @@ check_nym(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 		problem(c, "nyms: %s: the public key does not parse", key.s);
 	else if (!fpr_ok(y.fpr))
 		problem(c, "nyms: %s: the fingerprint is malformed", key.s);
-	if (y.nblocks == 0)
+	/* A pending nym holds no block until one is confirmed. */
+	if (y.nblocks == 0 && y.state == NYM_ACTIVE)
 		problem(c, "nyms: %s: no reply block", key.s);
 	nym_free(&y);
 out:

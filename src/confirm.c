@@ -47,11 +47,21 @@ confirm_bind(struct nym_pending *pd, const struct nym *y)
 	pd->nym_created = y->created;
 }
 
+/* Does the nym's block set come from the request pd belongs to? */
+static int
+same_batch(const struct nym_pending *pd, const struct nym *y)
+{
+	return pd->batch != NULL && y->batch != NULL &&
+	    strcmp(pd->batch, y->batch) == 0;
+}
+
 int
 confirm_matches(const struct nym_pending *pd, const struct nym *y)
 {
 	/* A change recorded without its nym's key (before changes were
-	 * bound) matches nothing: its owner asks again. */
+	 * bound), or without its request's batch id and its one block
+	 * (before per-block cookies, when one cookie stood for every block
+	 * of a request), matches nothing: its owner asks again. */
 	return pd->name != NULL && y->name != NULL &&
 	    strcmp(pd->name, y->name) == 0 && pd->fpr != NULL &&
 	    pd->fpr[0] != '\0' && y->fpr != NULL &&
@@ -59,15 +69,20 @@ confirm_matches(const struct nym_pending *pd, const struct nym *y)
 	    pd->nym_created == y->created &&
 	    strcmp(pd->gen != NULL ? pd->gen : "",
 	    y->gen != NULL ? y->gen : "") == 0 &&
-	    (!pd->create || y->state == NYM_PENDING);
+	    pd->batch != NULL && pd->batch[0] != '\0' && pd->nblocks == 1 &&
+	    /* A create's later blocks join the set its first one began. */
+	    (!pd->create || y->state == NYM_PENDING || same_batch(pd, y));
 }
 
 void
 confirm_blocks(const struct nym_pending *pd, const struct nym *y,
     const struct nym_block **blocks, size_t *n)
 {
-	*blocks = pd->create ? y->blocks : pd->blocks;
-	*n = pd->create ? y->nblocks : pd->nblocks;
+	/* Only the block whose cookie came back: the notice never goes
+	 * through a block that has not confirmed. */
+	(void)y;
+	*blocks = pd->blocks;
+	*n = pd->nblocks;
 }
 
 void
@@ -75,13 +90,19 @@ confirm_notice(const struct conf *c, const struct nym_pending *pd,
     const struct nym *y, time_t now, struct buf *plain)
 {
 	struct buf text = BUF_INIT;
-	const struct nym_block *blocks;
-	size_t n;
 
-	confirm_blocks(pd, y, &blocks, &n);
-	buf_addf(&text, "The reply block%s of %s@%s %s confirmed and in use.\n",
-	    n > 1 ? "s" : "", y->name, c->hostname, n > 1 ? "are" : "is");
-	if (pd->create)
+	if (pd->count > 1)
+		buf_addf(&text, "Reply block %d of %d", pd->index, pd->count);
+	else
+		buf_adds(&text, "The new reply block");
+	buf_addf(&text, " of %s@%s is confirmed and in use%s.\n", y->name,
+	    c->hostname, pd->count > 1 && same_batch(pd, y) ? ", with the "
+	    "blocks of the same request confirmed before it" : "");
+	if (pd->count > 1 && !same_batch(pd, y))
+		buf_addf(&text, "%sach other block of the same request joins "
+		    "it once its own\ncookie comes back.\n", pd->create ? "E" :
+		    "It replaces the blocks used so far; e");
+	if (pd->create && y->state == NYM_PENDING)
 		buf_adds(&text, "Your nym is active: it receives mail from now "
 		    "on.\n");
 	notice_compose(c, "config", y->name, "nym config: confirmed", NULL,
@@ -151,12 +172,26 @@ confirm_find(struct store *st, const char *cookie, struct nym_pending *pd,
 
 void
 confirm_howto(struct buf *text, const struct conf *c, const char *cookie,
-    int many, int creating)
+    int index, int count, int creating)
 {
 	const char *h = c->hostname;
 
-	buf_addf(text, "\nThe new reply block%s will be used once you confirm "
-	    "%s, within 7 days.\n%s\n\nDo not answer this message from "
+	if (count > 1)
+		buf_addf(text, "\nThis message went through reply block %d of "
+		    "%d of the request only.\nEach block has a cookie of its "
+		    "own, sent only through that block: this\none confirms "
+		    "block %d, and block %d is used once it is confirmed,\n"
+		    "within 7 days.  %s\n", index, count, index, index,
+		    creating ? "The nym receives mail from the first block "
+		    "confirmed on;\nuntil then it receives none." : "The "
+		    "first block confirmed replaces the old\nones; until then "
+		    "they stay in use.");
+	else
+		buf_addf(text, "\nThe new reply block will be used once you "
+		    "confirm it, within 7 days.\n%s\n", creating ? "Until "
+		    "then the nym receives no mail." : "Until then the old "
+		    "blocks stay in use.");
+	buf_addf(text, "\nDo not answer this message from "
 	    "your own mailbox: that would put your\naddress in this "
 	    "server's mail logs.  Confirm in either of these ways:\n\n"
 	    "1. Send any message to confirm+%s@%s\n"
@@ -166,10 +201,7 @@ confirm_howto(struct buf *text, const struct conf *c, const char *cookie,
 	    "2. Send config@%s a signed request like this one with the "
 	    "line\n   Nym-Commands: confirm=%s\n   (and nothing else to "
 	    "change), through a remailer if you like.\n",
-	    many ? "s" : "", many ? "them" : "it",
-	    creating ? "Until then the nym receives no mail." :
-	    "Until then the old blocks stay in use.", cookie, h, cookie, h, h,
-	    cookie);
+	    cookie, h, cookie, h, h, cookie);
 }
 
 int
@@ -184,14 +216,23 @@ confirm_commit(struct stxn *t, const char *key)
 		return 1;
 	if (rc < 0)
 		return rc;
-	/* The change, applied to the record as it is now. */
-	if (pd.create) {
-		y.state = NYM_ACTIVE;
+	/* The change, applied to the record as it is now: the block joins
+	 * the set of its own request, or starts that set, replacing the
+	 * blocks of an earlier request.  A create's first block activates. */
+	if (same_batch(&pd, &y)) {
+		y.blocks = xrealloc(y.blocks, (y.nblocks + 1) *
+		    sizeof(*y.blocks));
+		y.blocks[y.nblocks] = pd.blocks[0];
+		y.blocks[y.nblocks++].text = xstrdup(pd.blocks[0].text);
 	} else {
 		nym_blocks_free(y.blocks, y.nblocks);
-		y.blocks = nym_blocks_copy(pd.blocks, pd.nblocks);
-		y.nblocks = pd.nblocks;
+		y.blocks = nym_blocks_copy(pd.blocks, 1);
+		y.nblocks = 1;
+		free(y.batch);
+		y.batch = xstrdup(pd.batch);
 	}
+	if (pd.create)
+		y.state = NYM_ACTIVE;
 	nym_encode(&y, &v);
 	rc = txn_put(t, DB_NYMS, y.name, strlen(y.name), v.s, v.len);
 	if (rc == STORE_OK)
@@ -200,6 +241,28 @@ confirm_commit(struct stxn *t, const char *key)
 	nym_pending_free(&pd);
 	nym_free(&y);
 	return rc < 0 ? rc : 0;
+}
+
+int
+confirm_put_blocks(struct stxn *t, const struct nym_pending *tmpl,
+    const struct nym_block *blocks, const struct buf *cookies, size_t n)
+{
+	struct nym_pending pd = *tmpl;	/* shallow: not freed */
+	struct buf v = BUF_INIT, ck = BUF_INIT;
+	size_t i;
+	int rc = STORE_OK;
+
+	for (i = 0; i < n && rc >= 0; i++) {
+		pd.blocks = (struct nym_block *)&blocks[i];
+		pd.nblocks = 1;
+		pd.index = (int)i + 1;
+		confirm_key(cookies[i].s, &ck);
+		nym_pending_encode(&pd, &v);
+		rc = txn_put(t, DB_CONFIRM, ck.s, ck.len, v.s, v.len);
+	}
+	buf_wipe(&v);
+	buf_free(&ck);
+	return rc;
 }
 
 struct forget {
@@ -344,8 +407,8 @@ confirm_mail(struct req *r)
 	wipe_after(r->conf, r->st, cm.y.name, 0);
 	deliver_tag(cm.y.name);	/* what remail queues is this nym's */
 	outbox_run(r, id, cm.y.name, cm.now, cm.until, &oc);
-	log_info("confirm: %s", cm.pd.create ? "nym activated" :
-	    "reply blocks replaced");
+	log_info("confirm: %s", cm.pd.create && cm.y.state == NYM_PENDING ?
+	    "nym activated" : "reply block confirmed");
 	outcome_free(&oc);
 	deliver_free(out, nout);
 	nym_pending_free(&cm.pd);

@@ -151,6 +151,7 @@ nym_encode(const struct nym *y, struct buf *out)
 	put_s(out, 'H', y->hsub);
 	put_s(out, 'Y', y->symkey);
 	put_s(out, 'J', y->subject);
+	put_s(out, 'b', y->batch);
 }
 
 int
@@ -191,6 +192,7 @@ nym_decode(const void *p, size_t len, struct nym *y)
 			y->symkey = xstrndup(v, n);
 			break;
 		case 'J': free(y->subject); y->subject = xstrndup(v, n); break;
+		case 'b': free(y->batch); y->batch = xstrndup(v, n); break;
 		case 'B':
 			if (add_block(&y->blocks, &y->nblocks, v, n) < 0)
 				rc = -1;
@@ -244,6 +246,7 @@ nym_free(struct nym *y)
 	free_secret(y->hsub);
 	free_secret(y->symkey);
 	free(y->subject);
+	free(y->batch);
 	buf_wipe(&y->key);
 	nym_blocks_free(y->blocks, y->nblocks);
 	memset(y, 0, sizeof(*y));
@@ -261,6 +264,11 @@ nym_pending_encode(const struct nym_pending *pd, struct buf *out)
 	put_s(out, 'f', pd->fpr);
 	put_s(out, 'g', pd->gen);
 	put_l(out, 'T', pd->nym_created);
+	put_s(out, 'b', pd->batch);
+	if (pd->index > 0) {
+		put_l(out, 'i', pd->index);
+		put_l(out, 'm', pd->count);
+	}
 	for (i = 0; i < pd->nblocks; i++)
 		put_block(out, &pd->blocks[i]);
 }
@@ -282,6 +290,9 @@ nym_pending_decode(const void *p, size_t len, struct nym_pending *pd)
 		case 'f': free(pd->fpr); pd->fpr = xstrndup(v, n); break;
 		case 'g': free(pd->gen); pd->gen = xstrndup(v, n); break;
 		case 'T': pd->nym_created = to_long(v, n); break;
+		case 'b': free(pd->batch); pd->batch = xstrndup(v, n); break;
+		case 'i': pd->index = (int)to_long(v, n); break;
+		case 'm': pd->count = (int)to_long(v, n); break;
 		case 'B':
 			if (add_block(&pd->blocks, &pd->nblocks, v, n) < 0)
 				rc = -1;
@@ -304,6 +315,7 @@ nym_pending_free(struct nym_pending *pd)
 	free(pd->name);
 	free(pd->fpr);
 	free(pd->gen);
+	free(pd->batch);
 	nym_blocks_free(pd->blocks, pd->nblocks);
 	memset(pd, 0, sizeof(*pd));
 }

@@ -63,6 +63,16 @@ for m in mime-signed:bob mime-encrypted:carol sign:dave clear:erin; do
 	decrypt_notice "$T/rem/$((n + 1)).msg" >"$T/n-$who"
 	check "create $mode: success notice" grep -q 'completed successfully' "$T/n-$who"
 done
+# bob's block is confirmed (the later requests are answered through it);
+# carol's is not: an unconfirmed nym holds no block, so nothing answers
+# a request for it until a block is confirmed (SECURITY.md 3.9).
+nymserv -f x@remailer.example "confirm+$(cookie_in "$T/n-bob")" <"$REPO/tests/data/help-normal.eml"
+check "create: bob's block confirmed, bob active" [ "$(state bob)" = active ]
+n=$(count_in "$T/rem")
+nymcfg -n carol -u carol -c '+fixedsize' -t $((now + 2 * 86400)) >"$T/r-carol-fut"
+cfg "$T/r-carol-fut"
+check "a request for an unconfirmed nym is answered through no unconfirmed block" \
+    [ "$RC" = 0 -a "$(count_in "$T/rem")" = "$n" ]
 
 # --- create? makes or modifies ---
 nymcfg -n frank -u alice -k -K zoe -c 'create?' -b "$T/blk-a" >"$T/r-frank-bad"

@@ -135,6 +135,82 @@ decrypt_notice "$T/rem/$(lastrem)" >"$T/n13"
 check "finding 11: confirm= combined with other changes is refused" \
     grep -q 'stands alone' "$T/n13"
 
+# --- finding 9 (residual): a cookie per reply block ---
+# A bomber pairs a block to themselves with one to a victim, each
+# reaching one address: the bomber's cookie must not activate the
+# victim's block.  Remailer inputs that start with a block are what the
+# server sends through it (tests/capture-sendmail as remail).
+for b in bomb vic bomb2 vic2 p1 p2; do blk "$b"; done
+# through BLOCK: how many remailer inputs went through that block.
+through() {
+	local f n=0
+	for f in "$T"/rem/*.msg; do
+		[ "$(head -2 "$f")" = "$(cat "$T/blk-$1")" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+# sent_via BLOCK: the last remailer input through that block.
+sent_via() {
+	local f last=
+	for f in $(ls "$T/rem" | grep '\.msg$' | sort -n); do
+		[ "$(head -2 "$T/rem/$f")" = "$(cat "$T/blk-$1")" ] && last=$T/rem/$f
+	done
+	echo "$last"
+}
+cookies_in() { decrypt_notice "$1" | grep -o 'confirm+[0-9a-f]\{20\}@' | sort -u | sed 's/confirm+//; s/@//'; }
+n=$(count_in "$T/rem")
+nymcfg -n pair -u mallory -k -c create -b "$T/blk-bomb" -b "$T/blk-vic" >"$T/req"
+cfg "$T/req"
+check "finding 9: a create with two blocks: one answer through each block" \
+    [ "$RC" = 0 -a "$(count_in "$T/rem")" = $((n + 2)) -a "$(through bomb)" = 1 -a "$(through vic)" = 1 ]
+ca=$(cookies_in "$(sent_via bomb)")
+cb=$(cookies_in "$(sent_via vic)")
+check "finding 9: ... each answer names one cookie, its own block's" \
+    [ "$(echo "$ca" | grep -c .)" = 1 -a "$(echo "$cb" | grep -c .)" = 1 -a "$ca" != "$cb" ]
+decrypt_notice "$(sent_via vic)" >"$T/n9v"
+check "finding 9: ... the victim's answer says it confirms block 2 of 2 only" \
+    bash -c "grep -q 'went through reply block 2 of 2' '$T/n9v' && grep -q 'one confirms block 2,' '$T/n9v'"
+confirm "$ca"
+check "finding 9: the bomber's cookie activates the nym" \
+    [ "$RC" = 0 -a "$(state pair)" = active ]
+check "finding 9: ... its notice goes through the bomber's block only" \
+    [ "$(through bomb)" = 2 -a "$(through vic)" = 1 ]
+for i in 1 2 3; do deliver pair; done
+check "finding 9: the bomber's cookie does not activate the victim's block (3 mails: 3 to the bomber, 0 to the victim)" \
+    [ "$RC" = 0 -a "$(through bomb)" = 5 -a "$(through vic)" = 1 ]
+nymcfg -n pair -u mallory -C "$ca" >"$T/req"
+cfg "$T/req"
+confirm "$ca"
+deliver pair
+check "finding 9: the used cookie again, by mail and signed: the victim's block stays unused" \
+    [ "$(state pair)" = active -a "$(through vic)" = 1 ]
+b0=$(through bomb)
+nymcfg -n pair -u mallory -b "$T/blk-bomb2" -b "$T/blk-vic2" >"$T/req"
+cfg "$T/req"
+confirm "$(cookies_in "$(sent_via bomb2)")"
+deliver pair
+check "finding 9: a modify: the bomber's new block alone replaces the old ones" \
+    [ "$(through bomb2)" = 3 -a "$(through vic2)" = 1 -a "$(through bomb)" = "$b0" ]
+check "finding 9: the victim received only its own confirmation notice, once per request" \
+    [ "$(through vic)" = 1 -a "$(through vic2)" = 1 ]
+delete pair mallory
+confirm "$cb"
+check "finding 9: the victim's unused cookie ends with the nym (5.1.1)" \
+    [ "$RC" = 67 -a "$(through vic)" = 1 ]
+# Consent: a block whose own cookie comes back joins its request's set.
+nymcfg -n both -u owner -k -c create -b "$T/blk-p1" -b "$T/blk-p2" >"$T/req"
+cfg "$T/req"
+c1=$(cookies_in "$(sent_via p1)") c2=$(cookies_in "$(sent_via p2)")
+confirm "$c2"
+confirm "$c1"
+deliver both
+check "finding 9: each block confirmed by its own cookie: mail goes through both" \
+    [ "$(state both)" = active -a "$(through p1)" = 3 -a "$(through p2)" = 3 ]
+nymcfg -n both -u owner -c '+acksend' >"$T/req"
+cfg "$T/req"
+check "finding 9: ... and answers to later requests go through both" \
+    [ "$(through p1)" = 4 -a "$(through p2)" = 4 ]
+
 # --- finding 1: the idle wipe ends pending confirmations too ---
 newblock eleven owner o
 old=$C

@@ -46,7 +46,39 @@ put_nym(const struct nym *y)
 	buf_free(&v);
 }
 
-/* A pending change for y under cookie key k (create or new blocks). */
+/*
+ * A pending block for y under cookie key k (create or new blocks): block
+ * index of count of the request batch, reaching "::\nAnon-To: who@x".
+ */
+static void
+put_block(const char *k, const struct nym *y, int create, const char *batch,
+    const char *who, int index, int count)
+{
+	struct nym_pending pd;
+	struct nym_block b = { 0, 1.0, NULL };
+	struct buf v = BUF_INIT, t = BUF_INIT;
+
+	buf_addf(&t, "::\nAnon-To: %s@x\n", who);
+	b.text = t.s;
+	memset(&pd, 0, sizeof(pd));
+	pd.name = xstrdup(y->name);
+	pd.create = create;
+	pd.created = 1700000100L;
+	pd.batch = batch != NULL ? xstrdup(batch) : NULL;
+	pd.index = index;
+	pd.count = count;
+	pd.blocks = nym_blocks_copy(&b, 1);
+	pd.nblocks = 1;
+	confirm_bind(&pd, y);
+	nym_pending_encode(&pd, &v);
+	if (store_put(st, DB_CONFIRM, k, v.s, v.len) != STORE_OK)
+		T(0, "put pending block");
+	nym_pending_free(&pd);
+	buf_free(&v);
+	buf_free(&t);
+}
+
+/* A pending change for y under cookie key k (a one-block request). */
 static void
 put_pending(const char *k, const struct nym *y, int create)
 {
@@ -57,10 +89,10 @@ put_pending(const char *k, const struct nym *y, int create)
 	pd.name = xstrdup(y->name);
 	pd.create = create;
 	pd.created = 1700000100L;
-	if (!create) {
-		pd.blocks = nym_blocks_copy(&b_new, 1);
-		pd.nblocks = 1;
-	}
+	pd.batch = xstrdup(k);		/* a request of its own */
+	pd.index = pd.count = 1;
+	pd.blocks = nym_blocks_copy(&b_new, 1);
+	pd.nblocks = 1;
 	confirm_bind(&pd, y);
 	nym_pending_encode(&pd, &v);
 	if (store_put(st, DB_CONFIRM, k, v.s, v.len) != STORE_OK)
@@ -94,6 +126,30 @@ blocks_are(const char *name, const char *who)
 	snprintf(want, sizeof(want), "::\nAnon-To: %s@", who);
 	ok = y.nblocks == 1 && strncmp(y.blocks[0].text, want,
 	    strlen(want)) == 0;
+	nym_free(&y);
+	return ok;
+}
+
+/* Are nym name's blocks exactly those to the comma-separated list? */
+static int
+blocks_list(const char *name, const char *list)
+{
+	struct nym y;
+	struct buf got = BUF_INIT;
+	size_t i;
+	int ok;
+
+	if (get_nym(name, &y) != STORE_OK)
+		return 0;
+	for (i = 0; i < y.nblocks; i++) {
+		const char *p = y.blocks[i].text + strlen("::\nAnon-To: ");
+
+		if (i > 0)
+			buf_addc(&got, ',');
+		buf_add(&got, p, strcspn(p, "@"));
+	}
+	ok = strcmp(got.s != NULL ? got.s : "", list) == 0;
+	buf_free(&got);
 	nym_free(&y);
 	return ok;
 }
@@ -201,6 +257,65 @@ test_commit(void)
 	nym_free(&y);
 }
 
+/*
+ * Per-block cookies (SECURITY.md 3.9): a bomber's block and a victim's
+ * in one create; the bomber's cookie activates the bomber's block only.
+ */
+static void
+test_blocks(void)
+{
+	struct nym y, z;
+
+	mk(&y, "gina", "ABAB", "g8", NYM_PENDING);
+	nym_blocks_free(y.blocks, y.nblocks);	/* pending: no block yet */
+	y.blocks = NULL;
+	y.nblocks = 0;
+	put_nym(&y);
+	put_block("ka", &y, 1, "B1", "bomber", 1, 2);
+	put_block("kb", &y, 1, "B1", "victim", 2, 2);
+	T(store_write(st, commit_fn, (void *)"ka") == 0 &&
+	    get_nym("gina", &z) == STORE_OK && z.state == NYM_ACTIVE,
+	    "per-block: the first block's cookie activates the nym");
+	nym_free(&z);
+	T(blocks_list("gina", "bomber"), "per-block: the bomber's cookie "
+	    "activates the bomber's block only, not the victim's");
+	T(store_get(st, DB_CONFIRM, "kb", NULL) == STORE_OK,
+	    "per-block: the victim's block stays pending under its own cookie");
+	T(store_write(st, commit_fn, (void *)"ka") == 1 &&
+	    blocks_list("gina", "bomber"), "per-block: the used cookie again: "
+	    "void");
+	T(store_write(st, commit_fn, (void *)"kb") == 0 &&
+	    blocks_list("gina", "bomber,victim"), "per-block: a create's "
+	    "second block joins once its own cookie comes back");
+
+	/* A modify: its first confirmed block replaces the set, the next
+	 * of the same request joins it; an older request's leftover
+	 * replaces again (it was confirmed by its own mailbox). */
+	put_block("kc", &y, 0, "B2", "c", 1, 2);
+	put_block("kd", &y, 0, "B2", "d", 2, 2);
+	put_block("ke", &y, 0, "B3", "e", 1, 1);
+	T(store_write(st, commit_fn, (void *)"kd") == 0 &&
+	    blocks_list("gina", "d"), "per-block: a modify's first confirmed "
+	    "block replaces the old set, alone");
+	T(store_write(st, commit_fn, (void *)"kc") == 0 &&
+	    blocks_list("gina", "d,c"), "per-block: ... its request's other "
+	    "block joins it");
+	T(store_write(st, commit_fn, (void *)"ke") == 0 &&
+	    blocks_list("gina", "e"), "per-block: another request's block "
+	    "starts a new set");
+	put_block("kf", &y, 1, "B1", "late", 2, 2);
+	T(store_write(st, commit_fn, (void *)"kf") == 1 &&
+	    blocks_list("gina", "e"), "per-block: a create cookie whose set "
+	    "was replaced: void");
+
+	/* Records from before per-block cookies match nothing. */
+	put_block("kg", &y, 0, NULL, "nobatch", 1, 1);
+	T(store_write(st, commit_fn, (void *)"kg") == 1 &&
+	    blocks_list("gina", "e"), "per-block: a pending record without "
+	    "a batch id (one cookie for many blocks): void");
+	nym_free(&y);
+}
+
 /* account_forget: the nym and what hangs on it, nobody else's. */
 static void
 test_forget(void)
@@ -251,6 +366,7 @@ main(void)
 		return 1;
 	}
 	test_commit();
+	test_blocks();
 	test_forget();
 	store_close(st);
 	buf_addf(&cmd, "rm -rf %s", dir);
