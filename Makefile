@@ -46,7 +46,7 @@ BIN      = $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
 CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
-LIBSRC   = buf die conf msg addr store pubview pubwrite wipe gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account confirm expire nymmail outcome replay send block dstblk admin backup finger
+LIBSRC   = buf die conf msg addr store pubview pubwrite wipe gpg outbound util req respond names pgp nym cfgreq mime sigreq deliver account confirm expire nymmail outcome replay send block dstblk admin backup finger stamp
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
@@ -61,7 +61,7 @@ FUZZERS += fuzz_type1
 
 # administration: nymfingerd, destination blocking
 PROGS   += nymfingerd
-UNITS   += test_block test_finger
+UNITS   += test_block test_finger test_stamp
 FUZZERS += fuzz_finger
 
 # the alias service: alias delivery, the nymreg CGI
@@ -79,7 +79,7 @@ FUZZERS += fuzz_nntp fuzz_article
 # nympolicyd, the Postfix policy service
 LIBSRC  += policy ratetab dnscheck
 PROGS   += nympolicyd
-UNITS   += test_ratetab test_policy
+UNITS   += test_ratetab test_policy test_dnscheck
 FUZZERS += fuzz_policy
 
 all: $(PROGS:%=$(BIN)/%)

@@ -47,7 +47,7 @@ PF_TRANSPORTS="nym.test nymserv
 null.test nullpipe
 ans.test anspipe
 enc.test encpipe"
-PF_SERVICES="nymserv unix - n n - - pipe user=nobody null_sender= argv=$NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} \${recipient}
+PF_SERVICES="nymserv unix - n n - - pipe user=nobody null_sender= argv=$NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} -- \${recipient}
 nullpipe unix - n n - - pipe user=nobody argv=/bin/sh -c { exec cat >/dev/null }
 anspipe unix - n n - - pipe user=nobody null_sender= argv=$T/answer \${sender}
 encpipe unix - n n - - pipe user=nobody null_sender= argv=$T/gpganswer reader@user.test"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,6 +30,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (addr_parse_list(m.h[i].value, strlen(m.h[i].value),
 			    100, &l) == 0)
 				addr_free_list(&l);
+		}
+		/* Every field as the server writes it (SECURITY.md 3.13):
+		 * one field, no CR, NUL or other control but folding. */
+		for (i = 0; i < m.nh; i++) {
+			struct buf out = BUF_INIT;
+			struct msg back;
+			size_t k;
+
+			msg_put_field(&out, m.h[i].raw, m.h[i].rawlen);
+			for (k = 0; k < out.len; k++) {
+				unsigned char c = (unsigned char)out.s[k];
+
+				if ((c < 32 && c != '\t' && c != '\n') ||
+				    c == 127 || (c == '\n' && k + 1 < out.len &&
+				    out.s[k + 1] != ' ' && out.s[k + 1] != '\t'))
+					__builtin_trap();
+			}
+			if (msg_parse(&back, out.s, out.len, &lim) == MSG_OK &&
+			    back.nh > 1)
+				__builtin_trap();
+			msg_free(&back);
+			buf_free(&out);
 		}
 	}
 	msg_free(&m);

@@ -39,4 +39,20 @@ int addr_equal(const char *a, const char *b);
 /* 1 if addr's domain is host or a subdomain of it (case-insensitive). */
 int addr_in_domain(const char *addr, const char *host);
 
+/*
+ * A recipient list without duplicates (addr_equal), capped at max
+ * distinct addresses.  Each address is compared only with those already
+ * listed, and the first address past the cap ends the list, so the work
+ * is bounded by the cap, not the number of names in the header.
+ */
+struct rcpts {
+	char **a;
+	size_t n, max;
+	unsigned long compared;	/* addr_equal calls so far */
+};
+void addr_rcpts_init(struct rcpts *, size_t max);
+/* 0: added or already listed; 1: a new address past the cap (not added). */
+int addr_rcpts_add(struct rcpts *, const char *addr);
+void addr_rcpts_free(struct rcpts *);
+
 #endif

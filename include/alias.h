@@ -36,7 +36,8 @@ struct alias_req {
 	const char *alias;	/* valid lowercase name; "" = any (remove) */
 	const char *addr;	/* normalised real address */
 	time_t now;
-	unsigned rate;		/* requests per minute, all senders */
+	unsigned rate;		/* requests per minute, per domain */
+	unsigned rate_global;	/* ... all senders together (0: none) */
 	int outcome;		/* out */
 	char token[2 * ALIAS_TOKEN_BYTES + 1];	/* out, with CONFIRM_SENT */
 	struct buf current;	/* out: the address's alias, if any */
@@ -76,9 +77,10 @@ int alias_mail_done(const struct req *, const struct alias_confirm *);
 /*
  * The rewrite: a copy of m's header without every field that names or
  * traces the sender (list in alias.c, and any field containing real or
- * an address of the From, Sender or Reply-To fields),
- * then From (from_addr, with display when not NULL), a fresh Message-ID
- * and Date, then the body untouched.
+ * an address of the From, Sender or Reply-To fields), each field's
+ * controls (CR, NUL, ...) turned into spaces (msg_put_field), then From
+ * (from_addr, with display when not NULL), a fresh Message-ID and Date,
+ * then the body untouched.
  */
 void alias_rewrite(const struct msg *m, const char *from_addr,
     const char *display, const char *real, const char *host, time_t now,

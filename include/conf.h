@@ -44,6 +44,8 @@ struct conf {
 	int policy_dns_check;		/* sender domain must exist in DNS */
 	char *policy_on_error;		/* "dunno" or "defer" */
 	char *policy_dns_server;	/* IPv4[:port] instead of resolv.conf */
+	unsigned policy_dns_workers;	/* resolver threads (socket mode) */
+	unsigned policy_dns_timeout;	/* seconds per DNS try */
 	size_t max_message_size;	/* bytes read from stdin */
 	size_t max_header_lines;	/* physical header lines */
 	size_t max_line_length;		/* bytes in one header line */
@@ -60,7 +62,9 @@ struct conf {
 	int alias_keep_name;		/* keep the From display name */
 	char *alias_log;		/* optional message log (off: NULL) */
 	char *alias_web_url;		/* nymreg URL for confirmation links */
-	unsigned alias_rate;		/* alias requests per minute, global */
+	unsigned alias_rate;		/* alias requests per minute, per domain */
+	unsigned alias_rate_global;	/* ... and for all senders together */
+	unsigned answer_limit;		/* automatic answers an hour, per address */
 	char *alias_authserv_id;	/* our MTA's Authentication-Results id */
 	/* news: mail2news(8), remail's Anon-Post-To, pool delivery */
 	char **news_peers;		/* host:port[/post] ... (none: no gateway) */

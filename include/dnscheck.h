@@ -35,17 +35,27 @@ int dnscheck_set_server(const char *spec);
 int dnscheck_lookup(const char *domain);
 
 /*
+ * Seconds per try of one query (2 tries; default 2): a slow name server
+ * costs a lookup at most about three times this per query type.  Call
+ * before the first lookup; -1 outside 1..60.
+ */
+int dnscheck_set_timeout(unsigned seconds);
+
+/*
  * A bounded cache of answers (ok 1 h, not found 10 min, failures 30 s).
- * Asynchronous: lookups run in one resolver thread, dnscache_get answers
- * POLICY_DNS_PENDING meanwhile, dnscache_fd becomes readable when answers
- * arrive and dnscache_collect takes them in.  Otherwise lookups run inline.
- * Only the calling thread touches the cache.
+ * With workers > 0, lookups run in that many threads: dnscache_get
+ * answers POLICY_DNS_PENDING meanwhile (the name queued, at most 32 per
+ * worker: beyond that POLICY_DNS_TEMP at once), dnscache_fd becomes
+ * readable when answers arrive and dnscache_collect takes them in, so a
+ * slow domain holds one worker, not every lookup.  With 0, lookups run
+ * inline.  Only the calling thread touches the cache.
  */
 struct dnscache;
 
-struct dnscache *dnscache_new(int async);	/* NULL: no thread/pipe */
+struct dnscache *dnscache_new(unsigned workers);	/* NULL: no threads */
 void dnscache_free(struct dnscache *);
 int dnscache_fd(const struct dnscache *);	/* -1 when inline */
+unsigned dnscache_workers(const struct dnscache *);	/* threads started */
 int dnscache_get(struct dnscache *, const char *domain, double now);
 int dnscache_collect(struct dnscache *, double now);	/* answers read */
 

@@ -24,6 +24,13 @@ void dstblk_request(struct req *r);
 void dstblk_reply(struct req *r);
 
 /*
+ * The operator blocks (block = 1) or unblocks addr, e.g. for a list
+ * owner who asked (nymctl block/unblock); a pending probe round for it
+ * ends.  0, 1 if addr is no deliverable address, or STORE_ERR.
+ */
+int dstblk_set(struct store *, const char *addr, int block, time_t now);
+
+/*
  * Remove requests older than DSTBLK_DAYS (nymctl expire).  Returns the
  * number removed (or that would be, with dry_run), or -1.
  */

@@ -64,4 +64,14 @@ size_t msg_count(const struct msg *m, const char *name);
 /* Case-insensitive comparison of a field name. */
 int msg_name_is(const struct hdr *h, const char *name);
 
+/*
+ * Append one header field the server writes (raw: "Name: value", folded
+ * lines joined by LF, no final LF) and a LF.  A CR, NUL, any other C0
+ * control but TAB, DEL, or a LF not followed by a space or TAB (it would
+ * start a new field) becomes a space: receivers that end lines at a bare
+ * CR would otherwise see fields the sender forged.  Folding, TAB and
+ * 8-bit text are kept.  Returns the number of bytes replaced.
+ */
+size_t msg_put_field(struct buf *out, const char *raw, size_t len);
+
 #endif

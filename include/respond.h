@@ -5,6 +5,9 @@
 #include "buf.h"
 #include "req.h"
 
+/* Bytes of a request's header an automatic answer quotes at most. */
+#define RESPOND_QUOTE_MAX 8192
+
 /*
  * May an automatic answer go to this message's sender at all?  Returns 1
  * with the reply address in to, or 0 with a reason (for the log) in why.
@@ -27,6 +30,13 @@ const char *respond_auto_header(const struct msg *m, const char *loop_id);
 void respond_compose(const struct req *r, const char *from_local,
     const char *to, const char *subject, const struct buf *body,
     struct buf *out);
+
+/*
+ * Has the reply address had answer_limit answers of this kind
+ * (STAMP_HELP, ...) this hour?  Otherwise this one is counted (a keyed
+ * hash with a short life, stamp.h).  1 or 0; a state failure exits 75.
+ */
+int respond_throttled(const struct req *r, int purpose, const char *to);
 
 /* The handlers: they return only when the message was dealt with. */
 void respond_help(struct req *r);

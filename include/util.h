@@ -49,6 +49,13 @@ int util_rm_rf(const char *path);
 /* Append each line of text prefixed with prefix (for quoting headers). */
 void util_quote(struct buf *, const char *text, size_t len,
     const char *prefix);
+/*
+ * The same for at most max bytes of text, cut at a line end; when text
+ * is longer, a line "[the rest of the header, N bytes, is not quoted]"
+ * follows.  Automatic answers quote with this (SECURITY.md 3.7).
+ */
+void util_quote_capped(struct buf *, const char *text, size_t len,
+    const char *prefix, size_t max);
 
 /* Write all of data to fd (EINTR retried); -1 with errno on error. */
 int util_write_all(int fd, const void *data, size_t len);

@@ -415,3 +415,39 @@ addr_in_domain(const char *addr, const char *host)
 	return al > hl && at[al - hl - 1] == '.' &&
 	    strcasecmp(at + al - hl, host) == 0;
 }
+
+void
+addr_rcpts_init(struct rcpts *r, size_t max)
+{
+	memset(r, 0, sizeof(*r));
+	r->max = max;
+}
+
+int
+addr_rcpts_add(struct rcpts *r, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		r->compared++;
+		if (addr_equal(r->a[i], addr))
+			return 0;
+	}
+	if (r->n >= r->max)
+		return 1;
+	if (r->a == NULL)
+		r->a = xcalloc(r->max + 1, sizeof(*r->a));
+	r->a[r->n++] = xstrdup(addr);
+	return 0;
+}
+
+void
+addr_rcpts_free(struct rcpts *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->a[i]);
+	free(r->a);
+	memset(r, 0, sizeof(*r));
+}

@@ -15,6 +15,7 @@
 #include "names.h"
 #include "outbound.h"
 #include "respond.h"
+#include "stamp.h"
 #include "util.h"
 #include "wipe.h"
 
@@ -23,14 +24,25 @@
  *   DB_ALIASES  alias            -> real address
  *   DB_ADDRS    real address     -> alias
  *   DB_PENDING  "alias:t:" + hex(sha256(token)) -> "OP\nCREATED\nALIAS\nADDR"
- *               "alias:a:" + hex(sha256(address)) -> time of our last mail
- *               "alias:rate"     -> "MINUTE COUNT" (global budget)
- * The token itself is never stored.  Every "alias:" key expires: tokens
- * after 48 h, address stamps after ALIAS_ADDR_GAP, so nothing that counts
- * requests per sender outlives its purpose (DESIGN.md section 8).
+ *               "alias:rate"     -> "MINUTE COUNT" (global ceiling)
+ *               stamps (stamp.h): per address, one mail per
+ *               ALIAS_ADDR_GAP; per domain, alias_rate a minute
+ * The token itself is never stored.  Every "alias:" key and stamp
+ * expires: tokens after 48 h, stamps with their window, so nothing that
+ * counts requests per sender outlives its purpose (DESIGN.md section 8).
+ * (Address stamps were "alias:a:" + plain SHA-256 before; purge still
+ * removes such records.)
+ *
+ * Budgets (SECURITY.md 3.16): one global budget could be used up by
+ * anyone with fresh addresses and stopped registration for everyone.
+ * Now each recipient domain has its own budget (alias_rate a minute) and
+ * the global ceiling (alias_rate_global) is ten times the old one, only
+ * a last bound on the mail the service sends.  Over either: ALIAS_BUSY
+ * (the MTA retries, the form says "try again"), nothing recorded.
  */
 #define PFX "alias:"
 #define PURGE_MAX 256		/* expired keys removed per request */
+#define BUSY_ABORT (-10)	/* request_fn: over a budget, write nothing */
 #define SUBJECT_MAX 200
 
 /* "alias:X:" + hex(sha256(data)) */
@@ -155,45 +167,48 @@ out:
 struct reqarg {
 	struct alias_req *a;
 	const char *tokhash;	/* key for the token */
+	const struct stamp_key *sk;
 };
 
 /*
- * A request: expiry, the address stamp (throttle), the global budget,
- * then the rules (one alias per address, names free in both tables),
- * and the pending record under the token's hash.  Outcome in a->outcome.
+ * A request: expiry, the address stamp (throttle), the domain's and the
+ * global budget, then the rules (one alias per address, names free in
+ * both tables), and the pending record under the token's hash.  Outcome
+ * in a->outcome.
  */
 static int
 request_fn(struct stxn *t, void *arg)
 {
 	struct reqarg *ra = arg;
 	struct alias_req *a = ra->a;
-	struct buf k = BUF_INIT, v = BUF_INIT;
-	char s[32];
+	struct buf v = BUF_INIT;
+	const char *at = strrchr(a->addr, '@');
 	int rc;
 
 	buf_reset(&a->current);
-	if ((rc = purge(t, a->now)) < 0)
+	if ((rc = purge(t, a->now)) < 0 ||
+	    (rc = stamp_txn_purge(t, a->now)) < 0)
 		goto out;
 	/* One mail per address per ALIAS_ADDR_GAP, whatever it says. */
-	hkey(&k, 'a', a->addr);
-	rc = txn_get(t, DB_PENDING, k.s, k.len, NULL);
-	if (rc == STORE_ERR)
-		goto out;
-	if (rc == STORE_OK) {
-		a->outcome = ALIAS_THROTTLED;
-		rc = 0;
-		goto out;
-	}
-	if ((rc = take_budget(t, a->now, a->rate)) != 0) {
+	rc = stamp_txn_take(t, ra->sk, STAMP_ALIAS_ADDR, a->addr, a->now,
+	    ALIAS_ADDR_GAP, 1);
+	if (rc != 0) {
 		if (rc == 1) {
-			a->outcome = ALIAS_BUSY;
+			a->outcome = ALIAS_THROTTLED;
 			rc = 0;
 		}
 		goto out;
 	}
-	snprintf(s, sizeof(s), "%ld", (long)a->now);
-	if ((rc = txn_put(t, DB_PENDING, k.s, k.len, s, strlen(s))) < 0)
+	/* The domain's budget, then the ceiling for all senders. */
+	rc = stamp_txn_take(t, ra->sk, STAMP_ALIAS_DOMAIN, at ? at + 1 : "",
+	    a->now, 60, a->rate);
+	if (rc == 0 && a->rate_global > 0)
+		rc = take_budget(t, a->now, a->rate_global);
+	if (rc != 0) {
+		if (rc == 1)
+			rc = BUSY_ABORT;	/* and the address stamp goes */
 		goto out;
+	}
 
 	rc = txn_get(t, DB_ADDRS, a->addr, strlen(a->addr), &a->current);
 	if (rc == STORE_ERR)
@@ -229,7 +244,6 @@ request_fn(struct stxn *t, void *arg)
 	if (rc == 0)
 		a->outcome = ALIAS_CONFIRM_SENT;
 out:
-	buf_free(&k);
 	buf_free(&v);
 	return rc;
 }
@@ -238,9 +252,12 @@ int
 alias_request(struct store *st, struct alias_req *a)
 {
 	struct buf tok = BUF_INIT, kh = BUF_INIT;
-	struct reqarg ra = { a, NULL };
+	struct stamp_key sk;
+	struct reqarg ra = { a, NULL, &sk };
 	int rc;
 
+	if (stamp_key(st, &sk) != STORE_OK)
+		return STORE_ERR;
 	/* Random bytes outside the transaction: it may run twice. */
 	util_random_hex(&tok, ALIAS_TOKEN_BYTES);
 	memcpy(a->token, tok.s, sizeof(a->token) - 1);
@@ -249,7 +266,11 @@ alias_request(struct store *st, struct alias_req *a)
 	ra.tokhash = kh.s;
 	a->outcome = 0;
 	rc = store_write(st, request_fn, &ra);
-	if (rc < 0 || a->outcome == 0)
+	memset(&sk, 0, sizeof(sk));
+	if (rc == BUSY_ABORT) {
+		a->outcome = ALIAS_BUSY;
+		rc = 0;
+	} else if (rc < 0 || a->outcome == 0)
 		rc = STORE_ERR;
 	if (a->outcome != ALIAS_CONFIRM_SENT)
 		memset(a->token, 0, sizeof(a->token));
@@ -261,6 +282,7 @@ alias_request(struct store *st, struct alias_req *a)
 struct undoarg {
 	const char *addr;
 	const char *token;
+	const struct stamp_key *sk;
 };
 
 static int
@@ -270,8 +292,7 @@ undo_fn(struct stxn *t, void *arg)
 	struct buf k = BUF_INIT;
 	int rc;
 
-	hkey(&k, 'a', u->addr);
-	rc = txn_del(t, DB_PENDING, k.s, k.len);
+	rc = stamp_txn_drop(t, u->sk, STAMP_ALIAS_ADDR, u->addr);
 	if (rc >= 0 && u->token[0] != '\0') {
 		hkey(&k, 't', u->token);
 		rc = txn_del(t, DB_PENDING, k.s, k.len);
@@ -283,9 +304,15 @@ undo_fn(struct stxn *t, void *arg)
 int
 alias_request_undo(struct store *st, const struct alias_req *a)
 {
-	struct undoarg u = { a->addr, a->token };
+	struct stamp_key sk;
+	struct undoarg u = { a->addr, a->token, &sk };
+	int rc;
 
-	return store_write(st, undo_fn, &u) < 0 ? STORE_ERR : 0;
+	if (stamp_key(st, &sk) != STORE_OK)
+		return STORE_ERR;
+	rc = store_write(st, undo_fn, &u);
+	memset(&sk, 0, sizeof(sk));
+	return rc < 0 ? STORE_ERR : 0;
 }
 
 /* ---- confirmation ---- */
@@ -307,10 +334,16 @@ token_ok(const char *s)
  * Use a token: delete it (single use) and the address stamp, check its
  * age, then apply the change if the rules still allow it.
  */
+struct confarg {
+	struct alias_confirm *c;
+	const struct stamp_key *sk;
+};
+
 static int
 confirm_fn(struct stxn *t, void *arg)
 {
-	struct alias_confirm *c = arg;
+	struct confarg *ca = arg;
+	struct alias_confirm *c = ca->c;
 	struct buf k = BUF_INIT, v = BUF_INIT, cur = BUF_INIT;
 	char *f[4], *p;
 	long created;
@@ -343,8 +376,7 @@ confirm_fn(struct stxn *t, void *arg)
 	buf_sets(&c->alias, f[2]);
 	buf_sets(&c->addr, f[3]);
 	/* The owner is present: lift the one-mail-per-10-minutes stamp. */
-	hkey(&k, 'a', f[3]);
-	if ((rc = txn_del(t, DB_PENDING, k.s, k.len)) < 0)
+	if ((rc = stamp_txn_drop(t, ca->sk, STAMP_ALIAS_ADDR, f[3])) < 0)
 		goto out;
 	rc = txn_get(t, DB_ADDRS, f[3], strlen(f[3]), &cur);
 	if (rc == STORE_ERR)
@@ -391,11 +423,19 @@ out:
 int
 alias_confirm(struct store *st, struct alias_confirm *c)
 {
+	struct stamp_key sk;
+	struct confarg ca = { c, &sk };
+	int rc;
+
 	c->outcome = ALIAS_BADTOKEN;
 	c->op = 0;
 	if (!token_ok(c->token))
 		return 0;
-	return store_write(st, confirm_fn, c) < 0 ? STORE_ERR : 0;
+	if (stamp_key(st, &sk) != STORE_OK)
+		return STORE_ERR;
+	rc = store_write(st, confirm_fn, &ca);
+	memset(&sk, 0, sizeof(sk));
+	return rc < 0 ? STORE_ERR : 0;
 }
 
 /* ---- mail to the real address ---- */
@@ -480,7 +520,8 @@ alias_mail_outcome(const struct req *r, const struct alias_req *a,
 		buf_adds(&body, "\n--- The header of the request this answers "
 		    "(if you did not send it, someone forged your address) "
 		    "---\n");
-		util_quote(&body, quote, quotelen, "> ");
+		util_quote_capped(&body, quote, quotelen, "> ",
+		    RESPOND_QUOTE_MAX);
 	}
 	rc = send_auto(r, op_word(a->op), a->addr, subj.s, &body,
 	    rt.len > 0 ? rt.s : NULL);
@@ -669,8 +710,7 @@ alias_rewrite(const struct msg *m, const char *from_addr, const char *display,
 		if (alias_strip_field(h->name, h->namelen) ||
 		    names_sender(h, &list))
 			continue;
-		buf_add(out, h->raw, h->rawlen);
-		buf_addc(out, '\n');
+		(void)msg_put_field(out, h->raw, h->rawlen);
 	}
 	buf_addc(out, '\n');
 	buf_add(out, m->body, m->bodylen);
@@ -940,6 +980,7 @@ mail_request(struct req *r, int op)
 	a.addr = addr.s;
 	a.now = r->now;
 	a.rate = r->conf->alias_rate;
+	a.rate_global = r->conf->alias_rate_global;
 	if (alias_request(r->st, &a) < 0)
 		die_temp("cannot update the state");
 	if (a.outcome == ALIAS_BUSY)

@@ -276,9 +276,13 @@ control_field(const struct msg *m)
 	return NULL;
 }
 
-/* The copied fields of m, checked, appended to out. */
+/*
+ * The copied fields of m, checked, appended to out.  A nym's article
+ * (send@) leaves out Content-Language, as its mail does (SECURITY.md
+ * 3.5): the client's language setting says who is writing.
+ */
 static void
-copy_fields(const struct msg *m, struct buf *out)
+copy_fields(const struct msg *m, int nym, struct buf *out)
 {
 	struct buf v = BUF_INIT, g = BUF_INIT;
 	size_t i, n;
@@ -288,7 +292,8 @@ copy_fields(const struct msg *m, struct buf *out)
 		const char *raw = msg_get(m, copied[i]);
 		size_t room = ARTICLE_MAX_LINE - strlen(copied[i]) - 2;
 
-		if (raw == NULL)
+		if (raw == NULL ||
+		    (nym && strcmp(copied[i], "Content-Language") == 0))
 			continue;
 		clean_value(raw, &v);
 		if (strcmp(copied[i], "Followup-To") == 0) {
@@ -438,7 +443,7 @@ article_build(const struct article_rules *r, const struct article_in *in,
 	buf_addf(&a->text, "Injection-Info: %s; mail-complaints-to=\"%s\"\n",
 	    r->path, r->complaints);
 	if (in->kind != ART_POOL)
-		copy_fields(in->m, &a->text);
+		copy_fields(in->m, in->kind == ART_NYM, &a->text);
 	if (in->kind == ART_NYM && r->mark != NULL)
 		buf_addf(&a->text, "%s\n", r->mark);
 	buf_addc(&a->text, '\n');

@@ -55,6 +55,8 @@ static const struct key keys[] = {
 	{ "policy_dns_check", K_BOOL, O(policy_dns_check), 0, 1 },
 	{ "policy_on_error", K_STR, O(policy_on_error), 0, 0 },
 	{ "policy_dns_server", K_STR, O(policy_dns_server), 0, 0 },
+	{ "policy_dns_workers", K_UINT, O(policy_dns_workers), 1, 64 },
+	{ "policy_dns_timeout", K_UINT, O(policy_dns_timeout), 1, 60 },
 	{ "max_message_size", K_SIZE, O(max_message_size), 1024,
 	    1ULL << 30 },
 	{ "max_header_lines", K_SIZE, O(max_header_lines), 10, 100000 },
@@ -73,6 +75,8 @@ static const struct key keys[] = {
 	{ "alias_log", K_STR, O(alias_log), 0, 0 },
 	{ "alias_web_url", K_STR, O(alias_web_url), 0, 0 },
 	{ "alias_rate", K_UINT, O(alias_rate), 1, 100000 },
+	{ "alias_rate_global", K_UINT, O(alias_rate_global), 1, 1000000 },
+	{ "answer_limit", K_UINT, O(answer_limit), 1, 1000000 },
 	{ "alias_authserv_id", K_STR, O(alias_authserv_id), 0, 0 },
 	{ "news_peers", K_WORDS, O(news_peers), 0, 0 },
 	{ "news_path", K_STR, O(news_path), 0, 0 },
@@ -112,6 +116,8 @@ set_defaults(struct conf *c)
 	c->policy_max_rcpts = 5;
 	c->policy_table_size = 100000;
 	c->policy_on_error = xstrdup("dunno");
+	c->policy_dns_workers = 8;
+	c->policy_dns_timeout = 2;
 	c->max_message_size = 10 * 1024 * 1024;
 	c->max_header_lines = 1000;
 	c->max_line_length = 8192;
@@ -122,14 +128,11 @@ set_defaults(struct conf *c)
 	c->future_days = 1;
 	c->map_size = 64 * 1024 * 1024;
 	c->max_send_size = 2 * 1024 * 1024;
-	c->strip_headers = conf_split_argv("X-Originating-IP X-Originating-* "
-	    "X-Sender X-Sender-* X-Apparently-From X-Authenticated-* "
-	    "X-Forwarded-For X-Client-IP X-Remote-* User-Agent X-Mailer "
-	    "X-Newsreader X-MimeOLE X-MSMail-Priority Organization "
-	    "X-Face Face X-PGP-* Openpgp Autocrypt Disposition-Notification-To "
-	    "Return-Receipt-To X-Confirm-Reading-To Delivered-To X-Original-To "
-	    "X-Envelope-* DKIM-Signature ARC-* Authentication-Results");
+	/* send@ passes on only its allow-list; these are further drops. */
+	c->strip_headers = conf_split_argv("");
 	c->alias_rate = 10;
+	c->alias_rate_global = 100;
+	c->answer_limit = 3;
 	c->news_peers = conf_split_argv("");
 	c->news_groups = conf_split_argv("");
 	c->news_max_groups = 3;

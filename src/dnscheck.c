@@ -1,4 +1,4 @@
-/* dnscheck.c - sender-domain lookups through res_query, cached, off-thread. */
+/* dnscheck.c - sender-domain lookups through res_query, cached, in worker threads. */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
@@ -20,21 +20,24 @@
 #define TTL_OK 3600.0
 #define TTL_NOTFOUND 600.0
 #define TTL_TEMP 30.0
-#define PENDING_MAX 120.0	/* give up waiting for the thread after this */
+#define PENDING_MAX 120.0	/* give up waiting for an answer after this */
 #define MAX_DOMAIN 253
+#define QUEUE_PER_WORKER 32	/* names waiting per worker, then TEMP */
 
 static enum dns_q res_lookup(const char *, int);
 static dnscheck_query_fn query = res_lookup;
 
 /*
- * The resolver state of the one thread that looks names up (the resolver
- * thread, or the main thread in spawn mode): private, so the name server
- * can be overridden and the timeouts kept short.
+ * Each thread that looks names up (a worker, or the main thread in
+ * spawn mode) has its own resolver state: res_nquery is thread-safe on
+ * separate states, the name server can be overridden and the timeouts
+ * kept short.
  */
-static struct __res_state rs;
-static int rs_ready;
+static __thread struct __res_state rs;
+static __thread int rs_ready;
 static struct sockaddr_in server;
 static int have_server;
+static int try_seconds = 2;	/* per try; 2 tries per query */
 
 int
 dnscheck_set_server(const char *spec)
@@ -60,7 +63,16 @@ dnscheck_set_server(const char *spec)
 	return 0;
 }
 
-/* Set up rs on first use: 2 s per try, 2 tries, our server if given. */
+int
+dnscheck_set_timeout(unsigned seconds)
+{
+	if (seconds < 1 || seconds > 60)
+		return -1;
+	try_seconds = (int)seconds;
+	return 0;
+}
+
+/* Set up rs on first use: try_seconds per try, 2 tries, our server. */
 static int
 rs_init(void)
 {
@@ -70,7 +82,7 @@ rs_init(void)
 		return 0;
 	if (res_ninit(&rs) < 0)
 		return -1;
-	rs.retrans = 2;
+	rs.retrans = try_seconds;
 	rs.retry = 2;
 	if (have_server) {
 		for (i = 0; i < MAXNS; i++) {
@@ -174,30 +186,97 @@ struct centry {
 	double expires;
 };
 
+/*
+ * What the main thread and the workers share (SECURITY.md 3.16): a
+ * bounded queue of names, and the answer pipe.  One slow domain used to
+ * hold the single resolver thread, and every other lookup queued behind
+ * it; now up to nworkers lookups run at once, each bounded by the
+ * resolver's timeout, and a full queue answers TEMP at once rather than
+ * making everyone wait.  Reference-counted: workers still inside a
+ * lookup when the cache is freed finish it and free the pool last.
+ */
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char (*q)[MAX_DOMAIN + 1];	/* ring of waiting names */
+	size_t cap, head, n;
+	int stop;
+	int refs;
+	int wfd;			/* answers: workers -> main */
+};
+
 struct dnscache {
 	struct centry e[CACHE_SLOTS];
-	int async;
-	int req[2];		/* names to look up: main -> thread */
-	int ans[2];		/* "verdict name\n": thread -> main */
+	unsigned workers;	/* 0: lookups inline */
+	struct pool *pool;
+	int rfd;		/* the main thread's end of the answers */
 	struct buf in;		/* a partial answer line */
 };
 
-/* FNV-1a: collisions only cost a repeated lookup. */
-static struct centry *
-slot(struct dnscache *c, const char *name)
+/*
+ * The cache is set-associative: a name lives in one of WAYS slots after
+ * its FNV-1a hash.  A name waiting for its answer (PENDING) is never
+ * evicted by another: with a direct-mapped table, two colliding names
+ * (s2.slow.test and nx.test do) threw each other's pending entries out
+ * and were queued again and again.
+ */
+#define WAYS 4
+
+static uint32_t
+hash(const char *name)
 {
 	uint32_t h = 2166136261u;
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)name; *p; p++)
 		h = (h ^ *p) * 16777619u;
-	return &c->e[h % CACHE_SLOTS];
+	return h;
+}
+
+/* The live or expired entry of name, or NULL. */
+static struct centry *
+lookup(struct dnscache *c, const char *name)
+{
+	uint32_t h = hash(name);
+	int i;
+
+	for (i = 0; i < WAYS; i++) {
+		struct centry *e = &c->e[(h + (uint32_t)i) % CACHE_SLOTS];
+
+		if (e->state >= 0 && strcmp(e->name, name) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/*
+ * Where name goes: its own entry, else an empty or expired slot, else
+ * the non-pending entry that expires first; NULL when every slot holds
+ * a name still waiting for its answer.
+ */
+static struct centry *
+place(struct dnscache *c, const char *name, double now)
+{
+	struct centry *e = lookup(c, name), *best = NULL;
+	uint32_t h = hash(name);
+	int i;
+
+	if (e != NULL)
+		return e;
+	for (i = 0; i < WAYS; i++) {
+		e = &c->e[(h + (uint32_t)i) % CACHE_SLOTS];
+		if (e->state < 0 || now >= e->expires)
+			return e;
+		if (e->state != POLICY_DNS_PENDING &&
+		    (best == NULL || e->expires < best->expires))
+			best = e;
+	}
+	return best;
 }
 
 static void
-store(struct dnscache *c, const char *name, int state, double now)
+store_in(struct centry *e, const char *name, int state, double now)
 {
-	struct centry *e = slot(c, name);
 	double ttl = state == POLICY_DNS_OK ? TTL_OK :
 	    state == POLICY_DNS_NOTFOUND ? TTL_NOTFOUND :
 	    state == POLICY_DNS_PENDING ? PENDING_MAX : TTL_TEMP;
@@ -207,116 +286,149 @@ store(struct dnscache *c, const char *name, int state, double now)
 	e->expires = now + ttl;
 }
 
-/* The thread's own ends of the two pipes (it never touches the cache). */
-struct ends {
-	int rfd, wfd;
-};
-
-/* The resolver thread: one name per line in, one answer per line out. */
-static void *
-resolver(void *arg)
+static void
+store(struct dnscache *c, const char *name, int state, double now)
 {
-	struct ends *ends = arg;
-	char line[MAX_DOMAIN + 2], out[MAX_DOMAIN + 16];
-	size_t have = 0;
-	int rfd = ends->rfd, wfd = ends->wfd;
+	struct centry *e = place(c, name, now);
 
-	free(ends);
+	if (e != NULL)
+		store_in(e, name, state, now);
+}
+
+/* Drop one reference; the last one frees the pool. */
+static void
+pool_unref(struct pool *p)
+{
+	int last;
+
+	pthread_mutex_lock(&p->mu);
+	last = --p->refs == 0;
+	pthread_mutex_unlock(&p->mu);
+	if (!last)
+		return;
+	close(p->wfd);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p->q);
+	free(p);
+}
+
+/* A worker: take a name, look it up, write "verdict name\n". */
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	char name[MAX_DOMAIN + 1], out[MAX_DOMAIN + 16];
+
 	for (;;) {
-		char *nl;
-		ssize_t r;
+		int len;
 
-		while ((nl = memchr(line, '\n', have)) != NULL) {
-			size_t n = (size_t)(nl - line);
-			int len;
-
-			*nl = '\0';
-			len = snprintf(out, sizeof(out), "%d %s\n",
-			    dnscheck_lookup(line), line);
-			if (len < 0 || write(wfd, out, (size_t)len) != len)
-				goto done;
-			memmove(line, nl + 1, have - n - 1);
-			have -= n + 1;
-		}
-		if (have == sizeof(line))
-			have = 0;	/* cannot happen: names are capped */
-		r = read(rfd, line + have, sizeof(line) - have);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
+		pthread_mutex_lock(&p->mu);
+		while (p->n == 0 && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->mu);
 			break;
-		have += (size_t)r;
+		}
+		memcpy(name, p->q[p->head], sizeof(name));
+		p->head = (p->head + 1) % p->cap;
+		p->n--;
+		pthread_mutex_unlock(&p->mu);
+		len = snprintf(out, sizeof(out), "%d %s\n",
+		    dnscheck_lookup(name), name);
+		/* Under PIPE_BUF: lines from several workers never mix. */
+		if (len < 0 || write(p->wfd, out, (size_t)len) != len)
+			break;
 	}
-done:
-	close(rfd);
-	close(wfd);
+	pool_unref(p);
 	return NULL;
 }
 
 struct dnscache *
-dnscache_new(int async)
+dnscache_new(unsigned workers)
 {
 	struct dnscache *c = xcalloc(1, sizeof(*c));
+	struct pool *p;
+	int fds[2];
 	size_t i;
 
 	for (i = 0; i < CACHE_SLOTS; i++)
 		c->e[i].state = -1;
-	c->async = async;
-	c->req[0] = c->req[1] = c->ans[0] = c->ans[1] = -1;
+	c->rfd = -1;
 	buf_init(&c->in);
-	if (async) {
-		pthread_t th;
+	if (workers == 0)
+		return c;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		dnscache_free(c);
+		return NULL;
+	}
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		dnscache_free(c);
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->cap = (size_t)workers * QUEUE_PER_WORKER;
+	p->q = xcalloc(p->cap, sizeof(*p->q));
+	p->wfd = fds[1];
+	p->refs = 1;		/* the cache's own */
+	c->pool = p;
+	c->rfd = fds[0];
+	{
 		pthread_attr_t at;
 		sigset_t all, old;
-		struct ends *ends;
-		int rc;
 
-		if (pipe2(c->req, O_CLOEXEC) < 0 ||
-		    pipe2(c->ans, O_CLOEXEC) < 0 ||
-		    fcntl(c->req[1], F_SETFL, O_NONBLOCK) < 0 ||
-		    fcntl(c->ans[0], F_SETFL, O_NONBLOCK) < 0) {
-			if (c->req[0] >= 0)
-				close(c->req[0]);
-			if (c->ans[1] >= 0)
-				close(c->ans[1]);
-			dnscache_free(c);
-			return NULL;
-		}
-		ends = xmalloc(sizeof(*ends));
-		ends->rfd = c->req[0];
-		ends->wfd = c->ans[1];
 		/* Signals are for the main thread's event loop. */
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
 		pthread_attr_init(&at);
 		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		rc = pthread_create(&th, &at, resolver, ends);
+		pthread_attr_setstacksize(&at, 256 * 1024);
+		for (i = 0; i < workers; i++) {
+			pthread_t th;
+
+			pthread_mutex_lock(&p->mu);
+			p->refs++;
+			pthread_mutex_unlock(&p->mu);
+			if (pthread_create(&th, &at, worker, p) != 0) {
+				pthread_mutex_lock(&p->mu);
+				p->refs--;
+				pthread_mutex_unlock(&p->mu);
+				break;
+			}
+		}
 		pthread_attr_destroy(&at);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (rc != 0) {
-			free(ends);
-			close(c->req[0]);
-			close(c->ans[1]);
+		if (i == 0) {
 			dnscache_free(c);
 			return NULL;
 		}
 	}
+	c->workers = (unsigned)i;
 	return c;
 }
 
 /*
- * Closing the request pipe ends the thread after its current lookup; it
- * closes its own ends of the pipes.
+ * The workers stop after their current lookup; the last one to leave
+ * frees the pool (and closes the pipe's write end).
  */
 void
 dnscache_free(struct dnscache *c)
 {
 	if (c == NULL)
 		return;
-	if (c->req[1] >= 0)
-		close(c->req[1]);
-	if (c->ans[0] >= 0)
-		close(c->ans[0]);
+	if (c->pool != NULL) {
+		pthread_mutex_lock(&c->pool->mu);
+		c->pool->stop = 1;
+		pthread_cond_broadcast(&c->pool->cv);
+		pthread_mutex_unlock(&c->pool->mu);
+		pool_unref(c->pool);
+	}
+	if (c->rfd >= 0)
+		close(c->rfd);
 	buf_free(&c->in);
 	free(c);
 }
@@ -324,33 +436,46 @@ dnscache_free(struct dnscache *c)
 int
 dnscache_fd(const struct dnscache *c)
 {
-	return c->async ? c->ans[0] : -1;
+	return c->workers > 0 ? c->rfd : -1;
+}
+
+unsigned
+dnscache_workers(const struct dnscache *c)
+{
+	return c->workers;
 }
 
 int
 dnscache_get(struct dnscache *c, const char *domain, double now)
 {
 	struct centry *e;
-	char line[MAX_DOMAIN + 2];
 	size_t n = strlen(domain);
 	int v;
 
 	if (n == 0 || n > MAX_DOMAIN || strchr(domain, '\n') != NULL)
 		return POLICY_DNS_TEMP;
-	e = slot(c, domain);
-	if (e->state >= 0 && strcmp(e->name, domain) == 0 && now < e->expires)
+	e = lookup(c, domain);
+	if (e != NULL && now < e->expires)
 		return e->state;
-	if (!c->async) {
+	if (c->workers == 0) {
 		v = dnscheck_lookup(domain);
 		store(c, domain, v, now);
 		return v;
 	}
-	memcpy(line, domain, n);
-	line[n] = '\n';
-	/* Under PIPE_BUF: written whole or not at all. */
-	if (write(c->req[1], line, n + 1) != (ssize_t)(n + 1))
+	if ((e = place(c, domain, now)) == NULL)
+		return POLICY_DNS_TEMP;	/* its slots all wait for answers */
+	pthread_mutex_lock(&c->pool->mu);
+	if (c->pool->n == c->pool->cap) {
+		/* Bounded: this sender is deferred, nobody else waits. */
+		pthread_mutex_unlock(&c->pool->mu);
 		return POLICY_DNS_TEMP;
-	store(c, domain, POLICY_DNS_PENDING, now);
+	}
+	memcpy(c->pool->q[(c->pool->head + c->pool->n) % c->pool->cap],
+	    domain, n + 1);
+	c->pool->n++;
+	pthread_cond_signal(&c->pool->cv);
+	pthread_mutex_unlock(&c->pool->mu);
+	store_in(e, domain, POLICY_DNS_PENDING, now);
 	return POLICY_DNS_PENDING;
 }
 
@@ -360,10 +485,10 @@ dnscache_collect(struct dnscache *c, double now)
 	char chunk[4096];
 	int got = 0;
 
-	if (!c->async)
+	if (c->workers == 0)
 		return 0;
 	for (;;) {
-		ssize_t r = read(c->ans[0], chunk, sizeof(chunk));
+		ssize_t r = read(c->rfd, chunk, sizeof(chunk));
 		char *p, *nl;
 
 		if (r < 0 && errno == EINTR)

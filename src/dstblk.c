@@ -19,14 +19,22 @@
  * State, all in DB_PENDING under DSTBLK_PREFIX, holding no address:
  *   "dstblk:t:" + hex SHA-256(token) -> "1 ACT CREATED KIND ADDRHASH"
  *   "dstblk:a:" + ADDRHASH           -> "1 ACT CREATED TH,TH,..."
- * ACT is 'b' (block) or 'u' (unblock); KIND is 'o' for a probe to a
- * list-owner address, 's' for the probe to the address itself; ADDRHASH
- * is the hex keyed hash of the address (block.h); TH are the token
- * hashes of one probe round, so one reply retires them all.
+ * ACT is 'b' (block) or 'u' (unblock); KIND is 's' for the probe to the
+ * address itself; ADDRHASH is the hex keyed hash of the address
+ * (block.h); TH are the token hashes of one probe round.
+ *
+ * Consent (SECURITY.md 3.8): only the address's own mailbox can give it.
+ * Earlier versions also probed owner-x@, x-request@ and x-owner@, and a
+ * reply from anyone to one of those acted; at a free-mail domain those
+ * are other people's mailboxes.  Such tokens (KIND 'o') may still be
+ * pending in an old state: they are refused and deleted.  A list is
+ * probed at the list address itself; the reply must come from that
+ * address (the owner writing as the list), or the operator acts
+ * (nymctl block/unblock, dstblk_set).
  */
 #define T_PREFIX DSTBLK_PREFIX "t:"
 #define A_PREFIX DSTBLK_PREFIX "a:"
-#define NPROBES 4
+#define NPROBES 1
 #define DAY 86400L
 #define ROUND_EVERY DAY		/* at most one probe round per address */
 #define HEXLEN (2 * BLOCK_HASH_LEN)
@@ -143,7 +151,6 @@ struct round {
 	long now;
 	char addrhash[HEXLEN + 1];
 	struct buf tkeys[NPROBES];	/* token keys, in probe order */
-	int kinds[NPROBES];
 	size_t n;
 	unsigned char h[BLOCK_HASH_LEN];
 };
@@ -212,7 +219,7 @@ start_fn(struct stxn *t, void *arg)
 	}
 	for (i = 0; i < rd->n; i++) {
 		buf_reset(&v);
-		buf_addf(&v, "1 %c %ld %c %s", rd->act, rd->now, rd->kinds[i],
+		buf_addf(&v, "1 %c %ld %c %s", rd->act, rd->now, KIND_SELF,
 		    rd->addrhash);
 		rc = txn_put_new(t, DB_PENDING, rd->tkeys[i].s,
 		    rd->tkeys[i].len, v.s, v.len);
@@ -263,7 +270,7 @@ wants_unblock(const struct req *r)
 /* The probe: who asked what, how to confirm, how to ignore. */
 static void
 compose_probe(const struct req *r, const char *from, const char *to,
-    const char *addr, int act, int kind, struct buf *out)
+    const char *addr, int act, struct buf *out)
 {
 	const char *what = act == ACT_BLOCK ? "block" : "unblock";
 	const char *host = r->conf->hostname;
@@ -291,19 +298,18 @@ compose_probe(const struct req *r, const char *from, const char *to,
 		buf_adds(out, "Once unblocked, mail sent by the pseudonymous "
 		    "users (nyms) of this\nserver can reach that address "
 		    "again.\n\n");
-	if (kind == KIND_OWNER)
-		buf_adds(out, "You get this because you may own a mailing "
-		    "list at that address: for a\nlist, only its owner can "
-		    "confirm.\n\n");
 	buf_addf(out, "To confirm, reply to this message (any text will do); "
-	    "the reply must reach\n%s%s.\n\n", from,
-	    kind == KIND_SELF ? "\nand come from the address itself" : "");
+	    "the reply must reach\n%s\nand come from the address itself.  "
+	    "If the address is a mailing list,\nits owner confirms by "
+	    "writing as the list (or asks the operator of %s).\n\n",
+	    from, host);
 	buf_addf(out, "If you did not ask for this, ignore this message: "
 	    "nothing changes, and\nthe request expires in %d days.  "
 	    "Automatic answers and bounces are\nignored.\n\n", DSTBLK_DAYS);
 	buf_adds(out, "--- The header of the request (if you did not send it, "
 	    "someone forged\nthe address) ---\n");
-	util_quote(out, r->msg.header, r->msg.headerlen, "> ");
+	util_quote_capped(out, r->msg.header, r->msg.headerlen, "> ",
+	    RESPOND_QUOTE_MAX);
 }
 
 void
@@ -314,7 +320,7 @@ dstblk_request(struct req *r)
 	unsigned char key[BLOCK_KEY_LEN];
 	struct round rd;
 	const char *why, *at;
-	size_t i, nl;
+	size_t i;
 	int rc;
 
 	memset(&rd, 0, sizeof(rd));
@@ -348,22 +354,13 @@ dstblk_request(struct req *r)
 		buf_free(&hx);
 	}
 
-	/* The list-owner addresses first, the address itself last. */
-	nl = (size_t)(at - addr.s);
-	if (addr.s[0] != '"') {
-		buf_addf(&target[rd.n++], "owner-%.*s", (int)nl, addr.s);
-		buf_addf(&target[rd.n++], "%.*s-request", (int)nl, addr.s);
-		buf_addf(&target[rd.n++], "%.*s-owner", (int)nl, addr.s);
-		for (i = 0; i < rd.n; i++)
-			buf_adds(&target[i], at);
-	}
+	/* Only the address itself: no list-owner forms (SECURITY.md 3.8). */
 	buf_adds(&target[rd.n++], addr.s);
 	for (i = 0; i < rd.n; i++) {
 		buf_reset(&tok);
 		util_random_hex(&tok, DSTBLK_TOKEN_BYTES);
 		token_key(&rd.tkeys[i], tok.s);
 		buf_addf(&from[i], "dstblk+%s@%s", tok.s, r->conf->hostname);
-		rd.kinds[i] = i + 1 == rd.n ? KIND_SELF : KIND_OWNER;
 	}
 	buf_wipe(&tok);
 
@@ -381,10 +378,7 @@ dstblk_request(struct req *r)
 	for (i = 0; i < rd.n; i++) {
 		const char *rcpt[1] = { target[i].s };
 
-		if (!addr_deliverable(target[i].s))
-			continue;	/* an over-long owner address */
-		compose_probe(r, from[i].s, target[i].s, addr.s, rd.act,
-		    rd.kinds[i], &m);
+		compose_probe(r, from[i].s, target[i].s, addr.s, rd.act, &m);
 		if (sendmail_send(r->conf->sendmail, from[i].s, rcpt, 1, m.s,
 		    m.len) < 0) {
 			/* The MTA's retry starts a fresh round. */
@@ -458,6 +452,12 @@ activate_fn(struct stxn *t, void *arg)
 		rc = rc < 0 ? rc : R_UNKNOWN;
 		goto out;
 	}
+	if (rest[0] == KIND_OWNER) {
+		/* An owner probe of an older version: no consent. */
+		rc = txn_del(t, DB_PENDING, rp->tkey.s, rp->tkey.len);
+		rc = rc < 0 ? rc : R_UNKNOWN;
+		goto out;
+	}
 	rp->act = act;
 	rp->kind = rest[0];
 	if (rp->kind == KIND_SELF &&
@@ -526,13 +526,8 @@ confirm_answer(const struct req *r, const struct reply *rp)
 	if (!addr_deliverable(r->sender) ||
 	    addr_in_domain(r->sender, host))
 		return;
-	if (rp->kind == KIND_SELF)
-		buf_addf(&body, "Your address %s is now %s at %s.\n", r->sender,
-		    block ? "blocked" : "unblocked", host);
-	else
-		buf_addf(&body, "The address named in the request you "
-		    "answered is now %s at %s.\n", block ? "blocked" :
-		    "unblocked", host);
+	buf_addf(&body, "Your address %s is now %s at %s.\n", r->sender,
+	    block ? "blocked" : "unblocked", host);
 	if (block)
 		buf_addf(&body, "Mail sent by this server's nyms will not be "
 		    "delivered to it.\n\nTo undo this, mail "
@@ -589,12 +584,76 @@ dstblk_reply(struct req *r)
 		    "address the request names");
 	if (rc < 0)
 		die_temp("cannot update the state");
-	log_info("dstblk: %s confirmed by a reply to a%s probe",
-	    rp.act == ACT_BLOCK ? "block" : "unblock",
-	    rp.kind == KIND_SELF ? " self" : "n owner");
+	log_info("dstblk: %s confirmed by a reply to its probe",
+	    rp.act == ACT_BLOCK ? "block" : "unblock");
 	confirm_answer(r, &rp);
 	buf_free(&rp.tkey);
 	buf_free(&a);
+}
+
+/* ---- the operator: nymctl block / unblock ---- */
+
+struct setarg {
+	unsigned char h[BLOCK_HASH_LEN];
+	char addrhash[HEXLEN + 1];
+	int block;
+	long now;
+};
+
+/* Set or lift the block and retire any pending round for the address. */
+static int
+set_fn(struct stxn *t, void *arg)
+{
+	struct setarg *sa = arg;
+	struct buf akey = BUF_INIT, v = BUF_INIT;
+	int rc;
+
+	rc = sa->block ? block_set(t, sa->h, sa->now) : block_unset(t, sa->h);
+	if (rc == STORE_NOTFOUND)
+		rc = 0;
+	if (rc < 0)
+		goto out;
+	buf_addf(&akey, "%s%s", A_PREFIX, sa->addrhash);
+	rc = txn_get(t, DB_PENDING, akey.s, akey.len, &v);
+	if (rc == STORE_OK)
+		rc = retire_round(t, akey.s, v.s);
+	else if (rc == STORE_NOTFOUND)
+		rc = 0;
+out:
+	buf_free(&akey);
+	buf_free(&v);
+	return rc;
+}
+
+int
+dstblk_set(struct store *st, const char *addr, int block, time_t now)
+{
+	unsigned char key[BLOCK_KEY_LEN];
+	struct setarg sa;
+	struct buf low = BUF_INIT, hx = BUF_INIT;
+	int rc;
+
+	buf_sets(&low, addr);
+	util_lower(low.s);
+	if (!addr_deliverable(low.s)) {
+		buf_free(&low);
+		return 1;
+	}
+	if (block_key(st, 1, key) != STORE_OK) {
+		buf_free(&low);
+		return STORE_ERR;
+	}
+	memset(&sa, 0, sizeof(sa));
+	block_hash(key, low.s, sa.h);
+	memset(key, 0, sizeof(key));
+	util_hex(&hx, sa.h, sizeof(sa.h));
+	memcpy(sa.addrhash, hx.s, HEXLEN + 1);
+	sa.block = block;
+	sa.now = (long)now;
+	rc = store_write(st, set_fn, &sa);
+	buf_wipe(&low);
+	buf_free(&hx);
+	return rc < 0 ? STORE_ERR : 0;
 }
 
 /* ---- maintenance ---- */

@@ -108,7 +108,7 @@ main(int argc, char **argv)
 	util_sane_fds();
 	umask(077);
 	die_init("mail2news");
-	while ((c = getopt(argc, argv, "c:f:PqQv")) != -1) {
+	while ((c = getopt(argc, argv, "+c:f:PqQv")) != -1) {
 		switch (c) {
 		case 'c': confpath = optarg; break;
 		case 'f': sender = optarg; break;

@@ -249,3 +249,25 @@ msg_count(const struct msg *m, const char *name)
 		n++;
 	return n;
 }
+
+size_t
+msg_put_field(struct buf *out, const char *raw, size_t len)
+{
+	size_t i, n = 0;
+
+	buf_reserve(out, len + 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)raw[i];
+		int fold = c == '\n' && i + 1 < len &&
+		    (raw[i + 1] == ' ' || raw[i + 1] == '\t');
+
+		if ((c < 32 && c != '\t' && !fold) || c == 127) {
+			buf_addc(out, ' ');
+			n++;
+		} else {
+			buf_addc(out, (char)c);
+		}
+	}
+	buf_addc(out, '\n');
+	return n;
+}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "alias.h"
 #include "backup.h"
 #include "buf.h"
 #include "conf.h"
@@ -21,6 +22,7 @@
 #include "pubview.h"
 #include "nym.h"
 #include "gpg.h"
+#include "stamp.h"
 #include "store.h"
 #include "util.h"
 #include "wipe.h"
@@ -47,6 +49,8 @@ usage(void)
 	    "  wipe NAME               delete a nym and everything about it\n"
 	    "  disable NAME            stop a nym (mail to it bounces)\n"
 	    "  enable NAME             undo disable and the daily-limit stop\n"
+	    "  block ADDRESS           nym mail no longer goes to ADDRESS\n"
+	    "  unblock ADDRESS         lift such a block\n"
 	    "  expire [-n] [-t EPOCH]  warn/wipe idle nyms, drop stale state\n"
 	    "                          (-n: dry run, counts only; -t: the time)\n"
 	    "  queue-run               run the configured remail with -q\n"
@@ -234,7 +238,7 @@ cmd_init(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "t:")) != -1) {
+	while ((c = getopt(argc, argv, "+t:")) != -1) {
 		if (c == 't' && strcmp(optarg, "rsa") == 0)
 			type = GPG_RSA3072;
 		else if (c == 't' && strcmp(optarg, "ed25519") == 0)
@@ -366,10 +370,10 @@ cmd_expire(int argc, char **argv)
 	struct store *st;
 	struct expire_counts n;
 	time_t now = time(NULL);
-	int c, dry = 0, rc, probes;
+	int c, dry = 0, rc, probes, stamps;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "nt:")) != -1) {
+	while ((c = getopt(argc, argv, "+nt:")) != -1) {
 		if (c == 'n')
 			dry = 1;
 		else if (c == 't')
@@ -380,17 +384,22 @@ cmd_expire(int argc, char **argv)
 	st = open_store(0);
 	rc = expire_run(&conf, st, now, dry, &n);
 	probes = dstblk_expire(st, now, dry);
+	/* Answer and request counts (keyed hashes) end with their window. */
+	stamps = dry ? 0 : stamp_expire(st, now);
+	if (!dry && alias_expire(st, now) < 0)
+		stamps = -1;
 	printf("%swarned %u, wiped %u, unconfirmed removed %u, "
 	    "changes dropped %u, replay entries pruned %u, "
-	    "stale hand-offs dropped %u, block requests expired %d\n",
+	    "stale hand-offs dropped %u, block requests expired %d, "
+	    "stamps expired %d\n",
 	    dry ? "dry run: " : "", n.warned, n.wiped, n.unconfirmed,
 	    n.dropped_changes, n.replay_pruned, n.handoffs_dropped,
-	    probes < 0 ? 0 : probes);
+	    probes < 0 ? 0 : probes, stamps < 0 ? 0 : stamps);
 	store_close(st);
 	/* Daily: whatever a crash left stale is put right here too. */
 	if (!dry && scrub(1, 0) < 0)
 		rc = -1;
-	if (rc < 0 || probes < 0)
+	if (rc < 0 || probes < 0 || stamps < 0)
 		fail("some actions failed (see the log); run again later");
 	return CTL_OK;
 }
@@ -487,6 +496,25 @@ cmd_queue_run(void)
 	return CTL_OK;
 }
 
+/*
+ * The operator's destination block, e.g. for a list owner who cannot
+ * reply as the list (SECURITY.md 3.8).  Only the keyed hash is stored.
+ */
+static int
+cmd_block(const char *addr, int block)
+{
+	struct store *st = open_store(0);
+	int rc = dstblk_set(st, addr, block, time(NULL));
+
+	store_close(st);
+	if (rc == 1)
+		usage();
+	if (rc < 0)
+		fail("cannot update the state");
+	printf("%s\n", block ? "blocked" : "unblocked");
+	return CTL_OK;
+}
+
 static int
 cmd_backup(const char *path)
 {
@@ -509,7 +537,7 @@ cmd_restore(int argc, char **argv)
 	int c, force = 0;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "f")) != -1) {
+	while ((c = getopt(argc, argv, "+f")) != -1) {
 		if (c == 'f')
 			force = 1;
 		else
@@ -573,6 +601,8 @@ main(int argc, char **argv)
 
 	umask(077);
 	die_init("nymctl");
+	/* "+": options end at the first operand (no GNU permutation), so
+	 * an MTA-supplied argument after them is never an option. */
 	while ((c = getopt(argc, argv, "+c:v")) != -1) {
 		switch (c) {
 		case 'c': confpath = optarg; break;
@@ -615,6 +645,10 @@ main(int argc, char **argv)
 		return cmd_restore(argc, argv);
 	if (strcmp(argv[0], "check") == 0 && argc == 1)
 		return cmd_check();
+	if (strcmp(argv[0], "block") == 0 && argc == 2)
+		return cmd_block(argv[1], 1);
+	if (strcmp(argv[0], "unblock") == 0 && argc == 2)
+		return cmd_block(argv[1], 0);
 	if (strcmp(argv[0], "scrub") == 0 && argc == 1)
 		return scrub(1, 0) < 0 ? CTL_FAIL : CTL_OK;
 	usage();

@@ -113,7 +113,9 @@ main(int argc, char **argv)
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	die_init("nymfingerd");
-	while ((c = getopt(argc, argv, "c:v")) != -1) {
+	/* "+": options end at the first operand (no GNU permutation), so
+	 * an MTA-supplied argument after them is never an option. */
+	while ((c = getopt(argc, argv, "+c:v")) != -1) {
 		switch (c) {
 		case 'c': confpath = optarg; break;
 		case 'v': die_set_verbose(1); break;

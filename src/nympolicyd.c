@@ -1,6 +1,7 @@
 /* nympolicyd.c - Postfix policy service: sockets, event loop, signals. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -66,7 +67,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	die_usage(PD_USAGE, "usage: nympolicyd [-v] [-c conf] "
-	    "[-n maxconn] [-t idle] [-m mode] -l unix:PATH|inet:HOST:PORT\n"
+	    "[-n maxconn] [-t idle] [-m mode] [-g group]\n"
+	    "       -l unix:PATH|inet:HOST:PORT\n"
 	    "       nympolicyd [-v] [-c conf] -s");
 }
 
@@ -262,9 +264,14 @@ conn_process(struct conn *c, double now)
 	}
 }
 
-/* A socket bound to a loopback address or a Unix path, listening. */
+/*
+ * A socket bound to a loopback address or a Unix path, listening.  A Unix
+ * socket gets mode (default 0660: its answers tell which nyms exist and
+ * its requests push quotas, so not every local user may connect) and,
+ * with group != -1, that group (one Postfix's smtpd is in).
+ */
 static void
-listen_on(const char *spec, unsigned mode)
+listen_on(const char *spec, unsigned mode, gid_t group)
 {
 	if (strncmp(spec, "unix:", 5) == 0) {
 		struct sockaddr_un sun;
@@ -303,7 +310,8 @@ listen_on(const char *spec, unsigned mode)
 		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun,
 		    sizeof(sun)) < 0)
 			fail("%s: %s", spec, strerror(errno));
-		if (chmod(tmp, mode) < 0 || listen(lfd, SOMAXCONN) < 0 ||
+		if ((group != (gid_t)-1 && chown(tmp, (uid_t)-1, group) < 0) ||
+		    chmod(tmp, mode) < 0 || listen(lfd, SOMAXCONN) < 0 ||
 		    rename(tmp, path) < 0) {
 			(void)unlink(tmp);
 			fail("%s: %s", spec, strerror(errno));
@@ -535,15 +543,28 @@ main(int argc, char **argv)
 	sigset_t waitmask;
 	char err[512], *end;
 	unsigned long v;
-	unsigned mode = 0666;
+	unsigned mode = 0660;
+	gid_t group = (gid_t)-1;
+	struct group *gr;
 	int spawn = 0, c;
 
 	util_sane_fds();
 	die_init("nympolicyd");
-	while ((c = getopt(argc, argv, "c:l:m:n:st:v")) != -1) {
+	/* "+": options end at the first operand (no GNU permutation), so
+	 * an MTA-supplied argument after them is never an option. */
+	while ((c = getopt(argc, argv, "+c:g:l:m:n:st:v")) != -1) {
 		switch (c) {
 		case 'c':
 			confpath = optarg;
+			break;
+		case 'g':
+			v = strtoul(optarg, &end, 10);
+			if (*optarg != '\0' && *end == '\0' && v < (gid_t)-1)
+				group = (gid_t)v;
+			else if ((gr = getgrnam(optarg)) != NULL)
+				group = gr->gr_gid;
+			else
+				usage();
 			break;
 		case 'l':
 			listen_spec = optarg;
@@ -591,8 +612,15 @@ main(int argc, char **argv)
 	if (conf.policy_dns_server != NULL &&
 	    dnscheck_set_server(conf.policy_dns_server) < 0)
 		fail("policy_dns_server: expected IPv4 or IPv4:port");
-	if (conf.policy_dns_check && (dns = dnscache_new(!spawn)) == NULL)
-		fail("cannot start the resolver thread: %s", strerror(errno));
+	if (dnscheck_set_timeout(conf.policy_dns_timeout) < 0)
+		fail("policy_dns_timeout: out of range");
+	if (conf.policy_dns_check && (dns = dnscache_new(spawn ? 0 :
+	    conf.policy_dns_workers)) == NULL)
+		fail("cannot start the resolver threads: %s", strerror(errno));
+	if (dns != NULL && !spawn && dnscache_workers(dns) <
+	    conf.policy_dns_workers)
+		log_warn("only %u of %u resolver threads started",
+		    dnscache_workers(dns), conf.policy_dns_workers);
 	memset(&set, 0, sizeof(set));
 	set.hostname = conf.hostname;
 	set.half_life = conf.policy_half_life;
@@ -615,7 +643,7 @@ main(int argc, char **argv)
 	} else {
 		fit_fd_limit();
 		conns = xcalloc(maxconns, sizeof(*conns));
-		listen_on(listen_spec, mode);
+		listen_on(listen_spec, mode, group);
 	}
 	serve(spawn, &waitmask);
 	log_stats(spawn ? "done" : "stopping");

@@ -54,8 +54,29 @@ static const struct handler handlers[] = {
 static void
 usage(void)
 {
-	die_usage(EX_TEMPFAIL_, "usage: nymserv [-Qv] [-c conf] [-f sender] "
-	    "recipient < message");
+	die_usage(EX_TEMPFAIL_, "usage: nymserv [-Qv] [-c conf] [-f sender] [--] "
+	    "[recipient] < message");
+}
+
+/*
+ * Without an argument the MTA's environment names the recipient, so no
+ * sample has to put an address on a command line (a shell may read it):
+ * qmail-local's DEFAULT (the part after the .qmail-default prefix),
+ * OpenSMTPD's ORIGINAL_RECIPIENT (the address as sent: its RECIPIENT is
+ * the mapped delivery user), LOCAL, then Exim's RECIPIENT.
+ */
+static const char *
+env_recipient(void)
+{
+	static const char *const vars[] = { "DEFAULT", "ORIGINAL_RECIPIENT",
+	    "LOCAL", "RECIPIENT" };
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if ((v = getenv(vars[i])) != NULL && *v != '\0')
+			return v;
+	return NULL;
 }
 
 static void
@@ -99,7 +120,9 @@ main(int argc, char **argv)
 	util_sane_fds();
 	umask(077);
 	die_init("nymserv");
-	while ((c = getopt(argc, argv, "c:f:Qv")) != -1) {
+	/* "+": options end at the first operand (no GNU permutation), so
+	 * an MTA-supplied argument after them is never an option. */
+	while ((c = getopt(argc, argv, "+c:f:Qv")) != -1) {
 		switch (c) {
 		case 'c': confpath = optarg; break;
 		case 'f': sender = optarg; break;
@@ -112,12 +135,9 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc > 1)
 		usage();
-	/* Without an argument, the qmail-local environment names the rcpt. */
 	if (argc == 1)
 		recipient = argv[0];
-	else if ((recipient = getenv("DEFAULT")) == NULL &&
-	    (recipient = getenv("LOCAL")) == NULL &&
-	    (recipient = getenv("RECIPIENT")) == NULL)
+	else if ((recipient = env_recipient()) == NULL)
 		usage();
 	sender = req_start(&conf, confpath, sender);
 	if (gpg_home_ok(conf.gnupghome) < 0)

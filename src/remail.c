@@ -75,7 +75,9 @@ main(int argc, char **argv)
 	util_sane_fds();
 	umask(077);
 	die_init("remail");
-	while ((c = getopt(argc, argv, "c:f:p:qQv")) != -1) {
+	/* "+": options end at the first operand (no GNU permutation), so
+	 * an MTA-supplied argument after them is never an option. */
+	while ((c = getopt(argc, argv, "+c:f:p:qQv")) != -1) {
 		switch (c) {
 		case 'c': confpath = optarg; break;
 		case 'f': sender = optarg; break;

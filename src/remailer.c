@@ -19,6 +19,7 @@
 #include "remailer.h"
 #include "respond.h"
 #include "spool.h"
+#include "stamp.h"
 #include "store.h"
 #include "t1crypt.h"
 #include "type1.h"
@@ -677,6 +678,16 @@ rm_key_reply(const struct conf *c, const char *sender, const struct msg *m,
 		log_err("no remailer key in the state (run nymctl init)");
 		goto done;
 	}
+	/* answer_limit answers an hour per sender (SECURITY.md 3.7). */
+	if ((rc = stamp_take(st, STAMP_KEY, sender, now, 3600,
+	    c->answer_limit)) != 0) {
+		if (rc == 1)
+			log_info("remailer-key: not answered: that address "
+			    "had its answers this hour");
+		rc = rc == 1 ? 0 : -1;
+		goto done;
+	}
+	rc = -1;
 	buf_adds(&out, "Date: ");
 	util_date(&out, now);
 	buf_adds(&out, "\nMessage-ID: ");
@@ -692,6 +703,8 @@ rm_key_reply(const struct conf *c, const char *sender, const struct msg *m,
 	}
 	rcpt[0] = sender;
 	rc = sendmail_send(c->sendmail, "", rcpt, 1, out.s, out.len);
+	if (rc < 0 && stamp_drop(st, STAMP_KEY, sender) < 0)
+		log_err("cannot give an answer back to its count");
 done:
 	store_close(st);
 	buf_free(&fpr);

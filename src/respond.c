@@ -10,11 +10,13 @@
 #include "die.h"
 #include "outbound.h"
 #include "respond.h"
+#include "stamp.h"
 #include "store.h"
 #include "util.h"
 
 #define HELP_MAX (256 * 1024)
-#define LIST_MAX_NAMES 100000
+#define LIST_NAMES 250		/* names of each kind list@ sends */
+#define ANSWER_WINDOW 3600	/* answer_limit counts per hour */
 
 /* First token of a header value, for Auto-Submitted and Precedence. */
 static int
@@ -175,14 +177,32 @@ respond_compose(const struct req *r, const char *from_local, const char *to,
 	buf_add(out, body->s, body->len);
 }
 
-/* Send an answer with the null envelope sender, or exit 75. */
+int
+respond_throttled(const struct req *r, int purpose, const char *to)
+{
+	int rc = stamp_take(r->st, purpose, to, r->now, ANSWER_WINDOW,
+	    r->conf->answer_limit);
+
+	if (rc < 0)
+		die_temp("cannot update the state");
+	return rc == 1;
+}
+
+/*
+ * Send an answer with the null envelope sender, or give the answer back
+ * to the address's count (the MTA's retry is answered) and exit 75.
+ */
 static void
-send_answer(const struct req *r, const char *to, const struct buf *m)
+send_answer(const struct req *r, int purpose, const char *to,
+    const struct buf *m)
 {
 	const char *rcpt[1] = { to };
 
-	if (sendmail_send(r->conf->sendmail, "", rcpt, 1, m->s, m->len) < 0)
+	if (sendmail_send(r->conf->sendmail, "", rcpt, 1, m->s, m->len) < 0) {
+		if (stamp_drop(r->st, purpose, to) < 0)
+			log_err("cannot give an answer back to its count");
 		die_temp("cannot hand the answer to sendmail");
+	}
 }
 
 /* Replace every "${hostname}" in the help text. */
@@ -223,6 +243,11 @@ respond_help(struct req *r)
 		log_info("help: not answered: %s", why);
 		goto done;
 	}
+	if (respond_throttled(r, STAMP_HELP, to.s)) {
+		log_info("help: not answered: that address had its answers "
+		    "this hour");
+		goto done;
+	}
 	if (util_read_file(r->conf->helpfile, HELP_MAX, &text) < 0)
 		die_temp("cannot read help file %s: %s", r->conf->helpfile,
 		    strerror(errno));
@@ -232,11 +257,13 @@ respond_help(struct req *r)
 	buf_adds(&body, "\n--- The header of the request this answers "
 	    "(if you did not send it, someone forged your address) ---\n");
 	if (r->msg.fromline != NULL)
-		util_quote(&body, r->msg.fromline, r->msg.fromlinelen, "> ");
-	util_quote(&body, r->msg.header, r->msg.headerlen, "> ");
+		util_quote_capped(&body, r->msg.fromline, r->msg.fromlinelen,
+		    "> ", RESPOND_QUOTE_MAX);
+	util_quote_capped(&body, r->msg.header, r->msg.headerlen, "> ",
+	    RESPOND_QUOTE_MAX);
 	respond_compose(r, "help", to.s, subject_re(r, "nym server help", &subj),
 	    &body, &out);
-	send_answer(r, to.s, &out);
+	send_answer(r, STAMP_HELP, to.s, &out);
 	log_info("help: answered");
 done:
 	buf_free(&to);
@@ -248,9 +275,11 @@ done:
 
 struct list_arg {
 	struct buf nyms, aliases;
-	size_t nn, na;
+	size_t nn, na;		/* listed */
+	size_t tn, ta;		/* in the state */
 };
 
+/* The first LIST_NAMES names of each kind, and how many there are. */
 static int
 list_fn(struct stxn *t, void *arg)
 {
@@ -260,18 +289,29 @@ list_fn(struct stxn *t, void *arg)
 	buf_reset(&la->nyms);
 	buf_reset(&la->aliases);
 	la->nn = la->na = 0;
-	if ((rc = txn_keys(t, DB_NYMS, "", LIST_MAX_NAMES, &la->nyms,
+	if ((rc = txn_count(t, DB_NYMS, &la->tn)) < 0 ||
+	    (rc = txn_count(t, DB_ALIASES, &la->ta)) < 0 ||
+	    (rc = txn_keys(t, DB_NYMS, "", LIST_NAMES, &la->nyms,
 	    &la->nn)) < 0)
 		return rc;
-	return txn_keys(t, DB_ALIASES, "", LIST_MAX_NAMES, &la->aliases,
+	return txn_keys(t, DB_ALIASES, "", LIST_NAMES, &la->aliases,
 	    &la->na);
+}
+
+/* "(N more not listed)" when a kind had more names than the answer. */
+static void
+more(struct buf *b, size_t listed, size_t total)
+{
+	if (total > listed)
+		buf_addf(b, "(%zu more not listed: the answer is kept "
+		    "short)\n", total - listed);
 }
 
 void
 respond_list(struct req *r)
 {
 	struct buf to = BUF_INIT, body = BUF_INIT, out = BUF_INIT;
-	struct list_arg la = { BUF_INIT, BUF_INIT, 0, 0 };
+	struct list_arg la = { BUF_INIT, BUF_INIT, 0, 0, 0, 0 };
 	const char *why;
 
 	if (!r->conf->list_enabled)
@@ -280,16 +320,23 @@ respond_list(struct req *r)
 		log_info("list: not answered: %s", why);
 		goto done;
 	}
+	if (respond_throttled(r, STAMP_LIST, to.s)) {
+		log_info("list: not answered: that address had its answers "
+		    "this hour");
+		goto done;
+	}
 	if (store_read(r->st, list_fn, &la) < 0)
 		die_temp("cannot read the state");
 	buf_addf(&body, "Names in use at %s (%zu nyms, %zu aliases).\n"
 	    "They cannot be taken by anyone else.\n\nNyms:\n",
-	    r->conf->hostname, la.nn, la.na);
+	    r->conf->hostname, la.tn, la.ta);
 	buf_add(&body, la.nyms.s, la.nyms.len);
+	more(&body, la.nn, la.tn);
 	buf_adds(&body, "\nAliases:\n");
 	buf_add(&body, la.aliases.s, la.aliases.len);
+	more(&body, la.na, la.ta);
 	respond_compose(r, r->local, to.s, "Names in use", &body, &out);
-	send_answer(r, to.s, &out);
+	send_answer(r, STAMP_LIST, to.s, &out);
 	log_info("list: answered");
 done:
 	buf_free(&to);

@@ -19,6 +19,7 @@
 #include "nymmail.h"
 #include "outcome.h"
 #include "replay.h"
+#include "respond.h"
 #include "send.h"
 #include "sigreq.h"
 #include "util.h"
@@ -27,15 +28,22 @@
 #define OVER_LIMIT (-10)	/* commit_fn: aborts the transaction */
 #define CHANGED (-11)		/* ... the nym changed since it was read */
 
-/* Always removed, whatever strip_headers says. */
-static const char *const never[] = {
-	"From", "Sender", "Bcc", "Resent-Bcc", "Hidden-To", "Nym-Commands",
-	"Nym-Command", "Return-Path", "Received", "Control", "Approved",
-	"Path", "NNTP-Posting-Host", "NNTP-Posting-Date", "Injection-Info",
-	"Xref", "Also-Control", "Supersedes", "X-Loop", "Resent-From",
-	"Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Date",
-	"Resent-Message-ID", NULL
+/*
+ * The only header fields send@ passes on (SECURITY.md 3.5): addresses,
+ * Subject, threading and MIME structure.  Whatever else a mail client
+ * writes (Date in its time zone, Message-ID with its host name,
+ * Content-Language, Accept-Language, Thread-Index, X-MS-*, X-Mozilla-*,
+ * identity and account keys, Importance, User-Agent, ...) tells about
+ * the machine and the person, and fields nobody knows yet will too; Date
+ * and Message-ID are made fresh.  strip_headers drops some of these too.
+ */
+static const char *const allowed[] = {
+	"To", "Cc", "Reply-To", "Mail-Followup-To", "Mail-Reply-To",
+	"Subject", "In-Reply-To", "References", "MIME-Version",
+	"Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
+	NULL
 };
+#define DROPPED_LISTED 40	/* field names the acknowledgement lists */
 
 struct snd {
 	struct req *r;
@@ -48,10 +56,13 @@ struct snd {
 	struct gpg_keyinfo ki;
 	long sigtime;
 	unsigned flags;		/* the nym's switches with per-message ones */
-	char **rcpts;
-	size_t nrcpts;
+	struct rcpts rl;	/* distinct recipients, capped */
+	int over;		/* more than max_recipients named */
+	size_t nbad;		/* undeliverable addresses seen */
 	struct buf problems;	/* listed in the acknowledgement */
 	struct buf changes;	/* what was changed or dropped */
+	struct buf dropped;	/* fields not passed on (not a reason to ack) */
+	size_t ndropped;
 	struct buf out;		/* the message as sent */
 	int refused;		/* nothing is sent */
 	int news;		/* Newsgroups: also (or only) an article */
@@ -86,14 +97,20 @@ in_list(char *const *list, const struct hdr *h)
 	return 0;
 }
 
-/* Add each deliverable address of a field to the recipient list. */
+#define BAD_LISTED 20	/* undeliverable addresses the owner is shown */
+
+/*
+ * Add each deliverable address of a field to the recipient list, which
+ * stops at the first distinct address past max_recipients (SECURITY.md
+ * 3.6): no per-pair work beyond the cap, whatever the header holds.
+ */
 static void
 collect(struct snd *x, const char *field)
 {
-	size_t i = 0, k, j;
+	size_t i = 0, k;
 	const struct hdr *h;
 
-	while ((h = msg_next(&x->m, field, &i)) != NULL) {
+	while (!x->over && (h = msg_next(&x->m, field, &i)) != NULL) {
 		struct addrlist l;
 
 		if (addr_parse_list(h->value, strlen(h->value), 1000, &l) < 0) {
@@ -102,23 +119,19 @@ collect(struct snd *x, const char *field)
 			x->refused = 1;
 			continue;
 		}
-		for (k = 0; k < l.n; k++) {
+		for (k = 0; k < l.n && !x->over; k++) {
 			const char *a = l.a[k].addr;
 
 			if (!addr_deliverable(a)) {
-				buf_addf(&x->problems, "%s: not a deliverable "
-				    "address: %.80s\n", field, a);
+				if (++x->nbad <= BAD_LISTED)
+					buf_addf(&x->problems, "%s: not a "
+					    "deliverable address: %.80s\n",
+					    field, a);
 				x->refused = 1;
 				continue;
 			}
-			for (j = 0; j < x->nrcpts; j++)
-				if (addr_equal(x->rcpts[j], a))
-					break;
-			if (j < x->nrcpts)
-				continue;
-			x->rcpts = xrealloc(x->rcpts, (x->nrcpts + 1) *
-			    sizeof(*x->rcpts));
-			x->rcpts[x->nrcpts++] = xstrdup(a);
+			if (addr_rcpts_add(&x->rl, a) == 1)
+				x->over = 1;
 		}
 		addr_free_list(&l);
 	}
@@ -135,23 +148,23 @@ drop_blocked(struct snd *x)
 	size_t i, k = 0;
 	int rc;
 
-	if (x->nrcpts == 0)
+	if (x->rl.n == 0)
 		return;
-	blocked = xcalloc(x->nrcpts, sizeof(*blocked));
-	rc = block_check(x->r->st, (const char *const *)x->rcpts, x->nrcpts,
+	blocked = xcalloc(x->rl.n, sizeof(*blocked));
+	rc = block_check(x->r->st, (const char *const *)x->rl.a, x->rl.n,
 	    blocked);
 	if (rc < 0)
 		die_temp("cannot read the block list");
-	for (i = 0; i < x->nrcpts; i++) {
+	for (i = 0; i < x->rl.n; i++) {
 		if (!blocked[i]) {
-			x->rcpts[k++] = x->rcpts[i];
+			x->rl.a[k++] = x->rl.a[i];
 			continue;
 		}
 		buf_addf(&x->changes, "not sent to %.254s: that destination "
-		    "asked not to receive nym mail\n", x->rcpts[i]);
-		free(x->rcpts[i]);
+		    "asked not to receive nym mail\n", x->rl.a[i]);
+		free(x->rl.a[i]);
 	}
-	x->nrcpts = k;
+	x->rl.n = k;
 	free(blocked);
 	if (rc > 0)
 		log_info("send: %d blocked recipient%s dropped", rc,
@@ -212,12 +225,55 @@ from_value(const struct snd *x, struct buf *b)
 		buf_addc(b, '>');
 }
 
-/* The header as sent: From rewritten, identifying fields removed. */
+/* Does one of the lines in b start with the n bytes of line? */
+static int
+listed(const struct buf *b, const char *line, size_t n)
+{
+	const char *p = b->s, *end = b->s + b->len;
+
+	while (p != NULL && p < end) {
+		if ((size_t)(end - p) >= n && strncasecmp(p, line, n) == 0)
+			return 1;
+		if ((p = memchr(p, '\n', (size_t)(end - p))) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* Note a field not passed on, once per name, for the acknowledgement. */
+static void
+note_dropped(struct snd *x, const struct hdr *h)
+{
+	struct buf line = BUF_INIT;
+
+	buf_addf(&line, "removed %.*s:\n", (int)(h->namelen > 64 ? 64 :
+	    h->namelen), h->name);
+	if (!listed(&x->dropped, line.s, line.len) &&
+	    ++x->ndropped <= DROPPED_LISTED)
+		buf_add(&x->dropped, line.s, line.len);
+	buf_free(&line);
+}
+
+/* Is the field on the allow-list and not named by strip_headers? */
+static int
+passed_on(const struct conf *c, const struct hdr *h)
+{
+	size_t k;
+
+	for (k = 0; allowed[k] != NULL; k++)
+		if (msg_name_is(h, allowed[k]))
+			return !in_list(c->strip_headers, h);
+	return 0;
+}
+
+/*
+ * The header as sent: From rewritten, the allowed fields (controls in
+ * them turned into spaces), a fresh Date in UTC and Message-ID, the mark.
+ */
 static void
 rewrite(struct snd *x)
 {
 	const struct conf *c = x->r->conf;
-	int has_date = 0, has_msgid = 0;
 	size_t i;
 
 	buf_adds(&x->out, "From: ");
@@ -225,36 +281,25 @@ rewrite(struct snd *x)
 	buf_addc(&x->out, '\n');
 	for (i = 0; i < x->m.nh; i++) {
 		const struct hdr *h = &x->m.h[i];
-		size_t k;
-		int skip = 0;
 
-		for (k = 0; never[k] != NULL; k++)
-			if (msg_name_is(h, never[k]))
-				skip = 1;
-		if (!skip && in_list(c->strip_headers, h)) {
-			skip = 1;
-			buf_addf(&x->changes, "removed %.*s:\n", (int)h->namelen,
-			    h->name);
-		}
-		if (skip)
+		if (!passed_on(c, h)) {
+			/* Consumed, not removed: From is rewritten, the
+			 * commands obeyed, Newsgroups made an article. */
+			if (!msg_name_is(h, "From") &&
+			    !msg_name_is(h, "Nym-Commands") &&
+			    !msg_name_is(h, "Newsgroups"))
+				note_dropped(x, h);
 			continue;
-		if (msg_name_is(h, "Date"))
-			has_date = 1;
-		if (msg_name_is(h, "Message-ID"))
-			has_msgid = 1;
-		buf_add(&x->out, h->raw, h->rawlen);
-		buf_addc(&x->out, '\n');
+		}
+		if (msg_put_field(&x->out, h->raw, h->rawlen) > 0)
+			buf_addf(&x->changes, "control characters replaced by "
+			    "spaces in %.*s:\n", (int)h->namelen, h->name);
 	}
-	if (!has_date) {
-		buf_adds(&x->out, "Date: ");
-		util_date(&x->out, x->r->now);
-		buf_addc(&x->out, '\n');
-	}
-	if (!has_msgid) {
-		buf_adds(&x->out, "Message-ID: ");
-		util_msgid(&x->out, c->hostname);
-		buf_addc(&x->out, '\n');
-	}
+	buf_adds(&x->out, "Date: ");
+	util_date(&x->out, x->r->now);
+	buf_adds(&x->out, "\nMessage-ID: ");
+	util_msgid(&x->out, c->hostname);
+	buf_addc(&x->out, '\n');
 	buf_addf(&x->out, "%s\n", c->mark_header);
 }
 
@@ -442,28 +487,32 @@ ack(struct snd *x, struct outcome *o, const char *subject, const char *why)
 		buf_add(&text, x->problems.s, x->problems.len);
 		buf_addc(&text, '\n');
 	}
-	if (x->changes.len > 0) {
+	if (x->changes.len > 0 || x->dropped.len > 0) {
 		buf_adds(&text, "Changes:\n");
 		buf_add(&text, x->changes.s, x->changes.len);
+		buf_add(&text, x->dropped.s, x->dropped.len);
+		if (x->ndropped > DROPPED_LISTED)
+			buf_addf(&text, "... and %zu more fields removed\n",
+			    x->ndropped - DROPPED_LISTED);
 		buf_addc(&text, '\n');
 	}
-	if (!x->refused && x->nrcpts > 0) {
+	if (!x->refused && x->rl.n > 0) {
 		const char *e = memmem(x->out.s, x->out.len, "\n\n", 2);
 
 		buf_addf(&text, "Sent to %zu recipient%s.  The header as sent:\n\n",
-		    x->nrcpts, x->nrcpts == 1 ? "" : "s");
-		util_quote(&text, x->out.s, e ? (size_t)(e - x->out.s) + 1 :
-		    x->out.len, "> ");
+		    x->rl.n, x->rl.n == 1 ? "" : "s");
+		util_quote_capped(&text, x->out.s, e ? (size_t)(e - x->out.s) +
+		    1 : x->out.len, "> ", RESPOND_QUOTE_MAX);
 	}
 	if (!x->refused && x->news) {
 		const char *a = x->art.text.s ? x->art.text.s : "";
 		const char *e = strstr(a, "\n\n");
 
 		buf_addf(&text, "%sPosted to %s (Date added when it leaves).  "
-		    "The article's header:\n\n", x->nrcpts > 0 ? "\n" : "",
+		    "The article's header:\n\n", x->rl.n > 0 ? "\n" : "",
 		    x->art.groups.s);
-		util_quote(&text, a, e ? (size_t)(e - a) + 1 : strlen(a),
-		    "> ");
+		util_quote_capped(&text, a, e ? (size_t)(e - a) + 1 :
+		    strlen(a), "> ", RESPOND_QUOTE_MAX);
 	}
 	notice_compose(x->r->conf, "send", x->nym, subject, NULL, text.s,
 	    x->r->now, &plain);
@@ -598,25 +647,30 @@ send_handle(struct req *r)
 		refuse(&x, "Your nym is disabled: nothing is sent.  Send a "
 		    "signed -disable to config@ to enable it.");
 
+	addr_rcpts_init(&x.rl, r->conf->max_recipients);
 	collect(&x, "To");
 	collect(&x, "Cc");
 	collect(&x, "Bcc");
 	collect(&x, "Hidden-To");
 	x.news = msg_field(&x.m, "Newsgroups") != NULL;
+	if (x.over) {
+		buf_addf(&x.problems, "more than %u recipients; the limit is "
+		    "%u per message (blocked destinations count too)\n",
+		    r->conf->max_recipients, r->conf->max_recipients);
+		refuse(&x, "Too many recipients.");
+	}
+	if (x.nbad > BAD_LISTED)
+		buf_addf(&x.problems, "... and %zu more undeliverable "
+		    "addresses\n", x.nbad - BAD_LISTED);
 	if (x.refused)
 		refuse(&x, "Some recipient addresses are unusable.");
-	if (x.nrcpts == 0 && !x.news)
+	if (x.rl.n == 0 && !x.news)
 		refuse(&x, "The message has no recipients.");
-	if (x.nrcpts > 0) {
+	if (x.rl.n > 0) {
 		drop_blocked(&x);
-		if (x.nrcpts == 0 && !x.news)
+		if (x.rl.n == 0 && !x.news)
 			refuse(&x, "Every recipient asked not to receive nym "
 			    "mail.");
-	}
-	if (x.nrcpts > r->conf->max_recipients) {
-		buf_addf(&x.problems, "%zu recipients; the limit is %u per "
-		    "message\n", x.nrcpts, r->conf->max_recipients);
-		refuse(&x, "Too many recipients.");
 	}
 	{
 		struct buf b = BUF_INIT;
@@ -641,8 +695,8 @@ send_handle(struct req *r)
 		struct buf sender = BUF_INIT;
 
 		buf_addf(&sender, "%s@%s", x.nym, r->conf->hostname);
-		if (x.nrcpts > 0)
-			outcome_add_sendmail(&o, sender.s, x.rcpts, x.nrcpts,
+		if (x.rl.n > 0)
+			outcome_add_sendmail(&o, sender.s, x.rl.a, x.rl.n,
 			    &x.out);
 		buf_free(&sender);
 	}
@@ -653,7 +707,7 @@ send_handle(struct req *r)
 	memset(&cm, 0, sizeof(cm));
 	cm.x = &x;
 	/* An article counts like mail to each of its groups. */
-	cm.chunks = x.nrcpts + (x.news ? chunks_for(x.art.ngroups,
+	cm.chunks = x.rl.n + (x.news ? chunks_for(x.art.ngroups,
 	    x.art.text.len) : 0);
 	cm.sending = 1;
 	outcome_encode(&o, &cm.outcome);
@@ -689,7 +743,7 @@ send_handle(struct req *r)
 		die_temp("%s", rc == CHANGED ? "the nym changed meanwhile" :
 		    "cannot update the state");
 	replay_run(r, x.sr.hash, (long)r->now, until(&x), &o);
-	log_info("send: sent to %zu recipient%s%s", x.nrcpts,
-	    x.nrcpts == 1 ? "" : "s", x.news ? ", one article" : "");
+	log_info("send: sent to %zu recipient%s%s", x.rl.n,
+	    x.rl.n == 1 ? "" : "s", x.news ? ", one article" : "");
 	die_ok();
 }

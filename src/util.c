@@ -234,6 +234,26 @@ util_quote(struct buf *b, const char *text, size_t len, const char *prefix)
 	}
 }
 
+void
+util_quote_capped(struct buf *b, const char *text, size_t len,
+    const char *prefix, size_t max)
+{
+	size_t n = len;
+
+	if (len > max) {
+		/* Whole lines only; a first line longer than max is cut. */
+		n = max;
+		while (n > 0 && text[n - 1] != '\n')
+			n--;
+		if (n == 0)
+			n = max;
+	}
+	util_quote(b, text, n, prefix);
+	if (n < len)
+		buf_addf(b, "[the rest of the header, %zu bytes, is not "
+		    "quoted]\n", len - n);
+}
+
 int
 util_rm_rf(const char *path)
 {

@@ -263,7 +263,7 @@ CONF
 	PF_TRANSPORTS="nym.test nymserv
 hopa.test remaila
 hopb.test remailb"
-	PF_SERVICES="nymserv $pipe$NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} \${recipient}
+	PF_SERVICES="nymserv $pipe$NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} -- \${recipient}
 remaila $pipe$T/tee-run $T/seen-a $NYM_BIN/remail -c $T/hopa.conf -f \${sender} -p \${user}
 remailb $pipe$T/tee-run $T/seen-b $NYM_BIN/remail -c $T/hopb.conf -f \${sender} -p \${user}"
 	pf_setup

@@ -110,7 +110,7 @@ Authserv_Id = nym.test
 EOF
 pipe="unix - n n - - pipe user=nobody null_sender= argv="
 PF_TRANSPORTS="nym.test nymserv"
-PF_SERVICES="nymserv $pipe$NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} \${recipient}
+PF_SERVICES="nymserv $pipe$NYM_BIN/nymserv -c $T/nymserv.conf -f \${sender} -- \${recipient}
 policyd-spf unix - n n - 0 spawn user=nobody argv=/usr/bin/policyd-spf $T/spf.conf"
 PF_MAINCF_EXTRA="smtpd_recipient_restrictions = check_policy_service unix:private/policyd-spf, permit_mynetworks, reject_unauth_destination
 policyd-spf_time_limit = 3600

@@ -2,7 +2,9 @@
 # .eml files through bin/nymserv with a capture stand-in for sendmail.
 . "$(dirname "$0")/../lib.sh"
 D=$REPO/tests/data
-setup_state
+# Many answers go to one address here; the per-address limit
+# (answer_limit) is tested in autoreply.sh.
+setup_state "answer_limit = 1000"
 check "nymctl init makes state and keys" grep -q '^serverkey: ' "$T/init.out"
 
 # --- table-driven cases (tests/data/cases.tsv) ---

@@ -51,13 +51,19 @@ as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >/dev/null
 check "... and in the public view nympolicyd reads (nymctl check wrote it)" \
     [ "$(ls "$T/s/pub/n" | wc -l)" = 1 ]
 SOCK=$T/policy.sock
-(exec "${RUNAS[@]}" env -i PATH=/usr/bin:/bin LANG=C \
-    "$NYM_BIN/nympolicyd" -c "$T/nymserv.conf" -v -l "unix:$SOCK" \
+# As etc/nympolicyd.service: a member of the postfix group, the socket
+# mode 0660 with that group (-g), so smtpd (user postfix) can connect.
+PFGID=$(getent group postfix | cut -d: -f3)
+(exec setpriv --reuid=65534 --regid=65534 --groups="$PFGID" -- \
+    env -i PATH=/usr/bin:/bin LANG=C \
+    "$NYM_BIN/nympolicyd" -c "$T/nymserv.conf" -v -g postfix -l "unix:$SOCK" \
     2>"$T/policyd.log") &
 PD=$!
 for i in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 check "nympolicyd listening on a Unix socket, as nobody" \
     [ -S "$SOCK" -a "$(stat -c %u "/proc/$PD" 2>/dev/null)" = 65534 ]
+check "the socket: mode 0660, group postfix (not world-writable)" \
+    [ "$(stat -c '%a %G' "$SOCK")" = "660 postfix" ]
 
 # --- our Postfix: the restrictions of etc/postfix/nympolicyd.main.cf ---
 pf_setup || { notok "private Postfix configured"; exit 1; }

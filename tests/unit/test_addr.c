@@ -111,6 +111,44 @@ test_in_domain(void)
 	    "nym.test"), "a parent domain and a bare word are not ours");
 }
 
+/* Finding 6: duplicate removal compared every pair before the cap, so
+ * 40,000 recipients took 13 s; the cap must come before per-pair work. */
+static void
+test_rcpts(void)
+{
+	struct rcpts r;
+	struct buf a = BUF_INIT;
+	size_t i, added = 0;
+	int rc = 0;
+
+	addr_rcpts_init(&r, 20);
+	for (i = 0; i < 40000 && rc == 0; i++) {
+		buf_reset(&a);
+		buf_addf(&a, "r%zu@example.org", i);
+		rc = addr_rcpts_add(&r, a.s);
+		added++;
+	}
+	T(rc == 1 && r.n == 20, "finding 6: of 40,000 recipients the 21st "
+	    "distinct one stops the list (cap 20)");
+	T(added == 21, "finding 6: the other 39,979 are never looked at "
+	    "(%zu added)", added);
+	T(r.compared <= 21 * 20 / 2, "finding 6: at most 210 comparisons, "
+	    "not 800 million (%lu)", r.compared);
+	addr_rcpts_free(&r);
+
+	addr_rcpts_init(&r, 20);
+	for (i = 0; i < 1000; i++)
+		rc = addr_rcpts_add(&r, i % 2 ? "bob@EXAMPLE.org" :
+		    "bob@example.org");
+	T(rc == 0 && r.n == 1 && r.compared == 999, "a repeated address "
+	    "(domain in any case) is listed once; one comparison each");
+	T(addr_rcpts_add(&r, "Bob@example.org") == 0 && r.n == 2,
+	    "local parts are compared exactly");
+	addr_rcpts_free(&r);
+	T(r.n == 0 && r.a == NULL, "freed list is empty");
+	buf_free(&a);
+}
+
 int
 main(void)
 {
@@ -118,5 +156,6 @@ main(void)
 	test_group_and_cap();
 	test_deliverable();
 	test_in_domain();
+	test_rcpts();
 	T_END();
 }

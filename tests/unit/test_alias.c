@@ -325,6 +325,72 @@ test_state(void)
 	buf_free(&v);
 }
 
+/*
+ * alias_rate as one global budget: anyone with fresh addresses could use
+ * it up and stop registration for everyone.  Ten forged requests from
+ * one domain must not keep a request from another domain out.
+ */
+static void
+test_budget_domains(void)
+{
+	static char d2[] = "/tmp/nymaliasbXXXXXX";
+	struct store *st;
+	struct buf a = BUF_INIT, n = BUF_INIT;
+	char err[256];
+	time_t now = 1800000000;
+	int i, sent = 0;
+
+	if (mkdtemp(d2) == NULL ||
+	    store_open(&st, d2, 1 << 20, 1, err, sizeof(err)) != STORE_OK)
+		return;
+	for (i = 0; i < 11; i++) {
+		buf_reset(&a);
+		buf_addf(&a, "fresh%d@attacker.example", i);
+		buf_reset(&n);
+		buf_addf(&n, "at%d", i);
+		sent += request(st, ALIAS_REGISTER, n.s, a.s, now, 10, NULL) ==
+		    ALIAS_CONFIRM_SENT;
+	}
+	T(sent == 10, "alias_rate: 10 requests a minute from one domain "
+	    "pass, the 11th not (%d)", sent);
+	T(request(st, ALIAS_REGISTER, "legit", "me@good.example", now + 1, 10,
+	    NULL) == ALIAS_CONFIRM_SENT, "alias_rate: a request from another "
+	    "domain in the same minute still gets its confirmation");
+	{
+		struct alias_req r;
+
+		memset(&r, 0, sizeof(r));
+		r.op = ALIAS_REGISTER;
+		r.alias = "third";
+		r.addr = "me@third.example";
+		r.now = now + 2;
+		r.rate = 10;
+		r.rate_global = 1;
+		T(alias_request(st, &r) == 0 &&
+		    r.outcome == ALIAS_CONFIRM_SENT, "alias_rate_global 1: "
+		    "the first request of the minute passes");
+		buf_free(&r.current);
+		r.alias = "fourth";
+		r.addr = "me@fourth.example";
+		T(alias_request(st, &r) == 0 && r.outcome == ALIAS_BUSY,
+		    "alias_rate_global: the ceiling for all senders holds "
+		    "(another domain, the same minute)");
+		buf_free(&r.current);
+		r.now = now + 61;
+		T(alias_request(st, &r) == 0 &&
+		    r.outcome == ALIAS_CONFIRM_SENT, "... and a refused "
+		    "request left no stamp: its retry a minute later passes");
+		buf_free(&r.current);
+	}
+	store_close(st);
+	buf_reset(&a);
+	buf_addf(&a, "rm -rf %s", d2);
+	if (system(a.s) != 0)
+		T(0, "cleanup");
+	buf_free(&a);
+	buf_free(&n);
+}
+
 /* Load a configuration made of the given lines; 0 or -1. */
 static int
 load(struct conf *c, const char *text)
@@ -386,6 +452,7 @@ main(void)
 	test_rewrite();
 	test_addresses(&c);
 	test_state();
+	test_budget_domains();
 	test_conf();
 	T_END();
 }

@@ -431,6 +431,20 @@ kinds(void)
 	    strstr(a.text.s, "\nX-Nym-Server: gw.test\n"),
 	    "a nym's article: From the nym, marked");
 	article_free(&a);
+	{
+		static const char cl[] = "From: x@y.test\nNewsgroups: alt.test\n"
+		    "Subject: s\nContent-Language: de-CH\n\nb\n";
+
+		T(build(cl, strlen(cl), ART_NYM, &a) == 0 &&
+		    fields(&a, "Content-Language") == 0,
+		    "finding 5: a nym's article leaves out the client's "
+		    "Content-Language, as its mail does");
+		article_free(&a);
+		T(build(cl, strlen(cl), ART_ANON, &a) == 0 &&
+		    fields(&a, "Content-Language") == 1,
+		    "... an anonymous article keeps it (mail2news(8))");
+		article_free(&a);
+	}
 	T(builds("Newsgroups: alt.test\nSubject: same\n\nsame\n", &a) == 0 &&
 	    builds("Newsgroups: alt.test\nSubject: same\n\nsame\n", &b) == 0 &&
 	    strcmp(a.msgid, b.msgid) != 0,

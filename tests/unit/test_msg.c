@@ -132,6 +132,56 @@ test_read(void)
 	buf_free(&b);
 }
 
+/* Finding 13: a bare CR (or NUL, or another control) in a header value
+ * must not reach a header the server writes. */
+static void
+test_put_field(void)
+{
+	static const char evil[] = "Subject: x\rFrom: \"CEO\" <ceo@bank.example>";
+	struct buf out = BUF_INIT;
+	struct msg m;
+	size_t n;
+
+	n = msg_put_field(&out, evil, strlen(evil));
+	T_STR(out.s, "Subject: x From: \"CEO\" <ceo@bank.example>\n",
+	    "finding 13: a bare CR in a value becomes a space, one line out");
+	T(n == 1, "finding 13: the one replaced byte is counted");
+	T(msg_parse(&m, out.s, out.len, &lim) == MSG_OK && m.nh == 1 &&
+	    msg_count(&m, "From") == 0, "finding 13: read back, the output is "
+	    "one Subject field and no From");
+	msg_free(&m);
+	buf_reset(&out);
+	{
+		static const char ctl[] = "Subject: a\0b\x1b[31mc\x7f\x01" "d";
+
+		n = msg_put_field(&out, ctl, sizeof(ctl) - 1);
+	}
+	T(out.len == 22 && memcmp(out.s, "Subject: a b [31mc  d\n", 22) == 0 &&
+	    n == 4, "finding 13: NUL, ESC, DEL and other controls become "
+	    "spaces");
+	buf_reset(&out);
+	n = msg_put_field(&out, "Subject: one\n two\n\tthree",
+	    strlen("Subject: one\n two\n\tthree"));
+	T_STR(out.s, "Subject: one\n two\n\tthree\n", "folding (LF and "
+	    "white space) is kept");
+	T(n == 0, "... and nothing counted");
+	buf_reset(&out);
+	n = msg_put_field(&out, "Subject: one\nFrom: forged",
+	    strlen("Subject: one\nFrom: forged"));
+	T_STR(out.s, "Subject: one From: forged\n", "finding 13: a LF that "
+	    "does not fold cannot start a field");
+	buf_reset(&out);
+	n = msg_put_field(&out, "Subject: \xc3\xa9t\xc3\xa9\t tab",
+	    strlen("Subject: \xc3\xa9t\xc3\xa9\t tab"));
+	T_STR(out.s, "Subject: \xc3\xa9t\xc3\xa9\t tab\n", "UTF-8 and TAB "
+	    "are kept");
+	T(n == 0, "... unchanged");
+	buf_reset(&out);
+	n = msg_put_field(&out, "Subject: x\r", strlen("Subject: x\r"));
+	T_STR(out.s, "Subject: x \n", "finding 13: a CR at the end too");
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -140,5 +190,6 @@ main(void)
 	test_repeated();
 	test_edges();
 	test_read();
+	test_put_field();
 	T_END();
 }
