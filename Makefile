@@ -27,7 +27,12 @@ DEFS     = -D_GNU_SOURCE -DSYSCONFDIR='"$(SYSCONFDIR)"' \
            -DLIBEXECDIR='"$(LIBEXECDIR)"'
 HARDEN   = -fstack-protector-strong -fPIE -fstack-clash-protection
 LDHARDEN = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-LIBS     = $(shell pkg-config --libs $(PKGS)) -lgcrypt -lz -lbz2 -lresolv -lm
+# The libraries are linked statically from Debian's .a files (PIC, so the
+# programs stay PIE with full RELRO): a delivery starts nymserv and remail,
+# and each shared library costs every start its loading and the binding of
+# its symbols (bench/breakdown.sh measures it).  libc stays shared.
+STATIC_LIBS = -lgpgme -lassuan -llmdb -lgcrypt -lgpg-error -lz -lbz2
+LIBS     = -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic -lresolv -lm -lpthread
 
 ifeq ($(SANITIZE),1)
   OUT      = build/san

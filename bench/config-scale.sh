@@ -10,11 +10,13 @@
 # keys in nymkeys-secret-1-20.pgp), each handed to nymserv at both scales,
 # the order alternating so that load from elsewhere hits both alike.
 #   bench/config-scale.sh            (ROUNDS=3 SMALL=1000 LARGE=20000)
-# Target: mean(LARGE) / mean(SMALL) <= 1.25.
+# Target: mean(LARGE) / mean(SMALL) <= 1.25.  NYM_BIN_BEFORE=DIR runs that
+# build's nymserv on the SMALL state too, in the same rounds, with requests
+# of its own (before/after in one run).
 set -eu
 . "$(dirname "$0")/../tests/lib.sh"
 set +e
-: "${SMALL:=1000}" "${LARGE:=20000}" "${ROUNDS:=3}"
+: "${SMALL:=1000}" "${LARGE:=20000}" "${ROUNDS:=3}" "${NYM_BIN_BEFORE:=}"
 DATA=${NYM_DATA:-$REPO/../shared/data}
 HELPER=${NYMBENCH:-$REPO/build/rel/bench/nymbench}
 [ -x "$HELPER" ] || { echo "build the helper first: make bench" >&2; exit 1; }
@@ -52,6 +54,9 @@ for r in $(seq 0 "$ROUNDS"); do
 		nymcfg -n "nym$k" -u "<nym$k@nym.example.org>" -c "$c" >"$f" || exit 1
 		[ "$r" = 0 ] && [ "$k" -gt 1 ] && continue
 		reqs+=("$f")
+		[ -n "$NYM_BIN_BEFORE" ] && [ "$r" != 0 ] || continue
+		nymcfg -n "nym$k" -u "<nym$k@nym.example.org>" \
+		    -c "${c%\"} (before)\"" >"$f.b" || exit 1
 	done
 done
 run() {	# run CONF REQUEST: one config@ through nymserv, "us=.. rss_kb=.. exit=.."
@@ -60,7 +65,7 @@ run() {	# run CONF REQUEST: one config@ through nymserv, "us=.. rss_kb=.. exit=.
 }
 run "$T/nymserv.conf" "${reqs[0]}" >/dev/null	# warm-up (page cache, agent)
 run "$T/nymserv2.conf" "${reqs[0]}" >/dev/null
-: >"$T/A" && : >"$T/B"
+: >"$T/A" && : >"$T/B" && : >"$T/C"
 for i in $(seq 1 $((${#reqs[@]} - 1))); do
 	f=${reqs[$i]}
 	if [ $((i % 2)) = 0 ]; then
@@ -68,6 +73,8 @@ for i in $(seq 1 $((${#reqs[@]} - 1))); do
 	else
 		run "$T/nymserv2.conf" "$f" >>"$T/B"; run "$T/nymserv.conf" "$f" >>"$T/A"
 	fi
+	[ -n "$NYM_BIN_BEFORE" ] || continue
+	NYM_BIN=$NYM_BIN_BEFORE run "$T/nymserv.conf" "$f.b" >>"$T/C"
 done
 stats() {	# mean and median of us= in a file, in ms
 	sed 's/us=\([0-9]*\).*/\1/' "$1" | sort -n |
@@ -76,13 +83,24 @@ stats() {	# mean and median of us= in a file, in ms
 read -r ma mda n <<<"$(stats "$T/A")"
 read -r mb mdb _ <<<"$(stats "$T/B")"
 bad=$(cat "$T/A" "$T/B" | grep -vc ' exit=0\( \|$\)')
-okA=$(count_in "$T/remA") okB=$(count_in "$T/remB")
+okA=$(count_in "$T/remA") okB=$(count_in "$T/remB") nc=0
+[ -n "$NYM_BIN_BEFORE" ] && nc=$((${#reqs[@]} - 1))
 echo "config@ modify, $n requests signed by nym1..nym20 at each scale (+1 warm-up):"
 printf '  %6d nyms: mean %7.2f ms  median %7.2f ms  notices %d\n' "$na" "$ma" "$mda" "$okA"
 printf '  %6d nyms: mean %7.2f ms  median %7.2f ms  notices %d\n' "$nb" "$mb" "$mdb" "$okB"
 printf '  ratio %d/%d nyms: mean %.3f  median %.3f  (target <= 1.25)\n' "$nb" "$na" \
     "$(echo "$mb / $ma" | bc -l)" "$(echo "$mdb / $mda" | bc -l)"
-if [ "$bad" != 0 ] || [ "$okA" != $((n + 1)) ] || [ "$okB" != $((n + 1)) ]; then
+if [ -n "$NYM_BIN_BEFORE" ]; then
+	cpu() { awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^cpu_us=/) { split($i, kv, "="); s += kv[2] } } END { printf "%.2f", s / NR / 1000 }' "$1"; }
+	read -r mc mdc _ <<<"$(stats "$T/C")"
+	bad=$((bad + $(grep -vc ' exit=0\( \|$\)' "$T/C")))
+	printf '  before (%s), %6d nyms: mean %7.2f ms  median %7.2f ms  cpu %.2f ms (after: cpu %.2f ms)\n' \
+	    "$NYM_BIN_BEFORE" "$na" "$mc" "$mdc" "$(cpu "$T/C")" "$(cpu "$T/A")"
+	printf '  after/before, %d nyms: mean %.3f  median %.3f  cpu %.3f\n' "$na" \
+	    "$(echo "$ma / $mc" | bc -l)" "$(echo "$mda / $mdc" | bc -l)" \
+	    "$(echo "$(cpu "$T/A") / $(cpu "$T/C")" | bc -l)"
+fi
+if [ "$bad" != 0 ] || [ "$okA" != $((n + 1 + nc)) ] || [ "$okB" != $((n + 1)) ]; then
 	echo "WARNING: $bad runs exited non-zero or a request made no notice" >&2
 	exit 1
 fi

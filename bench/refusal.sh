@@ -5,11 +5,13 @@
 # one config@ modify.  Everything measured in one run by
 # build/*/bench/nymbench (fork to reap; max RSS from wait4, which
 # includes the children nymserv waited for, i.e. gpg).
+# NYM_BIN_BEFORE=DIR times that build's nymserv on the same refusals in
+# the same slices (before/after in one run).
 #   bench/refusal.sh                 (REPS=200 per command, in 10 slices)
 set -eu
 . "$(dirname "$0")/../tests/lib.sh"
 set +e
-: "${REPS:=200}"
+: "${REPS:=200}" "${NYM_BIN_BEFORE:=}"
 DATA=${NYM_DATA:-$REPO/../shared/data}
 HELPER=${NYMBENCH:-$REPO/build/rel/bench/nymbench}
 [ -x "$HELPER" ] || { echo "build the helper first: make bench" >&2; exit 1; }
@@ -57,7 +59,7 @@ echo "unreadable empty GnuPG home: unknown exit $r1, disabled exit $r2; a delive
 [ "$r1" = 67 ] && [ "$r2" = 69 ] && [ "$r3" = 75 ] || fail=1
 
 # Timing, interleaved in slices so that load from elsewhere hits all alike.
-: >"$T/true" && : >"$T/unk" && : >"$T/dis"
+: >"$T/true" && : >"$T/unk" && : >"$T/dis" && : >"$T/unk0" && : >"$T/dis0"
 per=$((REPS / 10))
 for s in $(seq 10); do
 	"$HELPER" run "${RUNU[@]}" -r "$per" -i "$MSG" -- /bin/true | grep '^us=' >>"$T/true"
@@ -65,6 +67,11 @@ for s in $(seq 10); do
 	    -c "$T/nymserv.conf" -f sender@example.org nobody1 | grep '^us=' >>"$T/unk"
 	"$HELPER" run "${RUNU[@]}" -r "$per" -i "$MSG" -- "$NYM_BIN/nymserv" \
 	    -c "$T/nymserv.conf" -f sender@example.org nym1001 | grep '^us=' >>"$T/dis"
+	[ -n "$NYM_BIN_BEFORE" ] || continue
+	"$HELPER" run "${RUNU[@]}" -r "$per" -i "$MSG" -- "$NYM_BIN_BEFORE/nymserv" \
+	    -c "$T/nymserv.conf" -f sender@example.org nobody1 | grep '^us=' >>"$T/unk0"
+	"$HELPER" run "${RUNU[@]}" -r "$per" -i "$MSG" -- "$NYM_BIN_BEFORE/nymserv" \
+	    -c "$T/nymserv.conf" -f sender@example.org nym1001 | grep '^us=' >>"$T/dis0"
 done
 # One config@ modify (signed by nym1) for its peak memory and time.
 client_init
@@ -93,5 +100,12 @@ echo "  (config@ modify: its gpg processes peaked at $km kB RSS, the largest one
 r() { echo "scale=3; $1 / $2" | bc | sed 's/^\./0./'; }
 echo "time ratios to /bin/true (target <= 3): unknown $(r "$mu" "$mt") (medians $(r "$mdu" "$mdt")), disabled $(r "$md" "$mt") (medians $(r "$mdd" "$mdt"))"
 echo "peak memory: unknown/modify(nymserv) $(r "$ru" "$rm"), unknown/modify(largest gpg) $(r "$ru" "$km"), unknown//bin/true $(r "$ru" "$rt"), disabled/unknown $(r "$rd" "$ru")"
+if [ -n "$NYM_BIN_BEFORE" ]; then
+	read -r mu0 mdu0 _ _ _ _ <<<"$(stats "$T/unk0")"
+	read -r md0 mdd0 _ _ _ _ <<<"$(stats "$T/dis0")"
+	cpu() { awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^cpu_us=/) { split($i, kv, "="); s += kv[2] } } END { printf "%.3f", s / NR / 1000 }' "$1"; }
+	echo "before ($NYM_BIN_BEFORE), same slices: unknown mean $mu0 ms (cpu $(cpu "$T/unk0")), disabled mean $md0 ms (cpu $(cpu "$T/dis0"))"
+	echo "after/before: unknown $(r "$mu" "$mu0") (medians $(r "$mdu" "$mdu0"), cpu $(r "$(cpu "$T/unk")" "$(cpu "$T/unk0")")), disabled $(r "$md" "$md0") (medians $(r "$mdd" "$mdd0"), cpu $(r "$(cpu "$T/dis")" "$(cpu "$T/dis0")"))"
+fi
 [ "$eu" = "67:$REPS" ] && [ "$ed" = "69:$REPS" ] && [ "$ku" = 0 ] && [ "$kd" = 0 ] || fail=1
 exit $fail

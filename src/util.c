@@ -22,6 +22,13 @@ util_crypto_init(void)
 
 	if (done)
 		return 0;
+	/*
+	 * The system generator (getrandom) instead of libgcrypt's CSPRNG,
+	 * whose seeding read the kernel pool 24 times in every process
+	 * (strace of remail); tokens and nonces need no more than the
+	 * kernel gives.  Must come before gcry_check_version.
+	 */
+	gcry_control(GCRYCTL_SET_PREFERRED_RNG_TYPE, GCRY_RNG_TYPE_SYSTEM);
 	if (gcry_check_version(GCRYPT_VERSION) == NULL)
 		return -1;
 	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
