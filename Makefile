@@ -32,7 +32,10 @@ LDHARDEN = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 # and each shared library costs every start its loading and the binding of
 # its symbols (bench/breakdown.sh measures it).  libc stays shared.
 STATIC_LIBS = -lgpgme -lassuan -llmdb -lgcrypt -lgpg-error -lz -lbz2
-LIBS     = -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic -lresolv -lm -lpthread
+# libarchive (nymctl's backup only) stays shared: --as-needed keeps it out
+# of every other program.
+LIBS     = -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic -larchive -lresolv -lm \
+           -lpthread
 
 ifeq ($(SANITIZE),1)
   OUT      = build/san
