@@ -70,7 +70,7 @@ UNITS   += test_block test_finger test_stamp
 FUZZERS += fuzz_finger
 
 # the alias service: alias delivery, the nymreg CGI
-LIBSRC  += alias aliasaddr authres cgi
+LIBSRC  += alias aliasdb aliasaddr authres cgi
 PROGS   += nymreg
 UNITS   += test_cgi test_alias test_authres
 FUZZERS += fuzz_cgi fuzz_alias fuzz_authres
