@@ -68,6 +68,9 @@ int gpg_unwrap(const char *home, const void *in, size_t len,
  */
 int gpg_own_key_failed(gpgme_ctx_t ctx, gpgme_error_t e);
 
+/* Move the contents of a gpgme data object to out (for gpg*.c). */
+void gpg_data_to_buf(gpgme_data_t d, struct buf *out);
+
 /* A throw-away GnuPG home holding one public key (no agent started). */
 struct gpg_tmp;
 
