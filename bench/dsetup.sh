@@ -5,8 +5,9 @@
 # the nym's public key in $T/nymkey.asc, the server key's fingerprint in
 # $srvfpr, a clear remail input in $T/rin (the floor's remail run), and
 # the plain gpg and floor commands as functions.
+# BENCH_CONF: one more line for nymserv.conf (e.g. a setting to compare).
 setup_state "remail = $NYM_BIN/remail -c $T/nymserv.conf" "confirm = no" \
-    "daily_chunks = 1000000"
+    "daily_chunks = 1000000" "${BENCH_CONF:-}"
 # remail hands the mail to a sendmail that only appends it to a file (the
 # test suite's capture script costs several processes per message).
 printf '#!/bin/sh\nexec cat >>%s/cap/out.mbox\n' "$T" >"$T/fastmail"

@@ -25,37 +25,18 @@ HELPER=${NYMBENCH:-$REPO/build/rel/bench/nymbench}
 [ -x "$HELPER" ] || make -s -C "$REPO" bench >/dev/null || exit 1
 [ "$(id -u)" = 0 ] && RUNU=(-u 65534:65534) || RUNU=()
 
-setup_state "remail = $NYM_BIN/remail -c $T/nymserv.conf" "confirm = no" \
-    "daily_chunks = 1000000" "${BENCH_CONF:-}"
-# A sendmail that only keeps the mail: one file per process id (parallel
-# streams never write the same file at once).
+# The state, the nym "bench", the letter, the nym's key and $srvfpr: the
+# same as bench/delivery.sh's.
+. "$REPO/bench/dsetup.sh"
+# A sendmail that only keeps the mail, one file per process id: parallel
+# streams never append to the same file at once.
 printf '#!/bin/sh\nexec cat >>%s/cap/m.$$\n' "$T" >"$T/fastmail"
-chmod 755 "$T/fastmail"
-sed -i "s|^sendmail = .*|sendmail = $T/fastmail|" "$T/nymserv.conf"
-HOMES+=("$T/s/remail-gnupg")
-client_init
-mkkey bench
-printf '::\nAnon-To: reader@final.example\n' >"$T/block"
-nymcfg -n bench -u bench -k -c create -b "$T/block" >"$T/create"
-nymserv -f someone@example.org config <"$T/create"
-[ "$RC" = 0 ] || { echo "bench: nym not created: $(cat "$T/out")" >&2; exit 1; }
-{
-	printf 'From: Bob <bob@example.org>\nTo: bench@nym.test\n'
-	printf 'Subject: a benchmark\nMessage-ID: <b1@example.org>\n\n'
-	for i in $(seq 1 40); do
-		echo "Line $i of a short letter, about the size of an ordinary mail."
-	done
-} >"$T/msg"
 # Each stream its own message (another Message-ID): the same bytes for
 # the same nym at the same time are the MTA's retry of one delivery to
 # nymserv (its outbox), done once; one after the other they are new.
 for i in 1 2 3 4; do
 	sed "s/<b1@example.org>/<b$i@example.org>/" "$T/msg" >"$T/msg.$i"
 done
-cgpg --armor --export bench >"$T/nymkey.asc"
-srvfpr=$(gpg --homedir "$T/s/gnupg" --batch --with-colons --list-secret-keys 2>/dev/null |
-    awk -F: '$1 == "fpr" { print $10; exit }')
-[ -n "$srvfpr" ] || { echo "bench: no server key" >&2; exit 1; }
 cat >"$T/standin" <<EOF
 #!/bin/sh
 # The processes of a delivery without our state: gpg, remail, sendmail.
@@ -65,7 +46,7 @@ cat >"$T/standin" <<EOF
       --recipient-file $T/nymkey.asc; } | $NYM_BIN/remail -c $T/nymserv.conf
 EOF
 chmod 755 "$T/standin"
-chmod 644 "$T/nymkey.asc" "$T"/msg*
+chmod 644 "$T"/msg.*
 
 # The command of each kind.
 cmd_nym=("$NYM_BIN/nymserv" -c "$T/nymserv.conf" -f bob@example.org bench)
@@ -87,13 +68,16 @@ streams() {
 	wait "${pids[@]}"
 	t1=$(date +%s%N)
 	for i in $(seq 1 "$n"); do
-		grep -q "exits=0:$RUNS\$" "$T/sum.$i" || BAD=$((BAD + 1))
+		# One line in $T/bad per stream with a run not exiting 0 (a
+		# file: streams runs in a command substitution, a subshell).
+		grep -Eq "exits=0:$RUNS( |\$)" "$T/sum.$i" ||
+		    echo "$kind $n: $(cat "$T/sum.$i")" >>"$T/bad"
 	done
 	echo "$n $RUNS $t0 $t1" | awk '{ printf "%.3f", $1 * $2 / (($4 - $3) / 1e9) }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-BAD=0
+: >"$T/bad"
 before=$(mails)
 for k in nym standin spawn cpu; do streams $k 1 >/dev/null; done	# warm-up
 for r in $(seq 1 "$REPEAT"); do
@@ -104,6 +88,8 @@ for r in $(seq 1 "$REPEAT"); do
 	done
 done
 delivered=$(( $(mails) - before ))
+BAD=$(wc -l <"$T/bad")
+sed 's/^/  failed: /' "$T/bad" | head -5
 expect=$(( (REPEAT * 7 + 1) * RUNS * 2 ))
 rate() { awk -v k="$1" -v n="$2" '$1 == k && $2 == n { print $3 }' "$T/rates" | median; }
 echo "parallel streams on one state: $RUNS runs per stream, median of $REPEAT rounds"
