@@ -32,7 +32,6 @@
 #define PFX "alias:"
 #define PURGE_MAX 256		/* expired keys removed per request */
 #define BUSY_ABORT (-10)	/* request_fn: over a budget, write nothing */
-#define SUBJECT_MAX 200
 
 /* "alias:X:" + hex(sha256(data)) */
 static void
