@@ -148,6 +148,10 @@ pf_wait_mail bob 2 120
 f=$(pf_mails_to bob | xargs grep -l 'body of dkim pass' 2>/dev/null | head -1)
 check "alice (SPF fail, DKIM pass aligned with From): rewritten, From <ally@nym.test>" \
     bash -c "[ -n '$f' ] && grep -q '^From: <ally@nym.test>' '$f'"
+# Seen once in a loaded sanitizer pass: this message refused 5.7.1 (not
+# authenticated); keep what tells why.
+[ -n "$f" ] || { grep -E 'milter|nymserv|policyd' "$PF/log/maillog" | tail -8
+	tail -5 "$T/opendkim.out"; } 2>/dev/null | sed 's/^/# /'
 check "... what bob got has no Authentication-Results, no DKIM-Signature of alice's" \
     bash -c "[ -n '$f' ] && ! sed '/^\$/q' '$f' | grep -v '^Received:\|^	' | grep -qiE '^(Authentication-Results|DKIM-Signature):.*(example\.org|nym\.test)'"
 
