@@ -73,11 +73,9 @@ int news_flush(const struct conf *, time_t now, int pool,
 
 /*
  * Take one unit of the global budget of anonymous articles (news_rate a
- * minute) inside a write transaction: 0 taken, 1 spent (defer: exit 75),
- * or a STORE_* error.
+ * minute) in its own write transaction: 0 taken, 1 spent (defer: exit
+ * 75), or a STORE_* error.
  */
-int news_take_budget(struct stxn *, time_t now, unsigned rate);
-/* The same in its own transaction. */
 int news_budget(struct store *, time_t now, unsigned rate);
 
 #endif

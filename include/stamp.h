@@ -47,6 +47,13 @@ int stamp_txn_take(struct stxn *, const struct stamp_key *, int purpose,
 /* Inside a write transaction: forget name's stamp for purpose. */
 int stamp_txn_drop(struct stxn *, const struct stamp_key *, int purpose,
     const char *name);
+/*
+ * Inside a write transaction: take one unit of a global per-minute
+ * budget kept under key in DB_PENDING as "MINUTE COUNT" (no name in it):
+ * 0 taken, 1 spent (nothing written), or a STORE_* error.
+ */
+int stamp_txn_minute(struct stxn *, const char *key, time_t now,
+    unsigned rate);
 /* Inside a write transaction: delete up to 256 expired stamps. */
 int stamp_txn_purge(struct stxn *, time_t now);
 

@@ -121,35 +121,6 @@ alias_expire(struct store *st, time_t now)
 	return store_write(st, expire_fn, &now) < 0 ? STORE_ERR : 0;
 }
 
-/* Take one unit of the global per-minute budget; 0, 1 if spent, < 0. */
-static int
-take_budget(struct stxn *t, time_t now, unsigned rate)
-{
-	struct buf v = BUF_INIT;
-	long minute = (long)(now / 60), m;
-	unsigned n = 0;
-	char s[64];
-	int rc;
-
-	rc = txn_get(t, DB_PENDING, PFX "rate", sizeof(PFX "rate") - 1, &v);
-	if (rc == STORE_ERR)
-		goto out;
-	if (rc == STORE_OK && sscanf(v.s, "%ld %u", &m, &n) == 2 &&
-	    m == minute) {
-		if (n >= rate) {
-			rc = 1;
-			goto out;
-		}
-	} else
-		n = 0;
-	snprintf(s, sizeof(s), "%ld %u", minute, n + 1);
-	rc = txn_put(t, DB_PENDING, PFX "rate", sizeof(PFX "rate") - 1, s,
-	    strlen(s));
-out:
-	buf_free(&v);
-	return rc;
-}
-
 /* ---- requests ---- */
 
 struct reqarg {
@@ -191,7 +162,7 @@ request_fn(struct stxn *t, void *arg)
 	rc = stamp_txn_take(t, ra->sk, STAMP_ALIAS_DOMAIN, at ? at + 1 : "",
 	    a->now, 60, a->rate);
 	if (rc == 0 && a->rate_global > 0)
-		rc = take_budget(t, a->now, a->rate_global);
+		rc = stamp_txn_minute(t, PFX "rate", a->now, a->rate_global);
 	if (rc != 0) {
 		if (rc == 1)
 			rc = BUSY_ABORT;	/* and the address stamp goes */

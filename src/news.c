@@ -15,6 +15,7 @@
 #include "die.h"
 #include "news.h"
 #include "nntp.h"
+#include "stamp.h"
 #include "store.h"
 #include "util.h"
 
@@ -431,35 +432,6 @@ news_flush(const struct conf *c, time_t now, int pool, struct news_counts *k)
 	return 0;
 }
 
-int
-news_take_budget(struct stxn *t, time_t now, unsigned rate)
-{
-	struct buf v = BUF_INIT;
-	long minute = (long)(now / 60), m;
-	unsigned n = 0;
-	char s[64];
-	int rc;
-
-	rc = txn_get(t, DB_PENDING, BUDGET_KEY, sizeof(BUDGET_KEY) - 1, &v);
-	if (rc == STORE_ERR)
-		goto out;
-	if (rc == STORE_OK && sscanf(v.s, "%ld %u", &m, &n) == 2 &&
-	    m == minute) {
-		if (n >= rate) {
-			rc = 1;
-			goto out;
-		}
-	} else {
-		n = 0;
-	}
-	snprintf(s, sizeof(s), "%ld %u", minute, n + 1);
-	rc = txn_put(t, DB_PENDING, BUDGET_KEY, sizeof(BUDGET_KEY) - 1, s,
-	    strlen(s));
-out:
-	buf_free(&v);
-	return rc;
-}
-
 struct budget {
 	time_t now;
 	unsigned rate;
@@ -470,7 +442,7 @@ budget_fn(struct stxn *t, void *arg)
 {
 	struct budget *b = arg;
 
-	return news_take_budget(t, b->now, b->rate);
+	return stamp_txn_minute(t, BUDGET_KEY, b->now, b->rate);
 }
 
 int

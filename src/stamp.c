@@ -222,3 +222,32 @@ stamp_expire(struct store *st, time_t now)
 	} while (n >= PURGE_MAX);
 	return total;
 }
+
+/* One unit of a global per-minute budget (alias requests, anonymous
+ * articles): the count of this minute, restarted when the minute moves. */
+int
+stamp_txn_minute(struct stxn *t, const char *key, time_t now, unsigned rate)
+{
+	struct buf v = BUF_INIT;
+	long minute = (long)(now / 60), m;
+	unsigned n = 0;
+	char s[64];
+	int rc;
+
+	rc = txn_get(t, DB_PENDING, key, strlen(key), &v);
+	if (rc == STORE_ERR)
+		goto out;
+	if (rc == STORE_OK && sscanf(v.s, "%ld %u", &m, &n) == 2 &&
+	    m == minute) {
+		if (n >= rate) {
+			rc = 1;
+			goto out;
+		}
+	} else
+		n = 0;
+	snprintf(s, sizeof(s), "%ld %u", minute, n + 1);
+	rc = txn_put(t, DB_PENDING, key, strlen(key), s, strlen(s));
+out:
+	buf_free(&v);
+	return rc;
+}
