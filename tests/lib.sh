@@ -23,6 +23,8 @@ cleanup() {
 		[ -d "$h" ] && as_user env GNUPGHOME="$h" gpgconf --kill all \
 		    >/dev/null 2>&1
 	done
+	# NYM_KEEP=1 keeps the directory for a post-mortem.
+	[ -n "${NYM_KEEP:-}" ] && { echo "# kept $T"; return; }
 	chmod -R u+w "$T" 2>/dev/null
 	rm -rf "$T"
 }

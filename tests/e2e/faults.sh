@@ -82,6 +82,7 @@ ns() {
 	as_user "$NYM_BIN/nymserv" -v -c "$CONF" -f "${2:-x@example.org}" \
 	    "$1" >"$T/out" 2>&1
 	RC=$?
+	{ echo "== ns $1: $RC"; cat "$T/out"; } >>"$T/runs.log"
 }
 # mta FILE RCPT [SENDER]: the MTA's retries: again while it exits 75
 # (bounded by rounds).  Exit status in $RC, tries in $TRIES.
@@ -107,10 +108,25 @@ to_n() {
 }
 ctl() { as_user "$NYM_BIN/nymctl" -c "$CONF" "$@"; }
 state_ok() { ctl check >"$T/check.out" 2>&1 && grep -qx 'state ok' "$T/check.out"; }
-# no_pending DB: every replay entry is done ('D'), none left pending.
+# pending_values DB: the value lines (not the keys, which are hashes that
+# may begin with any byte) of the replay entries still pending ('P').
+pending_values() {
+	as_user mdb_dump -p -s replay "$1" 2>/dev/null >"$T/replay.dump" || return 2
+	awk '/^HEADER=END$/ { on = 1; n = 0; next } /^DATA=END$/ { on = 0 }
+	    on && /^ / { if (++n % 2 == 0 && substr($0, 2, 1) == "P")
+	    print substr($0, 1, 80) }' "$T/replay.dump"
+}
+# no_pending DB: every replay entry is done ('D'), none left pending.  On
+# failure it shows each pending entry's head and the lines of the runs'
+# logs ($T/runs.log) that speak of the state or of a replay.
 no_pending() {
-	as_user mdb_dump -p -s replay "$1" >"$T/replay.dump" 2>/dev/null &&
-	    ! grep -q '^ P' "$T/replay.dump"
+	local p
+	p=$(pending_values "$1") || return 1
+	[ -z "$p" ] && return 0
+	echo "$p" | sed 's/^/# pending: /'
+	grep -iE 'lmdb|state|replay|retry|progress|done' "$T/runs.log" 2>/dev/null |
+	    sort | uniq -c | sort -rn | head -20 | sed 's/^/# runs.log: /'
+	return 1
 }
 tmp_empty() { [ -z "$(ls -A "$1/tmp" 2>/dev/null)" ]; }
 nym_line() { ctl list | grep "^$1 "; }
@@ -178,7 +194,7 @@ killed_run() {
 	while [ $k -lt "$want" ]; do
 		t0=$(date +%s%N)
 		(exec "${RUNAS[@]}" env -i PATH=/usr/bin:/bin LANG=C \
-		    "$NYM_BIN/nymserv" -c "$T/nymserv.conf" -f x@example.org \
+		    "$NYM_BIN/nymserv" -v -c "$T/nymserv.conf" -f x@example.org \
 		    "$rcpt" <"$f" >"$T/kout" 2>&1) &
 		pid=$!
 		sleep "$(awk -v d="$DUR" -v r="$RANDOM" 'BEGIN { printf "%.3f", d * r / 32768 / 1e9 }')"
@@ -186,15 +202,25 @@ killed_run() {
 		wait "$pid" 2>/dev/null
 		rc=$?
 		t1=$(date +%s%N)
+		{ echo "== killed_run $rcpt: $rc"; cat "$T/kout"; } >>"$T/runs.log"
 		if [ "$rc" = 137 ]; then
 			k=$((k + 1)) KILLS=$((KILLS + 1))
 		else
 			# It ended before the kill: that is its duration.
 			DUR=$((t1 - t0))
-			[ "$rc" = 75 ] || { RC=$rc; return 0; }
+			[ "$rc" = 75 ] || { RC=$rc; pending_after "$f"; return 0; }
 		fi
 	done
 	mta "$f" "$rcpt"
+	pending_after "$f"
+}
+# pending_after FILE: name the first request after which an entry stays
+# pending (for the diagnosis of a failing no_pending below).
+pending_after() {
+	[ -e "$T/pending-after" ] && return 0
+	[ -n "$(pending_values "$T/s/db")" ] || return 0
+	echo "$1 (kills so far $KILLS)" >"$T/pending-after"
+	echo "# an entry stays pending after $(cat "$T/pending-after")"
 }
 DUR=300000000	# ns; adjusted to what a run takes here
 KN=${FAULTS_NYMS:-"k1 k2 k3 k4 k5 k6 k7 k8"}
