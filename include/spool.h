@@ -20,6 +20,15 @@ int spool_put(const char *dir, time_t due, const char *tag,
     const char *const *rcpts, size_t n, const void *msg, size_t len,
     struct buf *path);
 
+/*
+ * Queue file names, here and in the news spool: DUE (10 or more digits,
+ * the time it is due) '.' 16 random hex digits.  spool_name appends
+ * "DUE.RANDOM" to out; spool_queue_name says whether s is such a name
+ * (1, its due time in *due) or not (0: a temporary or foreign file).
+ */
+void spool_name(struct buf *out, time_t due);
+int spool_queue_name(const char *s, long long *due);
+
 /* The tag of a queued file into tag: 1, 0 untagged, -1 unreadable. */
 int spool_tag(const char *path, char tag[SPOOL_TAG_LEN + 1]);
 

@@ -69,6 +69,11 @@ void util_quote_capped(struct buf *, const char *text, size_t len,
 
 /* Write all of data to fd (EINTR retried); -1 with errno on error. */
 int util_write_all(int fd, const void *data, size_t len);
+/*
+ * Whether v, after leading blanks, begins with word (ASCII case ignored)
+ * followed by the end, a blank, or one of the characters of ends.
+ */
+int util_first_word(const char *v, const char *word, const char *ends);
 /* Make sure fds 0-2 are open, so no file a program opens becomes one. */
 void util_sane_fds(void);
 

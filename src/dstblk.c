@@ -45,18 +45,6 @@ enum { KIND_OWNER = 'o', KIND_SELF = 's' };
 /* ---- small helpers ---- */
 
 static int
-first_word_is(const char *v, const char *word)
-{
-	size_t n = strlen(word);
-
-	while (*v == ' ' || *v == '\t')
-		v++;
-	return strncasecmp(v, word, n) == 0 &&
-	    (v[n] == '\0' || v[n] == ';' || v[n] == ' ' || v[n] == '\t' ||
-	    v[n] == '(' || v[n] == '.' || v[n] == '!' || v[n] == ':');
-}
-
-static int
 ends_with(const char *s, size_t n, const char *suffix)
 {
 	size_t k = strlen(suffix);
@@ -264,7 +252,7 @@ wants_unblock(const struct req *r)
 {
 	const char *s = msg_get(&r->msg, "Subject");
 
-	return s != NULL && first_word_is(s, "unblock");
+	return s != NULL && util_first_word(s, "unblock", ";(.!:");
 }
 
 /* The probe: who asked what, how to confirm, how to ignore. */

@@ -15,6 +15,7 @@
 #include "die.h"
 #include "news.h"
 #include "nntp.h"
+#include "spool.h"
 #include "stamp.h"
 #include "store.h"
 #include "util.h"
@@ -67,8 +68,8 @@ put(const struct conf *c, const char *sub, time_t due, const struct buf *art,
 		goto out;
 	buf_adds(&data, NEWS_MAGIC);
 	buf_add(&data, art->s, art->len);
-	buf_addf(&name, "/%010lld.", (long long)due);
-	util_random_hex(&name, 8);
+	buf_addc(&name, '/');
+	spool_name(&name, due);
 	rc = util_write_file(name.s, data.s, data.len, 0600);
 	if (rc == 0 && path != NULL)
 		buf_add(path, name.s, name.len);
@@ -297,29 +298,6 @@ news_inject(const struct conf *c, const struct buf *art, time_t due,
 	return 0;
 }
 
-/* A queue file name: 10+ digits, '.', 16 hex digits. */
-static int
-queue_name(const char *s, long long *due)
-{
-	const char *p = s;
-	long long d = 0;
-	int k = 0;
-
-	while (*p >= '0' && *p <= '9' && k < 18) {
-		d = d * 10 + (*p++ - '0');
-		k++;
-	}
-	if (k < 10 || *p++ != '.')
-		return 0;
-	for (k = 0; k < 16; k++, p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return 0;
-	if (*p != '\0')
-		return 0;
-	*due = d;
-	return 1;
-}
-
 static int
 cmp(const void *a, const void *b)
 {
@@ -341,7 +319,7 @@ list_due(const char *dir, time_t now, size_t *n)
 	if ((d = opendir(dir)) == NULL)
 		return NULL;
 	while ((de = readdir(d)) != NULL) {
-		if (queue_name(de->d_name, &due)) {
+		if (spool_queue_name(de->d_name, &due)) {
 			if (due > (long long)now)
 				continue;
 			names = xrealloc(names, (*n + 1) * sizeof(*names));

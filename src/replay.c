@@ -98,10 +98,15 @@ look(struct req *r, struct look *lk, struct outcome_rec *h,
 	return STORE_OK;
 }
 
-void
-replay_gate(struct req *r, const unsigned char id[32])
+/*
+ * id's record in db: none, return; done ('D', the replay cache only),
+ * a replay: exit 0; hand-offs left, a retry: finish them and exit 0.
+ */
+static void
+gate(struct req *r, enum store_db db, const unsigned char id[32],
+    int keep_done, const char *done)
 {
-	struct look lk = { DB_REPLAY, id, BUF_INIT };
+	struct look lk = { db, id, BUF_INIT };
 	struct outcome_rec h;
 	struct outcome o;
 	struct outcome_slot s;
@@ -110,78 +115,65 @@ replay_gate(struct req *r, const unsigned char id[32])
 		buf_free(&lk.v);
 		return;
 	}
-	if (h.state == 'D') {
+	if (keep_done && h.state == 'D') {
 		log_info("request: dropped: replay");
 		die_ok();
 	}
-	/* A retry after a temporary failure: finish what is left. */
-	s.db = DB_REPLAY;
+	s.db = db;
 	s.key = id;
 	s.keylen = 32;
 	s.head = h;
-	s.keep_done = 1;
+	s.keep_done = keep_done;
 	outcome_run(r, &s, &o);
 	outcome_free(&o);
 	buf_wipe(&lk.v);
-	log_info("request: retry completed");
+	log_info("%s", done);
 	die_ok();
+}
+
+void
+replay_gate(struct req *r, const unsigned char id[32])
+{
+	gate(r, DB_REPLAY, id, 1, "request: retry completed");
+}
+
+void
+outbox_gate(struct req *r, const unsigned char id[32])
+{
+	gate(r, DB_OUTBOX, id, 0, "retry: the hand-offs left are done");
+}
+
+/* Run o's hand-offs for a new record of db (its head: now, until, name). */
+static void
+run(struct req *r, enum store_db db, const unsigned char id[32],
+    const char *name, long now, long until, int keep_done, struct outcome *o)
+{
+	struct outcome_slot s;
+
+	memset(&s, 0, sizeof(s));
+	s.db = db;
+	s.key = id;
+	s.keylen = 32;
+	s.head.arrival = now;
+	s.head.until = until;
+	if (name != NULL)
+		snprintf(s.head.name, sizeof(s.head.name), "%s", name);
+	s.keep_done = keep_done;
+	outcome_run(r, &s, o);
 }
 
 void
 replay_run(struct req *r, const unsigned char id[32], long now, long until,
     struct outcome *o)
 {
-	struct outcome_slot s;
-
-	memset(&s, 0, sizeof(s));
-	s.db = DB_REPLAY;
-	s.key = id;
-	s.keylen = 32;
-	s.head.arrival = now;
-	s.head.until = until;
-	s.keep_done = 1;
-	outcome_run(r, &s, o);
-}
-
-void
-outbox_gate(struct req *r, const unsigned char id[32])
-{
-	struct look lk = { DB_OUTBOX, id, BUF_INIT };
-	struct outcome_rec h;
-	struct outcome o;
-	struct outcome_slot s;
-
-	if (look(r, &lk, &h, &o) == STORE_NOTFOUND) {
-		buf_free(&lk.v);
-		return;
-	}
-	s.db = DB_OUTBOX;
-	s.key = id;
-	s.keylen = 32;
-	s.head = h;
-	s.keep_done = 0;
-	outcome_run(r, &s, &o);
-	outcome_free(&o);
-	buf_wipe(&lk.v);
-	log_info("retry: the hand-offs left are done");
-	die_ok();
+	run(r, DB_REPLAY, id, NULL, now, until, 1, o);
 }
 
 void
 outbox_run(struct req *r, const unsigned char id[32], const char *name,
     long now, long until, struct outcome *o)
 {
-	struct outcome_slot s;
-
-	memset(&s, 0, sizeof(s));
-	s.db = DB_OUTBOX;
-	s.key = id;
-	s.keylen = 32;
-	s.head.arrival = now;
-	s.head.until = until;
-	snprintf(s.head.name, sizeof(s.head.name), "%s", name);
-	s.keep_done = 0;
-	outcome_run(r, &s, o);
+	run(r, DB_OUTBOX, id, name, now, until, 0, o);
 }
 
 struct forget {

@@ -20,18 +20,6 @@
 
 /* First token of a header value, for Auto-Submitted and Precedence. */
 static int
-first_word_is(const char *v, const char *word)
-{
-	size_t n = strlen(word);
-
-	while (*v == ' ' || *v == '\t')
-		v++;
-	return strncasecmp(v, word, n) == 0 &&
-	    (v[n] == '\0' || v[n] == ';' || v[n] == ' ' || v[n] == '\t' ||
-	    v[n] == '(');
-}
-
-static int
 is_daemon_local(const char *local)
 {
 	return strcasecmp(local, "mailer-daemon") == 0 ||
@@ -76,11 +64,12 @@ respond_auto_header(const struct msg *m, const char *loop_id)
 		if (strcasecmp(h->value, loop_id) == 0)
 			return "our own X-Loop";
 	if ((v = msg_get(m, "Auto-Submitted")) != NULL &&
-	    !first_word_is(v, "no"))
+	    !util_first_word(v, "no", ";("))
 		return "Auto-Submitted";
 	if ((v = msg_get(m, "Precedence")) != NULL &&
-	    (first_word_is(v, "bulk") || first_word_is(v, "list") ||
-	    first_word_is(v, "junk")))
+	    (util_first_word(v, "bulk", ";(") ||
+	    util_first_word(v, "list", ";(") ||
+	    util_first_word(v, "junk", ";(")))
 		return "Precedence";
 	return NULL;
 }

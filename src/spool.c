@@ -37,8 +37,8 @@ spool_put(const char *dir, time_t due, const char *tag,
 		buf_addf(&data, "to %s\n", rcpts[i]);
 	buf_addc(&data, '\n');
 	buf_add(&data, msg, len);
-	buf_addf(&name, "%s/%010lld.", dir, (long long)due);
-	util_random_hex(&name, 8);
+	buf_addf(&name, "%s/", dir);
+	spool_name(&name, due);
 	rc = util_write_file(name.s, data.s, data.len, 0600);
 	saved = errno;
 	buf_wipe(&data);
@@ -47,6 +47,35 @@ spool_put(const char *dir, time_t due, const char *tag,
 	buf_free(&name);
 	errno = saved;
 	return rc;
+}
+
+void
+spool_name(struct buf *out, time_t due)
+{
+	buf_addf(out, "%010lld.", (long long)due);
+	util_random_hex(out, 8);
+}
+
+int
+spool_queue_name(const char *s, long long *due)
+{
+	const char *p = s;
+	long long d = 0;
+	int k = 0;
+
+	while (*p >= '0' && *p <= '9' && k < 18) {
+		d = d * 10 + (*p++ - '0');
+		k++;
+	}
+	if (k < 10 || *p++ != '.')
+		return 0;
+	for (k = 0; k < 16; k++, p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	if (*p != '\0')
+		return 0;
+	*due = d;
+	return 1;
 }
 
 /* Split a spool file into recipients and message; -1 if malformed. */
@@ -154,29 +183,6 @@ spool_send(const char *path, char *const sendmail[], size_t max,
 	return 0;
 }
 
-/* A queue file name: 10+ digits, '.', 16 hex digits. */
-static int
-queue_name(const char *s, long long *due)
-{
-	const char *p = s;
-	long long d = 0;
-	int k = 0;
-
-	while (*p >= '0' && *p <= '9' && k < 18) {
-		d = d * 10 + (*p++ - '0');
-		k++;
-	}
-	if (k < 10 || *p++ != '.')
-		return 0;
-	for (k = 0; k < 16; k++, p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return 0;
-	if (*p != '\0')
-		return 0;
-	*due = d;
-	return 1;
-}
-
 static int
 cmp(const void *a, const void *b)
 {
@@ -213,7 +219,7 @@ spool_flush(const char *dir, char *const sendmail[], time_t now, size_t max,
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (queue_name(de->d_name, &due)) {
+		if (spool_queue_name(de->d_name, &due)) {
 			if (due > (long long)now)
 				continue;
 			names = xrealloc(names, (n + 1) * sizeof(*names));

@@ -375,3 +375,14 @@ util_b64val(int c)
 		return 63;
 	return -1;
 }
+
+int
+util_first_word(const char *v, const char *word, const char *ends)
+{
+	size_t n = strlen(word);
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return strncasecmp(v, word, n) == 0 && (v[n] == '\0' ||
+	    v[n] == ' ' || v[n] == '\t' || strchr(ends, v[n]) != NULL);
+}
