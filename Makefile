@@ -104,7 +104,15 @@ PATHSTAMP = $(OUT)/paths.stamp
 $(shell mkdir -p $(OUT) && { echo '$(DEFS)' | cmp -s - $(PATHSTAMP) || \
   echo '$(DEFS)' >$(PATHSTAMP); })
 
-$(OUT)/%.o: src/%.c include/*.h $(PATHSTAMP) | $(OUT)
+# The sources are grouped by program as Postfix does (README, Layout):
+# src/util (no nymserv knowledge), src/global (nymserv's shared modules)
+# and one directory per program.
+SRCDIRS = src/util src/global src/nymserv src/nymctl src/remail \
+          src/nymfingerd src/nymreg src/mail2news src/nympolicyd
+vpath %.c $(SRCDIRS)
+srcpath = $(foreach m,$(1),$(firstword $(wildcard $(SRCDIRS:%=%/$(m).c))))
+
+$(OUT)/%.o: %.c include/*.h $(PATHSTAMP) | $(OUT)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(OUT)/libnym.a: $(LIBOBJ)
@@ -128,9 +136,9 @@ check: all units
 FUZZCC    = clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) \
             -Iinclude $(shell pkg-config --cflags $(PKGS))
-build/fuzz/%: fuzz/%.c $(LIBSRC:%=src/%.c) include/*.h
+build/fuzz/%: fuzz/%.c $(call srcpath,$(LIBSRC)) include/*.h
 	mkdir -p build/fuzz
-	$(FUZZCC) $(FUZZFLAGS) -o $@ $< $(LIBSRC:%=src/%.c) $(LIBS)
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $< $(call srcpath,$(LIBSRC)) $(LIBS)
 
 fuzz: $(FUZZERS:%=build/fuzz/%)
 	@for f in $(FUZZERS); do \

@@ -3,7 +3,7 @@
 # aliases with SMALL (2) and with LARGE (20,000) aliases registered,
 # measured in one run, alternating, so that load from elsewhere hits both
 # alike.  The alias tables are filled straight into LMDB with mdb_load
-# (lmdb-utils), in the layout src/aliasdb.c writes (aliases: name ->
+# (lmdb-utils), in the layout src/global/aliasdb.c writes (aliases: name ->
 # address, addrs: address -> name).
 #   bench/alias-scale.sh             (ROUNDS=5 PER=40 LARGE=20000)
 # Expected: the ratio stays near 1 (two B-tree lookups per message).
