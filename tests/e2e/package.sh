@@ -297,12 +297,8 @@ check "README's guide has: echo test | mail -s help help@nym.test" \
     grep -qF 'echo test | mail -s help help@nym.test' "$REPO/README.md"
 in_root runuser -u op -- sh -c 'echo test | mail -s help help@nym.test' >"$T/out" 2>&1
 check "mail help@nym.test from a local account" test $? = 0
-got=
-for i in $(seq 600); do
-	grep -q 'help@nym.test' "$W/var/mail/op" 2>/dev/null && { got=1; break; }
-	sleep 0.2
-done
-check "the help text arrives in op's mailbox" test -n "$got"
+wait_until grep -q 'help@nym.test' "$W/var/mail/op" 2>/dev/null
+check "the help text arrives in op's mailbox" grep -q 'help@nym.test' "$W/var/mail/op"
 check "... it is the installed help.txt" \
     grep -qF 'The server answers through your reply block' "$W/var/mail/op"
 
