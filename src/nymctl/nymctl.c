@@ -117,12 +117,21 @@ make_statedir(void)
 	struct stat sb;
 	mode_t mode = 0700;
 
-	make_dir(conf.statedir);
 	if (strncmp(conf.pubdir, conf.statedir, n) == 0 &&
 	    conf.pubdir[n] == '/')
 		mode = 0710;
-	if (stat(conf.statedir, &sb) == 0 && (sb.st_mode & S_ISGID))
-		mode |= S_ISGID;
+	/*
+	 * An existing directory is left alone when its permissions are
+	 * right: a chmod by its owner, who is not in its group (nympub),
+	 * would clear the set-group-ID bit root gave it.
+	 */
+	if (stat(conf.statedir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		if ((sb.st_mode & 0777) != mode && chmod(conf.statedir,
+		    mode | (sb.st_mode & S_ISGID)) < 0)
+			fail("chmod %s: %s", conf.statedir, strerror(errno));
+		return;
+	}
+	make_dir(conf.statedir);
 	if (chmod(conf.statedir, mode) < 0)
 		fail("chmod %s: %s", conf.statedir, strerror(errno));
 }
@@ -285,6 +294,19 @@ cmd_init(int argc, char **argv)
 			fail("%s: %s", path.s, strerror(errno));
 	}
 	st = open_store(1);
+	/*
+	 * Directories made inside a set-group-ID state directory inherit
+	 * the bit and the view's group: the private ones lose the bit
+	 * (their mode has no group permission either way).
+	 */
+	{
+		struct buf db = BUF_INIT;
+
+		buf_addf(&db, "%s/db", conf.statedir);
+		if (access(db.s, F_OK) == 0)
+			make_dir(db.s);
+		buf_free(&db);
+	}
 	buf_addf(&u1, "nym server <config@%s>", conf.hostname);
 	buf_addf(&u2, "nym server <send@%s>", conf.hostname);
 	buf_addf(&u3, "remailer <remailer@%s>", conf.hostname);
@@ -300,6 +322,7 @@ cmd_init(int argc, char **argv)
 	make_dir(conf.remail_spool);
 	if (t1c_symhome(conf.remail_gnupghome, conf.remail_s2k_digest) < 0)
 		fail("%s: %s", conf.remail_gnupghome, strerror(errno));
+	make_dir(conf.remail_gnupghome);
 	printf("remailer spool: %s\nEncrypt-Key home: %s\n",
 	    conf.remail_spool, conf.remail_gnupghome);
 	{

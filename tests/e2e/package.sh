@@ -290,7 +290,7 @@ policy_up() {
 wait_until policy_up
 ans=$(policy_ask nosuchnym@nym.test)
 check "nympolicyd (nympolicy:nympub, the unit's user) refuses an unknown nym ($ans $(head -c 200 "$T/policyd.err"))" \
-    grep -q '^action=554 5.1.1' <<<"$ans"
+    grep -q '^action=reject 5.1.1' <<<"$ans"
 
 # --- step 4: the check as written: help@ answered to a local account ---
 check "README's guide has: echo test | mail -s help help@nym.test" \
