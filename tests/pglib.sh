@@ -138,3 +138,27 @@ pg_conninfo() {
 	*) echo "pg_conninfo: direct or bouncer, not $2" >&2; return 1 ;;
 	esac
 }
+
+# pg_store_keys NAME [direct|bouncer]: the nymserv.conf lines for the
+# PostgreSQL store of database NAME (the module as built in NYM_BIN).
+pg_store_keys() {
+	printf '%s\n' "store = postgresql" \
+	    "store_conninfo = $(pg_conninfo "$1" "${2:-direct}")" \
+	    "store_module = ${NYM_BIN:-bin}/nymstore-pg.so"
+}
+
+# pg_need: the test's cluster can be run here.  As root (CI) a missing
+# part is a failure; otherwise the test skips with the reason.
+pg_need() {
+	local miss=
+	[ -x "$PG_BIN/initdb" ] || miss="$miss postgresql-15"
+	[ -x /usr/sbin/pgbouncer ] || miss="$miss pgbouncer"
+	[ -f "${NYM_BIN:-bin}/nymstore-pg.so" ] || miss="$miss bin/nymstore-pg.so"
+	[ -z "$miss" ] && return 0
+	if [ "$(id -u)" = 0 ]; then
+		echo "not ok - PostgreSQL test: missing$miss"
+		exit 1
+	fi
+	echo "skip - PostgreSQL test: missing$miss (not root)"
+	exit 0
+}
