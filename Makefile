@@ -55,7 +55,8 @@ LIBSRC   = buf die conf msg addr store storelmdb storemod pubview pubwrite wipe 
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
-           test_pgp test_mime test_mimetext test_pgpids test_nym test_confirm
+           test_pgp test_mime test_mimetext test_pgpids test_nym test_confirm \
+           test_storepg
 FUZZERS  = fuzz_msg fuzz_addr fuzz_cfgreq fuzz_pgp fuzz_mime
 
 # remail, the type-1 remailer
