@@ -719,6 +719,7 @@ main(int argc, char **argv)
 		fail("%s", err);
 	gpg_set_program(conf.gpg);
 	store_set_map_max(conf.map_max);
+	store_configure(conf.store, conf.store_conninfo, conf.store_module);
 	if (util_crypto_init() < 0)
 		fail("libgcrypt unusable");
 	sendmail_auto_sender(conf.envelope_sender);
