@@ -107,6 +107,15 @@ helpfile = $T/help.txt
 timeout = 300
 CONF
 	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$T/nymserv.conf"
+	# NYM_STORE=postgresql (tests/run.sh's switch): a fresh database of
+	# the suite's cluster for this test.
+	if [ "${NYM_STORE:-lmdb}" = postgresql ] && \
+	    ! grep -q '^store *=' "$T/nymserv.conf"; then
+		. "$REPO/tests/pglib.sh"
+		PGDB=t_$(basename "$T" | tr -c 'A-Za-z0-9\n' _)
+		pg_newdb "$PGDB" || echo "not ok - database $PGDB created"
+		pg_store_keys "$PGDB" direct >>"$T/nymserv.conf"
+	fi
 	[ "$(id -u)" = 0 ] && chown -R 65534:65534 "$T/cap" "$T/s"
 	HOMES+=("$T/s/gnupg")
 	as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" init -t ed25519 \

@@ -25,6 +25,7 @@
 #include "gpg.h"
 #include "stamp.h"
 #include "store.h"
+#include "ctlstore.h"
 #include "t1crypt.h"
 #include "util.h"
 #include "wipe.h"
@@ -745,6 +746,13 @@ main(int argc, char **argv)
 		return cmd_backup(argc, argv);
 	if (strcmp(argv[0], "restore") == 0)
 		return cmd_restore(argc, argv);
+	if (strcmp(argv[0], "migrate") == 0) {
+		int rc = ctlstore_migrate(&conf, argc, argv);
+
+		if (rc == 2)
+			usage();
+		return rc;
+	}
 	if (strcmp(argv[0], "check") == 0 && argc == 1)
 		return cmd_check();
 	if (strcmp(argv[0], "block") == 0 && argc == 2)

@@ -383,6 +383,14 @@ pg_read(struct store *base, store_fn fn, void *arg)
 	return txn_run((struct pstore *)base, 0, fn, arg);
 }
 
+/* The server's notices ("already exists, skipping") are not errors. */
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 /* A connect_timeout unless the conninfo names one (it wins: it comes
  * later in the arrays). */
 static PGconn *
@@ -392,7 +400,11 @@ connect_db(const char *conninfo)
 	    "dbname", NULL };
 	const char *vals[] = { "5", "nymserv", conninfo, NULL };
 
-	return PQconnectdbParams(keys, vals, 1);
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+
+	if (c != NULL)
+		PQsetNoticeProcessor(c, quiet, NULL);
+	return c;
 }
 
 static int

@@ -15,7 +15,8 @@ pg_newdb nym && pg_newdb nym2 && pg_newdb nym3 ||
 ctl() { as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" "$@" >"$T/ctl" 2>"$T/ctl.err"; CRC=$?; }
 
 # --- a real LMDB state ---
-setup_nyms "alias_web_url = https://nym.test/cgi-bin/nymreg"
+setup_nyms "alias_web_url = https://nym.test/cgi-bin/nymreg" \
+    "store_module = $NYM_BIN/nymstore-pg.so"	# for migrate
 make_nym alice
 make_nym bob '+acksend'
 mkkey carol	# carol stays pending: a confirmation record
