@@ -83,6 +83,16 @@ flush_spool() {
 	spool_empty "$2"
 }
 
+# lmdb_only WHY: the test reads or writes the LMDB files themselves
+# (mdb_dump, mdb_load, data.mdb): under NYM_STORE=postgresql it skips,
+# saying why (pg-store.sh, pg-migrate.sh and pg-twomx.sh cover the store
+# there).
+lmdb_only() {
+	[ "${NYM_STORE:-lmdb}" = postgresql ] || return 0
+	echo "skip - $(basename "$0" .sh) under store = postgresql: $*"
+	exit 0
+}
+
 NOTOK=0	# "not ok" lines so far (for keeping what a failed run made)
 ok() { echo "ok - $*"; }
 notok() { NOTOK=$((NOTOK + 1)); echo "not ok - $*"; }

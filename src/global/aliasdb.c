@@ -5,6 +5,7 @@
 
 #include "alias.h"
 #include "buf.h"
+#include "purge.h"
 #include "stamp.h"
 #include "util.h"
 
@@ -45,46 +46,25 @@ hkey(struct buf *k, char kind, const char *data)
 	util_hex(k, h, sizeof(h));
 }
 
-/* ---- expiry of pending records ---- */
-
 /* ---- expiry: every "alias:" record has a lifetime ---- */
 
-struct purge {
-	time_t now;
-	struct buf keys;	/* NUL-separated */
-	size_t n;
-};
-
-/* Collect keys of expired tokens and stamps (deleted after the walk). */
+/* Expired alias tokens ("OP\nCREATED\n...") and address gaps. */
 static int
-purge_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+alias_expired(const void *k, size_t kl, const struct buf *v, time_t now)
 {
-	struct purge *p = arg;
-	struct buf tmp = BUF_INIT;
 	long t;
-	int old = 0;
 
 	if (kl < sizeof(PFX) + 1)
 		return 0;
-	buf_set(&tmp, v, vl);
 	if (((const char *)k)[sizeof(PFX) - 1] == 't') {
-		/* "OP\nCREATED\n..." */
-		if (tmp.len < 2 || sscanf(tmp.s + 2, "%ld", &t) != 1)
-			old = 1;
-		else
-			old = p->now - t > ALIAS_TOKEN_TTL || t > p->now + 3600;
-	} else if (((const char *)k)[sizeof(PFX) - 1] == 'a') {
-		if (tmp.len == 0 || sscanf(tmp.s, "%ld", &t) != 1)
-			old = 1;
-		else
-			old = p->now - t >= ALIAS_ADDR_GAP || t > p->now + 3600;
-	}
-	buf_free(&tmp);
-	if (old) {
-		buf_add(&p->keys, k, kl);
-		buf_addc(&p->keys, '\0');
-		if (++p->n >= PURGE_MAX)
+		if (v->len < 2 || sscanf(v->s + 2, "%ld", &t) != 1)
 			return 1;
+		return now - t > ALIAS_TOKEN_TTL || t > now + 3600;
+	}
+	if (((const char *)k)[sizeof(PFX) - 1] == 'a') {
+		if (v->len == 0 || sscanf(v->s, "%ld", &t) != 1)
+			return 1;
+		return now - t >= ALIAS_ADDR_GAP || t > now + 3600;
 	}
 	return 0;
 }
@@ -93,20 +73,8 @@ purge_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 static int
 purge(struct stxn *t, time_t now)
 {
-	struct purge p = { now, BUF_INIT, 0 };
-	size_t off = 0;
-	int rc;
-
-	rc = txn_iter(t, DB_PENDING, PFX, sizeof(PFX) - 1, purge_cb, &p);
-	while (rc >= 0 && off < p.keys.len) {
-		size_t kl = strlen(p.keys.s + off);
-
-		if (txn_del(t, DB_PENDING, p.keys.s + off, kl) == STORE_ERR)
-			rc = STORE_ERR;
-		off += kl + 1;
-	}
-	buf_free(&p.keys);
-	return rc < 0 ? STORE_ERR : 0;
+	return purge_txn(t, DB_PENDING, PFX, sizeof(PFX) - 1, alias_expired,
+	    now, PURGE_MAX) < 0 ? STORE_ERR : 0;
 }
 
 static int

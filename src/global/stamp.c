@@ -8,6 +8,7 @@
 #include "block.h"
 #include "buf.h"
 #include "die.h"
+#include "purge.h"
 #include "stamp.h"
 #include "store.h"
 #include "util.h"
@@ -52,53 +53,24 @@ parse_value(const struct buf *v, long *expires, unsigned *count)
 	    0 : -1;
 }
 
-struct purge {
-	time_t now;
-	struct buf keys;	/* NUL-separated */
-	size_t n;
-};
-
+/* Expired, malformed, or dated absurdly far ahead: gone. */
 static int
-purge_cb(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+stamp_expired(const void *k, size_t kl, const struct buf *v, time_t now)
 {
-	struct purge *p = arg;
-	struct buf tmp = BUF_INIT;
 	long expires;
 	unsigned count;
-	int old;
 
-	buf_set(&tmp, v, vl);
-	/* Expired, malformed, or dated absurdly far ahead: gone. */
-	old = parse_value(&tmp, &expires, &count) < 0 || expires <= p->now ||
-	    expires > p->now + 7 * 86400L;
-	buf_free(&tmp);
-	if (old) {
-		buf_add(&p->keys, k, kl);
-		buf_addc(&p->keys, '\0');
-		if (++p->n >= PURGE_MAX)
-			return 1;
-	}
-	return 0;
+	(void)k;
+	(void)kl;
+	return parse_value(v, &expires, &count) < 0 || expires <= now ||
+	    expires > now + 7 * 86400L;
 }
 
 int
 stamp_txn_purge(struct stxn *t, time_t now)
 {
-	struct purge p = { now, BUF_INIT, 0 };
-	size_t off = 0;
-	int rc;
-
-	rc = txn_iter(t, DB_PENDING, STAMP_PREFIX, strlen(STAMP_PREFIX),
-	    purge_cb, &p);
-	while (rc >= 0 && off < p.keys.len) {
-		size_t kl = strlen(p.keys.s + off);
-
-		if (txn_del(t, DB_PENDING, p.keys.s + off, kl) == STORE_ERR)
-			rc = STORE_ERR;
-		off += kl + 1;
-	}
-	buf_free(&p.keys);
-	return rc < 0 ? STORE_ERR : (int)p.n;
+	return purge_txn(t, DB_PENDING, STAMP_PREFIX, strlen(STAMP_PREFIX),
+	    stamp_expired, now, PURGE_MAX);
 }
 
 int

@@ -1,6 +1,7 @@
 # alias.sh - the alias service end to end by mail: register@/remove@ with
 # confirmation, remailing both ways through aliases, refusals, namespace.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "edits and counts records with mdb_load and mdb_dump"
 setup_state "alias_web_url = https://nym.test/cgi-bin/nymreg"
 
 # mail FROM TO SUBJECT [BODY] [EXTRA-HEADER]: a message on stdout, with

@@ -6,6 +6,7 @@
 # from each responder, counted under a keyed hash that expires (no
 # readable address in the state).  Real LMDB throughout.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "reads and edits the state with mdb_dump and mdb_load"
 D=$REPO/tests/data
 setup_state
 answers_to() { grep -lx -- "$1" "$T"/cap/*.args 2>/dev/null | wc -l; }

@@ -6,6 +6,7 @@
 # remail (direct, public and through its delay spool) dropping blocked
 # recipients silently and logging no address.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "reads and edits the state with mdb_dump and mdb_load"
 setup_nyms "remail_accept_clear = yes"	# several Anon-To and Cutmarks: the public side (local mode is one address per layer)
 make_nym alice '+acksend name="Alice Nym"'
 lastrem() { ls "$T/rem" | grep '\.msg$' | sort -n | tail -1; }

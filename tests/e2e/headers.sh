@@ -5,6 +5,7 @@
 # so receivers that end lines at CR saw forged fields), for send@ and the
 # alias rewrite.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "seeds aliases with mdb_load"
 setup_nyms
 make_nym alice '-acksend name="Alice Nym"'
 snd() { nymserv -f someone@client.example send <"$1"; }

@@ -5,6 +5,7 @@
 # slow name server is tests/fake-dns holding *.slow.test unanswered until
 # the test releases it, so nothing here waits on a clock.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "seeds nyms with mdb_load"
 PC=$REPO/tests/policy-client
 setup_state
 # The nym alice, written behind nymserv's back; nymctl check publishes

@@ -21,6 +21,7 @@
 # live in memory only), and the bomber and the bomb's MTA retry until
 # everything is delivered: a delay, never a loss.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "seeds nyms with mdb_load"
 . "$REPO/tests/pflib.sh"
 pf_namespace "$@" || exit 0
 

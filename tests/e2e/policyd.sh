@@ -3,6 +3,7 @@
 # recovery by decay, recipient limits, unknown nyms against a real LMDB
 # state, the sender-domain check against a fake DNS server on loopback.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "seeds nyms and aliases with mdb_load"
 PC=$REPO/tests/policy-client
 # The quotas are checked for exact counts with a half-life of an hour: a
 # flood would have to take minutes before decay let one more through, so

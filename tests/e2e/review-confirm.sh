@@ -4,6 +4,7 @@
 # and finding 11 (a confirmation that needs no reply from the owner's own
 # mailbox: any sender, or a signed config@ command).  Real gpg and LMDB.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "rewrites confirmations with mdb_dump and mdb_load"
 setup_nyms
 for u in mallory victim owner; do mkkey "$u"; done
 cfg() { nymserv -f someone@anywhere.example config <"$1"; }

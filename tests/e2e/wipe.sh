@@ -6,6 +6,7 @@
 # the scrub.  The real remail is in the loop, so a delayed (Latent-Time)
 # notice sits in the spool, tagged, until the scrub removes it.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "greps the LMDB file for deleted records (SECURITY.md: on PostgreSQL the WAL keeps them)"
 setup_state "remail = $NYM_BIN/remail -c $T/nymserv.conf" "confirm = no"
 mkdir -p "$T/rem"
 client_init
