@@ -116,8 +116,8 @@ inn_start() {
 	as_news "$INN_ROOT/usr/lib/news/bin/innd" -f -c 0 \
 	    >>"$INN/innd.out" 2>&1 &
 	INN_PID=$!
-	local i
-	for i in $(seq 1 200); do
+	local end=$((SECONDS + ${NYM_WAIT:-300}))
+	while [ "$SECONDS" -lt "$end" ]; do
 		if "$PY" - "$INN_PORT" <<'PY' 2>/dev/null; then return 0; fi
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)
@@ -135,8 +135,8 @@ inn_stop() {
 	[ -n "${INN_PID:-}" ] || return 0
 	as_news "$INN_ROOT/usr/lib/news/bin/ctlinnd" -t 30 shutdown test \
 	    >/dev/null 2>&1
-	local i
-	for i in $(seq 1 600); do
+	local end=$((SECONDS + ${NYM_WAIT:-300}))
+	while [ "$SECONDS" -lt "$end" ]; do
 		kill -0 "$INN_PID" 2>/dev/null || break
 		sleep 0.05
 	done

@@ -242,6 +242,21 @@ cgi() {
 }
 cgi GET ""
 ok_if "nymreg GET: 200, the form" '[ "$RC" = 0 ] && grep -q "^Status: 200" "$T/cgi.out" && grep -q "name=\"email\"" "$T/cgi.out"'
+# form_says TEXT: the page holds TEXT (line breaks read as spaces).
+form_says() { tr '\n' ' ' <"$T/cgi.out" | grep -qF -- "$1"; }
+# What the form says is checked: the sentences of nymreg.c's form_page.
+said=0
+for p in "mail is rewritten only when this server's mail system has authenticated the sender's domain" \
+    "an SPF pass for the domain of the envelope sender" \
+    "or a valid DKIM signature of the domain in From (aligned as DMARC asks)" \
+    "Other mail from your address is refused, with the same answer as mail from an address without an alias" \
+    "The check is per domain: your mail provider, and anyone it lets use your domain, could send as you" \
+    "Whoever controls it - its operator, or anyone who takes or compels the machine or its operator - can see who is behind every alias" \
+    "This server keeps no log of the messages it passes on."; do
+	form_says "$p" && said=$((said + 1))
+done
+check "the form says what is authenticated (SPF of the envelope sender or aligned DKIM, per domain), who can see behind an alias, and that no log is kept: $said of 7 sentences" \
+    [ "$said" = 7 ]
 clear_cap
 cgi POST "" "alias=ivan&email=ivan%40example.com&action=register"
 ok_if "nymreg POST register: 200 'check your mail', the request handed on as mail" \
@@ -310,6 +325,9 @@ clear_cap
 check "no message log by default" bash -c "! ls '$T/s' | grep -qi log"
 cp "$T/nymserv.conf" "$T/good.conf"
 echo "alias_log = $T/s/alias.log" >>"$T/nymserv.conf"
+cgi GET ""
+check "with alias_log the form says a log of which alias mailed which is kept" \
+    bash -c "[ $RC = 0 ] && tr '\n' ' ' <'$T/cgi.out' | grep -qF 'This server also keeps a log of which alias mailed which.' && ! grep -qF 'keeps no log' '$T/cgi.out'"
 mail alice@example.org bobby@nym.test "logged" >"$T/m"
 nymserv -f alice@example.org bobby <"$T/m"
 ok_if "alias_log: one line with aliases only" \

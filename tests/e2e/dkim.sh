@@ -166,10 +166,7 @@ PF_DKIM_PID=
 printf 'From: Alice <alice@user.test>\nTo: help@nym.test\nSubject: help again\nMessage-ID: <dk-help-2@user.test>\n\nHello.\n' >"$T/help2"
 nymserv -f alice@user.test help <"$T/help2"
 check "OpenDKIM down: nymserv hands the help@ answer to sendmail (exit $RC)" [ "$RC" = 0 ]
-for i in $(seq 1 480); do
-	grep -q 'milter-reject: .* 4.7.1 ' "$PF/log/maillog" && break
-	sleep 0.25
-done
+wait_until grep -q 'milter-reject: .* 4.7.1 ' "$PF/log/maillog"
 check "... Postfix finds the milter unreachable and tempfails (4.7.1)" grep -q 'milter-reject: .* 4.7.1 ' "$PF/log/maillog"
 check "... the answer waits in the queue" [ "$(pf_queue_count)" -ge 1 ]
 check "... and nothing reached alice unsigned (still $nh)" [ "$(pf_mails_to alice | grep -c .)" = "$nh" ]

@@ -3,8 +3,10 @@
 # articles as posted, the abuse cases (spam-bait, the INN exploit control
 # article, crossposts, size), framing, the flood budget, a peer that is
 # down (queued, then posted exactly once), POST peers, remail's
-# Anon-Post-To.  Mail goes to capture stand-ins; tests/e2e/news-postfix.sh
-# runs the nym scenarios through a private Postfix.
+# Anon-Post-To; a nym's articles (send@ Newsgroups, pool delivery) count
+# against its daily chunks; a plain pool subject.  Mail goes to capture
+# stand-ins; tests/e2e/news-postfix.sh runs the nym scenarios through a
+# private Postfix.
 . "$(dirname "$0")/../lib.sh"
 . "$REPO/tests/innlib.sh"
 if [ ! -x "$NYM_BIN/mail2news" ]; then
@@ -268,4 +270,67 @@ as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" list >"$T/list"
 check "... and the nym is disabled by the daily limit" grep -q '^poster active,limited' "$T/list"
 decrypt_notice "$T/rem/$(ls "$T/rem" | grep '\.msg$' | sort -n | tail -1)" >"$T/ack3"
 check "... and the owner is told" grep -q 'has been disabled' "$T/ack3"
+
+# --- Pool delivery counts too: 1 chunk per started 32 KiB of the article. ---
+make_nym pooler 'delivery=pool subject="Plain pool words"'
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" list >"$T/list"
+check "a nym with pool delivery and a plain pool subject created" grep -q '^pooler active ' "$T/list"
+PD=$T/s3/news/pool
+today() { as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" stats | sed -n 's/^chunks-today //p'; }
+# topool N [BODY-FILE]: mail N to pooler; $RC; $NEW is the new pool file's
+# chunks (1 per started 32 KiB after the spool's first line), or "none".
+topool() {
+	local before f
+	before=$(ls "$PD" 2>/dev/null | sort)
+	{ printf 'From: Bob <bob@example.org>\nTo: pooler@nym.test\nSubject: to the pool %s\n\n' "$1"
+	  if [ -n "${2:-}" ]; then cat "$2"; else echo "Pool mail $1."; fi; } >"$T/pm$1"
+	nymserv -f bob@example.org pooler <"$T/pm$1"
+	f=$(comm -13 <(echo "$before") <(ls "$PD" 2>/dev/null | sort) | grep -v '^$')
+	if [ -z "$f" ]; then NEW=none; else
+		[ "$(echo "$f" | wc -l)" = 1 ] || { NEW=several; return; }
+		NEW=$(( 1 + ($(stat -c %s "$PD/$f") - $(printf 'nymserv-news 1\n' | wc -c)) / 32768 ))
+	fi
+}
+head -c 34000 /dev/urandom | base64 -w 76 >"$T/big-body"
+c0=$(today)
+topool 1
+c1=$(today)
+check "a small pool delivery: pooled (exit $RC), 1 chunk, the counter +1 ($c0 -> $c1)" \
+    [ "$RC" = 0 -a "$NEW" = 1 -a $((c1 - c0)) = 1 ]
+topool 2 "$T/big-body"
+c2=$(today)
+check "a 46 KB mail: its pool article takes $NEW chunks, the counter grows by as many ($c1 -> $c2)" \
+    [ "$RC" = 0 -a "$NEW" -ge 2 -a $((c2 - c1)) = "$NEW" ]
+used=$((1 + NEW)) i=3 took=2
+while [ $((used + 1)) -le 5 ]; do
+	topool $i
+	[ "$RC" = 0 -a "$NEW" = 1 ] || break
+	used=$((used + 1)) took=$((took + 1)) i=$((i + 1))
+done
+check "pool deliveries up to the daily limit (5 chunks): $took pooled, $used chunks used" \
+    [ "$used" = 5 ]
+nrem=$(count_in "$T/rem")
+topool $i
+check "the next pool delivery would make 6 chunks: refused 5.2.1 (exit $RC), nothing pooled" \
+    bash -c "[ $RC = 69 ] && grep -q '5.2.1 mailbox disabled (daily limit)' '$T/out' && [ $NEW = none ]"
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" list >"$T/list"
+check "... pooler is disabled by the daily limit" grep -q '^pooler active,limited' "$T/list"
+decrypt_notice "$T/rem/$(ls "$T/rem" | grep '\.msg$' | sort -n | tail -1)" >"$T/ackp"
+check "... and its owner is told through its reply block (one notice)" \
+    bash -c "[ $(count_in "$T/rem") = $((nrem + 1)) ] && grep -q 'pooler@nym.test received more than 5 chunks' '$T/ackp'"
+topool $((i + 1))
+check "... and the one after is refused as well, nothing pooled" \
+    bash -c "[ $RC = 69 ] && [ $NEW = none ]"
+
+# --- The plain pool subject (subject=) is the articles' Subject. ---
+n_aam=$(count alt.anonymous.messages)
+as_user "$NYM_BIN/mail2news" -c "$T/nymserv.conf" -P >"$T/pout" 2>&1
+PRC=$?
+check "mail2news -P posts the $took pooled articles (exit $PRC)" \
+    bash -c "[ $PRC = 0 ] && [ $(count alt.anonymous.messages) = $((n_aam + took)) ] && ! ls '$PD' | grep -q '^[0-9]'"
+check "each with Subject: Plain pool words" \
+    test "$(with alt.anonymous.messages '^Subject: Plain pool words$')" = "$took"
+a=$(art alt.anonymous.messages '^Subject: Plain pool words$')
+check "... Newsgroups alt.anonymous.messages, the gateway's From, no name of the nym or of Bob" \
+    bash -c "[ -n '$a' ] && grep -qx 'Newsgroups: alt.anonymous.messages' '$a' && grep -qx 'From: Anonymous <nobody@nym.test>' '$a' && ! grep -qi 'pooler\|bob@' '$a'"
 cp "$T/base.conf" "$T/nymserv.conf"

@@ -195,10 +195,10 @@ if [ -x "$W/usr/sbin/lighttpd" ]; then
 	rc=$?
 	check "lighttpd starts as www-data with Debian's log directory ($(tr '\n' ' ' <"$T/out" | head -c 200))" test $rc = 0
 	form=
-	for i in $(seq 100); do
-		form=$(in_root /usr/bin/python3 -c 'import urllib.request as u; print(u.urlopen("http://127.0.0.1/nymreg", timeout=10).read().decode())' 2>/dev/null) && [ -n "$form" ] && break
-		sleep 0.2
-	done
+	get_form() {
+		form=$(in_root /usr/bin/python3 -c 'import urllib.request as u; print(u.urlopen("http://127.0.0.1/nymreg", timeout=10).read().decode())' 2>/dev/null) && [ -n "$form" ]
+	}
+	wait_until get_form
 	check "GET /nymreg returns the form" grep -qi '<form' <<<"$form"
 	LPID=$(cat "$W/run/lighttpd.pid" 2>/dev/null)
 	check "... lighttpd runs as www-data" \

@@ -35,14 +35,10 @@ start() {
 	PIDS+=("$PID")
 }
 wait_for() {
-	local i
-	for i in $(seq 300); do [ -e "$1" ] && return 0; sleep 0.1; done
-	return 1
+	wait_until test -e "$1"
 }
 wait_grep() {	# PATTERN FILE: wait until the file holds a matching line
-	local i
-	for i in $(seq 600); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
+	wait_until grep -q "$1" "$2"
 }
 ask() { "$PC" raw "$@" | grep '^action='; }
 

@@ -60,7 +60,7 @@ mail.* action(type="omfile" file="$T/mail.log")
 EOF
 rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" 2>"$T/rsyslog.err" &
 RS=$!
-for i in $(seq 100); do [ -S /dev/log ] && break; sleep 0.1; done
+wait_until test -S /dev/log
 check "rsyslogd listens on this namespace's /dev/log" test -S /dev/log
 
 # --- the state, two remailer hops, the client ---
@@ -100,10 +100,8 @@ check "the nymserv pipe is the shipped one (recipient after -f sender)" \
 (exec "${RUNAS[@]}" env -i PATH=/usr/bin:/bin LANG=C "$NYM_BIN/nympolicyd" \
     -c "$T/nymserv.conf" -l "inet:127.0.0.1:$PPORT" 2>"$T/policyd.log") &
 PD=$!
-for i in $(seq 100); do
-	python3 -c "import socket; socket.create_connection(('127.0.0.1', $PPORT), 1)" 2>/dev/null && break
-	sleep 0.1
-done
+pd_up() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $PPORT), 1)" 2>/dev/null; }
+wait_until pd_up
 if pf_start; then ok "private Postfix from the shipped samples started"; else
 	notok "private Postfix from the shipped samples started"; tail "$T/all.log"; exit 1
 fi
@@ -199,6 +197,6 @@ check "... while nymserv's own lines (no addresses by design) are kept" \
 # A warning in Postfix's words (a real one cannot be had on demand).
 logger -p mail.warning -t postfix/smtpd "warning: disk nearly full (test)"
 logger -p mail.info -t postfix/qmgr "ABCDEF: from=<probe@user.test>, size=1 (test)"
-for i in $(seq 50); do grep -q 'from=<probe@user.test>' "$T/all.log" && break; sleep 0.1; done
+wait_until grep -q 'from=<probe@user.test>' "$T/all.log"
 check "... and Postfix's warnings are kept, its info lines not" \
     bash -c "grep -q 'disk nearly full (test)' '$T/mail.log' && grep -q 'probe@user.test' '$T/all.log' && ! grep -q 'probe@user.test' '$T/mail.log'"

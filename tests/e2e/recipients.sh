@@ -31,8 +31,10 @@ nymserv -f someone@client.example send <"$T/r40k"
 took=$((SECONDS - start))
 check "finding 6: 40,000 recipients: refused (exit 0, nothing handed to sendmail)" \
     [ "$RC" = 0 -a "$(captured)" = 0 ]
-check "finding 6: ... within a bound only the quadratic path could miss (${took}s <= 10s)" \
-    [ "$took" -le 10 ]
+# How long it took is a figure for bench/recipients.sh, not a check: that
+# the list is built capped (210 comparisons, the other 39,979 addresses
+# never touched) is counted by test_addr's finding-6 case.
+echo "# 40,000 recipients refused in ${took}s"
 check "finding 6: ... and the owner is told, through the reply block" \
     [ "$(count_in "$T/rem")" = $((n0 + 1)) ]
 decrypt_notice "$T/rem/$(lastrem)" >"$T/ack"

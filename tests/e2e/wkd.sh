@@ -1,7 +1,8 @@
 # wkd.sh - the Web Key Directory of the nyms: built from the public view
 # by the state's owners for +fingerkey nyms whose key has one UID, the
 # nym's address; both layouts and their policy files; a key change, -fingerkey,
-# disable, delete and expiry update or remove the entry at once.  As root,
+# disable, delete and expiry update or remove the entry at once (expiry:
+# nymctl expire, and the minutely nymctl queue-run).  As root,
 # end to end: real `gpg --locate-external-keys` (auto-key-locate wkd)
 # fetches a published nym key from lighttpd (the sample configuration)
 # over HTTPS with a private CA, on loopback inside a private mount and
@@ -118,6 +119,33 @@ check "... alice's (no expiry) stays, and the mark is gone" \
     bash -c "[ -s '$(adv "$HA")' ] && [ ! -e '$T/s/pub/wkd-next' ]"
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >/dev/null
 check "nymctl check (now): dave's key is valid again, back" [ -s "$(adv "$HD")" ]
+
+# The minutely nymctl queue-run removes it too, without nymctl expire:
+# nymctl runs with its clock moved (tests/clock-skew.c, as gpg's
+# --faked-system-time) to 60 s before, then 60 s after dave's expiry.
+check "... and pub/wkd-next holds its expiry again" [ "$(cat "$T/s/pub/wkd-next" 2>/dev/null)" = "$exp" ]
+# qrun SECONDS: nymctl queue-run with its wall clock SECONDS from now.
+qrun() {
+	as_user env LD_PRELOAD="$T/skew.so" NYM_CLOCK_SKEW="$1" \
+	    ASAN_OPTIONS=verify_asan_link_order=0 \
+	    "$NYM_BIN/nymctl" -c "$T/nymserv.conf" queue-run >"$T/qr.out" 2>&1
+}
+if cc -shared -fPIC -o "$T/skew.so" "$REPO/tests/clock-skew.c" -ldl 2>"$T/cc.err" &&
+    [ "$(as_user env LD_PRELOAD="$T/skew.so" NYM_CLOCK_SKEW=86400 date -u +%F)" = "$(date -u -d tomorrow +%F)" ]; then
+	ok "tests/clock-skew.c built; it moves a program's clock (date: tomorrow)"
+else
+	notok "tests/clock-skew.c built and moves the clock ($(head -3 "$T/cc.err"))"
+fi
+qrun $((exp - 60 - $(date +%s)))
+QRC=$?
+check "queue-run 60 s before dave's expiry (exit $QRC): the entry and the mark stay" \
+    bash -c "[ $QRC = 0 ] && [ -s '$(adv "$HD")' ] && [ -s '$(dir "$HD")' ] && [ \"\$(cat '$T/s/pub/wkd-next')\" = $exp ]"
+qrun $((exp + 60 - $(date +%s)))
+QRC=$?
+check "queue-run 60 s after it (exit $QRC): dave's entry removed (both layouts), alice's stays, the mark gone" \
+    bash -c "[ $QRC = 0 ] && [ ! -e '$(adv "$HD")' ] && [ ! -e '$(dir "$HD")' ] && [ -s '$(adv "$HA")' ] && [ ! -e '$T/s/pub/wkd-next' ]"
+as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >/dev/null
+check "nymctl check (now): back again" [ -s "$(adv "$HD")" ]
 
 # ---- real gpg over HTTPS (root: own network namespace) ----
 if [ -z "${NYM_WKD_NS:-}" ]; then
