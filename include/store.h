@@ -48,14 +48,16 @@ void store_configure(const char *backend, const char *conninfo,
 const char *store_backend(void);
 
 /*
- * Open the environment under dir/db.  create: make the directory and the
- * databases (nymctl init); otherwise the schema record must be present.
+ * Open the configured store: the environment under dir/db, or the
+ * PostgreSQL database of store_configure (dir then names nothing of
+ * it).  create: make the directory and the databases, or the table
+ * (nymctl init); otherwise the schema record must be present.
  */
 int store_open(struct store **, const char *statedir, size_t mapsize,
     int create, char *err, size_t errlen);
 /*
- * Open an existing environment for lookups only (MDB_RDONLY: nothing is
- * ever written, store_write fails).  A database missing from an older
+ * Open an existing environment for lookups only (MDB_RDONLY, or READ
+ * ONLY transactions: nothing is ever written, store_write fails).  A database missing from an older
  * schema reads as empty.
  */
 int store_open_ro(struct store **, const char *statedir, size_t mapsize,
@@ -79,7 +81,8 @@ void store_set_map_max(size_t max);
 /*
  * Run fn inside a transaction.  store_write commits when fn returns >= 0
  * and aborts otherwise; if the map is full it grows the map and runs fn
- * again from the start, so fn must have no side effects outside the
+ * again from the start (PostgreSQL: after a serialization failure or a
+ * deadlock, up to 20 times), so fn must have no side effects outside the
  * transaction.  Returns fn's value or STORE_ERR.
  */
 typedef int (*store_fn)(struct stxn *, void *arg);

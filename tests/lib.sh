@@ -83,6 +83,65 @@ flush_spool() {
 	spool_empty "$2"
 }
 
+# fresh_store CONF: under NYM_STORE=postgresql, point CONF's store at a
+# new database (a test's second state directory needs its own state);
+# nothing under LMDB, where statedir says it.
+PGN=0
+fresh_store() {
+	[ -n "${PGDB:-}" ] || return 0
+	PGN=$((PGN + 1))
+	pg_newdb "${PGDB}_$PGN" || echo "not ok - database ${PGDB}_$PGN created"
+	sed -i "s|^store_conninfo = .*|store_conninfo = $(pg_conninfo "${PGDB}_$PGN" direct)|" "$1"
+}
+
+# state_dump DB [DBDIR]: DB's records as `mdb_dump -p -s DB` prints them,
+# from the LMDB environment or from this test's PostgreSQL database;
+# state_load DB [DBDIR] < text: as `mdb_load -T -s DB` (key line, value
+# line), into either.
+STATE_DBS="meta nyms replay confirm chunks aliases addrs blocks pending outbox"
+state_dbnum() {
+	local i=0 d
+	for d in $STATE_DBS; do
+		[ "$d" = "$1" ] && { echo "$i"; return 0; }
+		i=$((i + 1))
+	done
+	return 1
+}
+state_dump() {
+	if [ -n "${PGDB:-}" ]; then
+		pg_psql "$PGDB" -F "$(printf '\t')" -c "SELECT encode(k, 'hex'), encode(v, 'hex') FROM kv WHERE db = $(state_dbnum "$1") ORDER BY k" |
+		    "$REPO/tests/state-kv" dump "$1"
+	else
+		as_user mdb_dump -p -s "$1" "${2:-$T/s/db}"
+	fi
+}
+# state_dump_all: every database, as `mdb_dump -p -a`.
+state_dump_all() {
+	local d
+	if [ -n "${PGDB:-}" ]; then
+		for d in $STATE_DBS; do state_dump "$d"; done
+	else
+		as_user mdb_dump -p -a "${1:-$T/s/db}"
+	fi
+}
+# state_restore DB < what state_dump wrote: put those records back.
+state_restore() {
+	if [ -n "${PGDB:-}" ]; then
+		"$REPO/tests/state-kv" restore "$(state_dbnum "$1")" |
+		    pg_psql "$PGDB" >/dev/null
+	else
+		as_user mdb_load -s "$1" "${2:-$T/s/db}"
+	fi
+}
+state_load() {
+	if [ -n "${PGDB:-}" ]; then
+		"$REPO/tests/state-kv" load "$(state_dbnum "$1")" |
+		    pg_psql "$PGDB" >/dev/null
+	else
+		as_user mdb_load -T -s "$1" "${2:-$T/s/db}"
+	fi
+}
+
 # lmdb_only WHY: the test reads or writes the LMDB files themselves
 # (mdb_dump, mdb_load, data.mdb): under NYM_STORE=postgresql it skips,
 # saying why (pg-store.sh, pg-migrate.sh and pg-twomx.sh cover the store

@@ -62,6 +62,8 @@ usage(void)
 	    "                          backup_key, into FILE (- stdout) or a\n"
 	    "                          dated file in DIR (-p: in clear)\n"
 	    "  restore [-f] FILE       put a backup in place (-f: replace a state)\n"
+	    "  migrate [-f] FROM TO    copy the state: lmdb:STATEDIR or\n"
+	    "                          postgresql:CONNINFO (-f: replace TO's)\n"
 	    "  check                   verify the state, repair the public view\n"
 	    "  dns                     the DNS records this configuration needs\n"
 	    "  scrub                   make deleted records unreadable on disk");

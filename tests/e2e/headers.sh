@@ -5,7 +5,6 @@
 # so receivers that end lines at CR saw forged fields), for send@ and the
 # alias rewrite.
 . "$(dirname "$0")/../lib.sh"
-lmdb_only "seeds aliases with mdb_load"
 setup_nyms
 make_nym alice '-acksend name="Alice Nym"'
 snd() { nymserv -f someone@client.example send <"$1"; }
@@ -109,9 +108,9 @@ check "finding 13: the acknowledgement says control characters were replaced" \
 # --- finding 13: controls in values, the alias rewrite ---
 add_aliases() {
 	printf 'ally\nalice@example.org\nbobby\nbob@example.net\n' |
-	    as_user mdb_load -T -s aliases "$T/s/db" &&
+	    state_load aliases &&
 	    printf 'alice@example.org\nally\nbob@example.net\nbobby\n' |
-	    as_user mdb_load -T -s addrs "$T/s/db"
+	    state_load addrs
 }
 check "aliases ally and bobby in the state" add_aliases
 # (The Authentication-Results our MTA adds: alias mail needs it since

@@ -5,12 +5,11 @@
 # slow name server is tests/fake-dns holding *.slow.test unanswered until
 # the test releases it, so nothing here waits on a clock.
 . "$(dirname "$0")/../lib.sh"
-lmdb_only "seeds nyms with mdb_load"
 PC=$REPO/tests/policy-client
 setup_state
 # The nym alice, written behind nymserv's back; nymctl check publishes
 # it in the public view nympolicyd reads (3: the stand-in does not decode).
-printf 'alice\nx\n' | as_user mdb_load -T -s nyms "$T/s/db"
+printf 'alice\nx\n' | state_load nyms
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >/dev/null
 rc=$?
 check "nym alice in the state and the public view" [ "$rc" = 0 -o "$rc" = 3 ]

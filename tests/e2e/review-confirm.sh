@@ -4,7 +4,6 @@
 # and finding 11 (a confirmation that needs no reply from the owner's own
 # mailbox: any sender, or a signed config@ command).  Real gpg and LMDB.
 . "$(dirname "$0")/../lib.sh"
-lmdb_only "rewrites confirmations with mdb_dump and mdb_load"
 setup_nyms
 for u in mallory victim owner; do mkkey "$u"; done
 cfg() { nymserv -f someone@anywhere.example config <"$1"; }
@@ -82,11 +81,11 @@ create fourth owner o
 confirm "$C"
 newblock fourth owner o2
 old=$C
-as_user mdb_dump -s confirm "$T/s/db" >"$T/confirm.dump"
+state_dump confirm >"$T/confirm.dump"
 delete fourth owner
 create fourth owner o3
 confirm "$C"
-as_user mdb_load -s confirm "$T/s/db" <"$T/confirm.dump" 2>/dev/null
+state_restore confirm <"$T/confirm.dump" 2>/dev/null
 confirm "$old"
 deliver fourth
 check "finding 1: a restored cookie of the same owner's earlier nym does not act on the new one" \

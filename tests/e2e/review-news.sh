@@ -98,12 +98,7 @@ mkdir -p "$T/s3" "$T/rem"
 { sed "s|^statedir = .*|statedir = $T/s3|; /^remail = /d; s|^news_peers = .*|news_peers = 127.0.0.1:1|" "$T/base.conf"
   printf 'remail = %s/capture-sendmail %s/rem\nconfirm = no\n' "$T" "$T"; } >"$T/nymserv.conf"
 HOMES+=("$T/s3/gnupg")
-# Under NYM_STORE=postgresql this second state needs a database of its
-# own: the first one names the first state's server keys.
-if [ -n "${PGDB:-}" ] && grep -q "dbname=$PGDB " "$T/nymserv.conf"; then
-	pg_newdb "${PGDB}_3" || notok "a database for the second state"
-	sed -i "s/dbname=$PGDB /dbname=${PGDB}_3 /" "$T/nymserv.conf"
-fi
+fresh_store "$T/nymserv.conf"	# its own state under PostgreSQL too
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" init -t ed25519 >/dev/null 2>&1
 client_init
 make_nym ghostwriter
