@@ -18,7 +18,7 @@ pg_newdb nym || { notok "database created"; exit 1; }
 # MX A: the usual test state, the store in PostgreSQL through PgBouncer.
 mapfile -t keys < <(pg_store_keys nym bouncer)
 setup_nyms "${keys[@]}" "daily_chunks = 20"
-check "MX A: nymctl init on PostgreSQL ($(tail -1 "$T/init.out"))" \
+check "MX A: nymctl init on PostgreSQL ($(grep "^serverkey: " "$T/init.out"))" \
     grep -q '^serverkey: ' "$T/init.out"
 # MX B: the same keys (a copy of A's GnuPG home, as an operator copies
 # it), its own state directory, spool and captures.
