@@ -22,6 +22,23 @@
 #define FILE_MODE 0640
 #define LIST_MAX 100000
 
+/*
+ * mkdir with DIR_MODE's permissions (whatever the umask) and the group
+ * and set-group-ID bit of the parent, as the state directory's group
+ * (nympub) must reach the view.  No chmod: one by the owner, who is not
+ * in that group, would clear the set-group-ID bit the directory got
+ * from its parent, and the view's files would get the owner's group.
+ */
+static int
+make_view_dir(const char *path)
+{
+	mode_t old = umask(~DIR_MODE & 0777);
+	int r = mkdir(path, DIR_MODE & 0777);
+
+	umask(old);
+	return r == 0 || errno == EEXIST ? 0 : -1;
+}
+
 /* The view's lock; also creates pubdir, n/ and the key when missing. */
 static int
 lock_view(const struct conf *c, int *fd)
@@ -30,14 +47,10 @@ lock_view(const struct conf *c, int *fd)
 	int kfd, rc = -1;
 
 	*fd = -1;
-	if (mkdir(c->pubdir, DIR_MODE) == 0)
-		(void)chmod(c->pubdir, DIR_MODE);	/* umask 077 */
-	else if (errno != EEXIST)
+	if (make_view_dir(c->pubdir) < 0)
 		goto out;
 	buf_addf(&p, "%s/n", c->pubdir);
-	if (mkdir(p.s, DIR_MODE) == 0)
-		(void)chmod(p.s, DIR_MODE);
-	else if (errno != EEXIST)
+	if (make_view_dir(p.s) < 0)
 		goto out;
 	buf_reset(&p);
 	buf_addf(&p, "%s/.lock", c->pubdir);
