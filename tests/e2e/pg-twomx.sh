@@ -159,4 +159,8 @@ check "... nothing handed on at A or B" \
 
 ctl "$T/b.conf" check
 check "nymctl check at B: state ok ($(tail -1 "$T/ctl"))" grep -qx 'state ok' "$T/ctl"
+# Both hosts went through the one PgBouncer (its log has a login per
+# client connection).
+nl=$(grep -c 'login attempt: db=nym user=nym' "$T/pg/pgb/log")
+check "the runs logged in through PgBouncer ($nl logins)" [ "$nl" -ge 40 ]
 [ "$NOTOK" = 0 ]
