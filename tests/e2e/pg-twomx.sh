@@ -18,7 +18,7 @@ pg_newdb nym || { notok "database created"; exit 1; }
 # MX A: the usual test state, the store in PostgreSQL through PgBouncer.
 mapfile -t keys < <(pg_store_keys nym bouncer)
 setup_nyms "${keys[@]}" "daily_chunks = 20"
-check "MX A: nymctl init on PostgreSQL ($(tail -1 "$T/init.out"))" \
+check "MX A: nymctl init on PostgreSQL ($(grep "^serverkey: " "$T/init.out"))" \
     grep -q '^serverkey: ' "$T/init.out"
 # MX B: the same keys (a copy of A's GnuPG home, as an operator copies
 # it), its own state directory, spool and captures.
@@ -159,4 +159,8 @@ check "... nothing handed on at A or B" \
 
 ctl "$T/b.conf" check
 check "nymctl check at B: state ok ($(tail -1 "$T/ctl"))" grep -qx 'state ok' "$T/ctl"
+# Both hosts went through the one PgBouncer (its log has a login per
+# client connection).
+nl=$(grep -c 'login attempt: db=nym user=nym' "$T/pg/pgb/log")
+check "the runs logged in through PgBouncer ($nl logins)" [ "$nl" -ge 40 ]
 [ "$NOTOK" = 0 ]
