@@ -35,7 +35,7 @@ STATIC_LIBS = -lgpgme -lassuan -llmdb -lgcrypt -lgpg-error -lz -lbz2
 # libarchive (nymctl's backup only) stays shared: --as-needed keeps it out
 # of every other program.
 LIBS     = -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic -larchive -lresolv -lm \
-           -lpthread
+           -lpthread -ldl
 
 ifeq ($(SANITIZE),1)
   OUT      = build/san
@@ -51,11 +51,12 @@ BIN      = $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
 CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
-LIBSRC   = buf die conf msg addr store pubview pubwrite wipe gpg gpgsign outbound util req respond names pgp nym cfgreq mime sigreq deliver nymkey unread account accountdb confirm expire nymmail outcome replay send sendmsg block dstblk admin backup finger stamp purge
+LIBSRC   = buf die conf msg addr store storelmdb storemod pubview pubwrite wipe gpg gpgsign outbound util req respond names pgp nym cfgreq mime sigreq deliver nymkey unread account accountdb confirm expire nymmail outcome replay send sendmsg block dstblk admin backup ctlstore finger stamp purge
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \
-           test_pgp test_mime test_mimetext test_pgpids test_nym test_confirm
+           test_pgp test_mime test_mimetext test_pgpids test_nym test_confirm \
+           test_storepg
 FUZZERS  = fuzz_msg fuzz_addr fuzz_cfgreq fuzz_pgp fuzz_mime
 
 # remail, the type-1 remailer
@@ -92,7 +93,21 @@ LIBSRC  += keymin wkd autocrypt dnsrec
 UNITS   += test_keymin test_wkd
 FUZZERS += fuzz_keymin
 
-all: $(PROGS:%=$(BIN)/%)
+# The PostgreSQL store backend (issue 18): a module the programs dlopen
+# only when nymserv.conf says store = postgresql, so that only it links
+# libpq (and its ~25 shared libraries); nothing of libnym is in it.
+.DEFAULT_GOAL := all
+STOREMOD = nymstore-pg.so
+PGFLAGS  = $(shell pkg-config --cflags libpq)
+PGLIBS   = $(shell pkg-config --libs libpq)
+$(BIN)/$(STOREMOD): src/storepg/storepg.c include/store.h include/storebe.h \
+    include/buf.h | $(BIN)
+	$(CC) $(OPT) $(WARN) -fPIC -shared -fvisibility=hidden \
+	  -fstack-protector-strong -fstack-clash-protection $(DEFS) \
+	  -Iinclude $(PGFLAGS) -Wl,-z,relro,-z,now -Wl,--as-needed \
+	  -Wl,-z,defs -o $@ $< $(PGLIBS)
+
+all: $(PROGS:%=$(BIN)/%) $(BIN)/$(STOREMOD)
 
 $(OUT) $(BIN) $(OUT)/tests:
 	mkdir -p $@
@@ -178,6 +193,7 @@ install: all
 	install -m 755 bin/nymreg $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/nympolicyd $(DESTDIR)$(LIBEXECDIR)/
 	install -m 755 bin/mail2news $(DESTDIR)$(LIBEXECDIR)/
+	install -m 644 bin/$(STOREMOD) $(DESTDIR)$(LIBEXECDIR)/
 	for f in man/*.[58]; do \
 	  $(SUBST) "$$f" >"$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}" && \
 	  chmod 644 "$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}" || exit 1; done

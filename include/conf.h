@@ -92,6 +92,10 @@ struct conf {
 	char *news_spool;		/* default statedir/news */
 	char *news_pool_group;		/* pool deliveries go to this group */
 	char *remail_news_to;		/* no gateway: remail mails posts here */
+	/* the state store backend (issue 18) */
+	char *store;			/* "lmdb" (default) or "postgresql" */
+	char *store_conninfo;		/* libpq conninfo (postgresql only) */
+	char *store_module;		/* the PostgreSQL backend module */
 };
 
 /*

@@ -1,4 +1,4 @@
-/* store.h - the state store: one LMDB environment, named databases. */
+/* store.h - the state store: named databases in LMDB or PostgreSQL. */
 #ifndef NYM_STORE_H
 #define NYM_STORE_H
 
@@ -36,19 +36,41 @@ struct store;
 struct stxn;
 
 /*
- * Open the environment under dir/db.  create: make the directory and the
- * databases (nymctl init); otherwise the schema record must be present.
+ * The backend, from nymserv.conf (store, store_conninfo, store_module):
+ * every program that opens the store calls this after reading its
+ * configuration.  Unset or "lmdb": the LMDB environment under statedir;
+ * "postgresql": the database named by conninfo, through the module
+ * (dlopen'd at the first store_open; it alone links libpq).
+ */
+void store_configure(const char *backend, const char *conninfo,
+    const char *module);
+/* "lmdb" or "postgresql": what store_open opens. */
+const char *store_backend(void);
+
+/*
+ * Open the configured store: the environment under dir/db, or the
+ * PostgreSQL database of store_configure (dir then names nothing of
+ * it).  create: make the directory and the databases, or the table
+ * (nymctl init); otherwise the schema record must be present.
  */
 int store_open(struct store **, const char *statedir, size_t mapsize,
     int create, char *err, size_t errlen);
 /*
- * Open an existing environment for lookups only (MDB_RDONLY: nothing is
- * ever written, store_write fails).  A database missing from an older
+ * Open an existing environment for lookups only (MDB_RDONLY, or READ
+ * ONLY transactions: nothing is ever written, store_write fails).  A database missing from an older
  * schema reads as empty.
  */
 int store_open_ro(struct store **, const char *statedir, size_t mapsize,
     char *err, size_t errlen);
+/*
+ * Open the store named by spec, "lmdb:STATEDIR" or "postgresql:CONNINFO"
+ * (nymctl migrate), whatever is configured.
+ */
+int store_open_spec(struct store **, const char *spec, size_t mapsize,
+    int create, int rdonly, char *err, size_t errlen);
 void store_close(struct store *);
+/* The backend of an open store: "lmdb" or "postgresql". */
+const char *store_kind(const struct store *);
 /*
  * The largest map this process grows an environment to (the
  * configuration's map_max; 0, the default, sets no bound).  A write that
@@ -59,7 +81,8 @@ void store_set_map_max(size_t max);
 /*
  * Run fn inside a transaction.  store_write commits when fn returns >= 0
  * and aborts otherwise; if the map is full it grows the map and runs fn
- * again from the start, so fn must have no side effects outside the
+ * again from the start (PostgreSQL: after a serialization failure or a
+ * deadlock, up to 20 times), so fn must have no side effects outside the
  * transaction.  Returns fn's value or STORE_ERR.
  */
 typedef int (*store_fn)(struct stxn *, void *arg);
@@ -95,8 +118,19 @@ int store_get(struct store *, enum store_db, const char *key, struct buf *);
 int store_put(struct store *, enum store_db, const char *key,
     const void *v, size_t vl);
 
-/* Copy the environment consistently to a file (nymctl backup). */
+/*
+ * Copy the state consistently to an LMDB environment in the directory
+ * path (nymctl backup): LMDB's compacting copy, or for PostgreSQL every
+ * database read in one snapshot and written to a new environment.
+ */
 int store_copy(struct store *, const char *path);
+/*
+ * Copy every named database of from into to, exactly (nymctl migrate).
+ * The target must hold nothing but its schema record, unless replace:
+ * then everything in it is deleted first.  One transaction on each side.
+ */
+int store_copy_all(struct store *from, struct store *to, int replace,
+    char *err, size_t errlen);
 
 /*
  * Make deleted records unreadable on disk (LMDB keeps freed pages as they

@@ -83,6 +83,75 @@ flush_spool() {
 	spool_empty "$2"
 }
 
+# fresh_store CONF: under NYM_STORE=postgresql, point CONF's store at a
+# new database (a test's second state directory needs its own state);
+# nothing under LMDB, where statedir says it.
+PGN=0
+fresh_store() {
+	[ -n "${PGDB:-}" ] || return 0
+	PGN=$((PGN + 1))
+	pg_newdb "${PGDB}_$PGN" || echo "not ok - database ${PGDB}_$PGN created"
+	sed -i "s|^store_conninfo = .*|store_conninfo = $(pg_conninfo "${PGDB}_$PGN" direct)|" "$1"
+}
+
+# state_dump DB [DBDIR]: DB's records as `mdb_dump -p -s DB` prints them,
+# from the LMDB environment or from this test's PostgreSQL database;
+# state_load DB [DBDIR] < text: as `mdb_load -T -s DB` (key line, value
+# line), into either.
+STATE_DBS="meta nyms replay confirm chunks aliases addrs blocks pending outbox"
+state_dbnum() {
+	local i=0 d
+	for d in $STATE_DBS; do
+		[ "$d" = "$1" ] && { echo "$i"; return 0; }
+		i=$((i + 1))
+	done
+	return 1
+}
+state_dump() {
+	if [ -n "${PGDB:-}" ]; then
+		pg_psql "$PGDB" -F "$(printf '\t')" -c "SELECT encode(k, 'hex'), encode(v, 'hex') FROM kv WHERE db = $(state_dbnum "$1") ORDER BY k" |
+		    "$REPO/tests/state-kv" dump "$1"
+	else
+		as_user mdb_dump -p -s "$1" "${2:-$T/s/db}"
+	fi
+}
+# state_dump_all: every database, as `mdb_dump -p -a`.
+state_dump_all() {
+	local d
+	if [ -n "${PGDB:-}" ]; then
+		for d in $STATE_DBS; do state_dump "$d"; done
+	else
+		as_user mdb_dump -p -a "${1:-$T/s/db}"
+	fi
+}
+# state_restore DB < what state_dump wrote: put those records back.
+state_restore() {
+	if [ -n "${PGDB:-}" ]; then
+		"$REPO/tests/state-kv" restore "$(state_dbnum "$1")" |
+		    pg_psql "$PGDB" >/dev/null
+	else
+		as_user mdb_load -s "$1" "${2:-$T/s/db}"
+	fi
+}
+state_load() {
+	if [ -n "${PGDB:-}" ]; then
+		"$REPO/tests/state-kv" load "$(state_dbnum "$1")" |
+		    pg_psql "$PGDB" >/dev/null
+	else
+		as_user mdb_load -T -s "$1" "${2:-$T/s/db}"
+	fi
+}
+
+# lmdb_only WHY: the test reads or writes the LMDB files themselves
+# (mdb_dump, mdb_load, data.mdb): under NYM_STORE=postgresql it skips,
+# saying why (pg-store.sh, pg-migrate.sh and pg-twomx.sh cover the store
+# there).
+lmdb_only() {
+	[ "${NYM_STORE:-lmdb}" = postgresql ] || return 0
+	echo "skip - $(basename "$0" .sh) under store = postgresql: $*"
+	exit 0
+}
+
 NOTOK=0	# "not ok" lines so far (for keeping what a failed run made)
 ok() { echo "ok - $*"; }
 notok() { NOTOK=$((NOTOK + 1)); echo "not ok - $*"; }
@@ -107,6 +176,15 @@ helpfile = $T/help.txt
 timeout = 300
 CONF
 	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$T/nymserv.conf"
+	# NYM_STORE=postgresql (tests/run.sh's switch): a fresh database of
+	# the suite's cluster for this test.
+	if [ "${NYM_STORE:-lmdb}" = postgresql ] && \
+	    ! grep -q '^store *=' "$T/nymserv.conf"; then
+		. "$REPO/tests/pglib.sh"
+		PGDB=t_$(basename "$T" | tr -c 'A-Za-z0-9\n' _)
+		pg_newdb "$PGDB" || echo "not ok - database $PGDB created"
+		pg_store_keys "$PGDB" direct >>"$T/nymserv.conf"
+	fi
 	[ "$(id -u)" = 0 ] && chown -R 65534:65534 "$T/cap" "$T/s"
 	HOMES+=("$T/s/gnupg")
 	as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" init -t ed25519 \

@@ -11,6 +11,16 @@ pat=${1:-}
 pass=0 fail=0 skip=0
 log=$(mktemp /tmp/nymtest.XXXXXX)
 trap 'rm -f "$log"' EXIT
+# NYM_STORE=postgresql: every test's state in a fresh database of one
+# private cluster (tests/lib.sh's setup_state), started here.
+if [ "${NYM_STORE:-lmdb}" = postgresql ]; then
+	. tests/pglib.sh
+	pgdir=$(mktemp -d /tmp/nympg.XXXXXX)
+	trap 'pg_stop "$pgdir"; rm -rf "$pgdir" "$log"' EXIT
+	pg_start "$pgdir" || { echo "not ok - the suite's PostgreSQL"; exit 1; }
+	export NYM_STORE NYM_PG_SOCK
+	echo "# store = postgresql (cluster in $pgdir)"
+fi
 
 run_one() {
 	local name=$1; shift

@@ -99,6 +99,9 @@ static const struct key keys[] = {
 	{ "news_spool", K_STR, O(news_spool), 0, 0 },
 	{ "news_pool_group", K_STR, O(news_pool_group), 0, 0 },
 	{ "remail_news_to", K_STR, O(remail_news_to), 0, 0 },
+	{ "store", K_STR, O(store), 0, 0 },
+	{ "store_conninfo", K_STR, O(store_conninfo), 0, 0 },
+	{ "store_module", K_STR, O(store_module), 0, 0 },
 };
 #undef O
 
@@ -153,6 +156,8 @@ set_defaults(struct conf *c)
 	c->news_rate = 20;
 	c->news_timeout = 30;
 	c->news_pool_group = xstrdup("alt.anonymous.messages");
+	c->store = xstrdup("lmdb");
+	c->store_module = xstrdup(LIBEXECDIR "/nymstore-pg.so");
 }
 
 char **
@@ -569,6 +574,22 @@ finish(struct conf *c, const char *path, char *err, size_t errlen)
 		    path);
 		return -1;
 	}
+	if (strcmp(c->store, "lmdb") != 0 &&
+	    strcmp(c->store, "postgresql") != 0) {
+		snprintf(err, errlen, "%s: store: expected lmdb or postgresql",
+		    path);
+		return -1;
+	}
+	if (strcmp(c->store, "postgresql") == 0 && c->store_conninfo == NULL) {
+		snprintf(err, errlen, "%s: store_conninfo: required with "
+		    "store = postgresql", path);
+		return -1;
+	}
+	if (c->store_module[0] != '/') {
+		snprintf(err, errlen, "%s: store_module: must be an absolute "
+		    "path", path);
+		return -1;
+	}
 	if (c->map_max < c->map_size) {
 		snprintf(err, errlen, "%s: map_max: below map_size", path);
 		return -1;
@@ -654,5 +675,8 @@ conf_free(struct conf *c)
 	free(c->news_spool);
 	free(c->news_pool_group);
 	free(c->remail_news_to);
+	free(c->store);
+	free(c->store_conninfo);
+	free(c->store_module);
 	memset(c, 0, sizeof(*c));
 }

@@ -49,6 +49,7 @@ req_start(struct conf *c, const char *confpath, const char *sender)
 		die_temp("libgcrypt unusable");
 	gpg_set_program(c->gpg);
 	store_set_map_max(c->map_max);
+	store_configure(c->store, c->store_conninfo, c->store_module);
 	gpg_default_home(c->gnupghome);
 	return sender;
 }

@@ -18,6 +18,7 @@
 #include "die.h"
 #include "gpg.h"
 #include "store.h"
+#include "ctlstore.h"
 #include "util.h"
 
 #define MANIFEST_MAX 4096
@@ -673,7 +674,10 @@ verify_db(const struct conf *c, const char *dir, struct bk *t)
 	char e[256];
 	int rc;
 
-	if (store_open(&st, dir, c->map_size, 0, e, sizeof(e)) != STORE_OK)
+	buf_addf(&v, "lmdb:%s", dir);	/* an archive holds LMDB */
+	rc = store_open_spec(&st, v.s, c->map_size, 0, 1, e, sizeof(e));
+	buf_reset(&v);
+	if (rc != STORE_OK)
 		return terr(t, "the archived state does not open: %s", e);
 	rc = store_get(st, DB_META, "serverkey", &v) == STORE_OK &&
 	    store_get(st, DB_META, "remailerkey", &v) == STORE_OK ? 0 : -1;
@@ -735,7 +739,8 @@ backup_restore(const struct conf *c, const char *path, int force, char *err,
 	struct bk t = { NULL, err, errlen, 0 };
 	struct buf tmp = BUF_INIT, man = BUF_INIT, a = BUF_INIT, b = BUF_INIT,
 	    o = BUF_INIT;
-	int rc = -1, have = 0, fd = -1, from_stdin = strcmp(path, "-") == 0;
+	int rc = -1, have = 0, fd = -1, from_stdin = strcmp(path, "-") == 0,
+	    pg;
 
 	err[0] = '\0';
 	if (state_present(c) && !force) {
@@ -765,12 +770,16 @@ backup_restore(const struct conf *c, const char *path, int force, char *err,
 	buf_addf(&a, "%s/db/lock.mdb", tmp.s);
 	unlink(a.s);
 
-	/* Everything checked: now replace. */
+	/* Everything checked: now replace (PostgreSQL: in one transaction,
+	 * before the GnuPG home, which is per host). */
 	buf_reset(&a);
 	buf_addf(&a, "%s/db", c->statedir);
 	buf_addf(&b, "%s/db", tmp.s);
 	buf_addf(&o, "%s/old-db", tmp.s);
-	if (swap_in(a.s, b.s, o.s) < 0) {
+	pg = strcmp(store_backend(), "postgresql") == 0;
+	if (pg && ctlstore_load(c, tmp.s, force, err, errlen) < 0)
+		goto out;
+	if (!pg && swap_in(a.s, b.s, o.s) < 0) {
 		terr(&t, "%s: %s", a.s, strerror(errno));
 		goto out;
 	}
@@ -782,16 +791,20 @@ backup_restore(const struct conf *c, const char *path, int force, char *err,
 		int saved = errno;
 		struct buf od = BUF_INIT;
 
-		/* Put the old database back: all or nothing. */
+		/* Put the old database back: all or nothing (PostgreSQL:
+		 * the restored state stays; the message says so). */
 		buf_addf(&od, "%s/old-db", tmp.s);
 		buf_reset(&b);
 		buf_addf(&b, "%s/db", tmp.s);
-		(void)rename(a.s, b.s);
-		(void)rename(od.s, a.s);
+		if (!pg) {
+			(void)rename(a.s, b.s);
+			(void)rename(od.s, a.s);
+		}
 		buf_free(&od);
-		terr(&t, "%s: %s%s", c->gnupghome, strerror(saved),
+		terr(&t, "%s: %s%s%s", c->gnupghome, strerror(saved),
 		    saved == EXDEV ? " (gnupghome must be on the file system "
-		    "of statedir)" : "");
+		    "of statedir)" : "", pg ? " (the database was restored, "
+		    "the GnuPG home not)" : "");
 		goto out;
 	}
 	rc = 0;

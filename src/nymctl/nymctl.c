@@ -25,6 +25,7 @@
 #include "gpg.h"
 #include "stamp.h"
 #include "store.h"
+#include "ctlstore.h"
 #include "t1crypt.h"
 #include "util.h"
 #include "wipe.h"
@@ -61,6 +62,8 @@ usage(void)
 	    "                          backup_key, into FILE (- stdout) or a\n"
 	    "                          dated file in DIR (-p: in clear)\n"
 	    "  restore [-f] FILE       put a backup in place (-f: replace a state)\n"
+	    "  migrate [-f] FROM TO    copy the state: lmdb:STATEDIR or\n"
+	    "                          postgresql:CONNINFO (-f: replace TO's)\n"
 	    "  check                   verify the state, repair the public view\n"
 	    "  dns                     the DNS records this configuration needs\n"
 	    "  scrub                   make deleted records unreadable on disk");
@@ -742,6 +745,7 @@ main(int argc, char **argv)
 		fail("%s", err);
 	gpg_set_program(conf.gpg);
 	store_set_map_max(conf.map_max);
+	store_configure(conf.store, conf.store_conninfo, conf.store_module);
 	if (util_crypto_init() < 0)
 		fail("libgcrypt unusable");
 	sendmail_auto_sender(conf.envelope_sender);
@@ -767,6 +771,13 @@ main(int argc, char **argv)
 		return cmd_backup(argc, argv);
 	if (strcmp(argv[0], "restore") == 0)
 		return cmd_restore(argc, argv);
+	if (strcmp(argv[0], "migrate") == 0) {
+		int rc = ctlstore_migrate(&conf, argc, argv);
+
+		if (rc == 2)
+			usage();
+		return rc;
+	}
 	if (strcmp(argv[0], "check") == 0 && argc == 1)
 		return cmd_check();
 	if (strcmp(argv[0], "block") == 0 && argc == 2)

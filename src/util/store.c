@@ -1,104 +1,52 @@
-/* store.c - LMDB behind one small API: short transactions, map growth. */
-#include <errno.h>
-#include <fcntl.h>
+/* store.c - the state store's front: the configured backend, the calls. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <lmdb.h>
 
 #include "buf.h"
 #include "die.h"
 #include "store.h"
+#include "storebe.h"
 
-#define MAX_GROW_TRIES 8
-
-static const char *const db_names[DB_COUNT] = {
+const char *const store_db_names[DB_COUNT] = {
 	"meta", "nyms", "replay", "confirm", "chunks", "aliases", "addrs",
 	"blocks", "pending", "outbox",
 };
 
-struct store {
-	MDB_env *env;
-	MDB_dbi dbi[DB_COUNT];
-	unsigned char absent[DB_COUNT];	/* read-only open of an older schema */
-	size_t mapsize;
-	int rdonly;
-	int lockfd;		/* shared lock on db/scrub.lock: see store_scrub */
-};
+static struct {
+	int pg;			/* store = postgresql */
+	char *conninfo;
+	char *module;
+} cf;
 
-struct stxn {
-	struct store *st;
-	MDB_txn *txn;
-	int mapfull;		/* a put hit MDB_MAP_FULL: grow and retry */
-	int failed;		/* an LMDB error happened */
-};
-
-static int
-open_dbis(struct store *st, int create, char *err, size_t errlen)
+void
+store_configure(const char *backend, const char *conninfo,
+    const char *module)
 {
-	MDB_txn *txn;
-	int rc, i;
-	unsigned flags = create ? 0 : MDB_RDONLY;
+	free(cf.conninfo);
+	free(cf.module);
+	cf.pg = backend != NULL && strcmp(backend, "postgresql") == 0;
+	cf.conninfo = conninfo != NULL ? xstrdup(conninfo) : NULL;
+	cf.module = module != NULL ? xstrdup(module) : NULL;
+}
 
-	for (;;) {
-		rc = mdb_txn_begin(st->env, NULL, flags, &txn);
-		if (rc == MDB_MAP_RESIZED) {
-			mdb_env_set_mapsize(st->env, 0);
-			continue;
-		}
-		break;
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "lmdb txn: %s", mdb_strerror(rc));
-		return STORE_ERR;
-	}
-	for (i = 0; i < DB_COUNT; i++) {
-		rc = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0,
-		    &st->dbi[i]);
-		if (rc == MDB_NOTFOUND && st->rdonly) {
-			/* Never write: lookups in it find nothing. */
-			st->absent[i] = 1;
-			continue;
-		}
-		if (rc == MDB_NOTFOUND && !create) {
-			mdb_txn_abort(txn);
-			/* An older schema without this database: add it. */
-			return open_dbis(st, 1, err, errlen);
-		}
-		if (rc != 0) {
-			mdb_txn_abort(txn);
-			snprintf(err, errlen, "lmdb open %s: %s", db_names[i],
-			    mdb_strerror(rc));
-			return STORE_ERR;
-		}
-	}
-	if (create) {
-		MDB_val k = { 6, (void *)"schema" }, v;
+const char *
+store_backend(void)
+{
+	return cf.pg ? "postgresql" : "lmdb";
+}
 
-		rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
-		if (rc == MDB_NOTFOUND) {
-			v.mv_size = strlen(STORE_SCHEMA);
-			v.mv_data = (void *)STORE_SCHEMA;
-			rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
-		}
-		if (rc != 0) {
-			mdb_txn_abort(txn);
-			snprintf(err, errlen, "lmdb schema: %s",
-			    mdb_strerror(rc));
-			return STORE_ERR;
-		}
-	}
-	rc = mdb_txn_commit(txn);
-	if (rc != 0) {
-		snprintf(err, errlen, "lmdb commit: %s", mdb_strerror(rc));
-		return STORE_ERR;
-	}
-	return STORE_OK;
+void
+store_set_map_max(size_t max)
+{
+	store_lmdb_set_map_max(max);
+}
+
+static const struct store_ops *
+pg_ops(const char *module, char *err, size_t errlen)
+{
+	return store_module_load(module != NULL ? module :
+	    LIBEXECDIR "/nymstore-pg.so", err, errlen);
 }
 
 static int
@@ -107,7 +55,7 @@ check_schema(struct store *st, char *err, size_t errlen)
 	struct buf v = BUF_INIT;
 	int rc = store_get(st, DB_META, "schema", &v);
 
-	if (rc == STORE_NOTFOUND) {
+	if (rc == STORE_NOTFOUND || rc == STORE_NOINIT) {
 		snprintf(err, errlen, "state not initialised (run nymctl init)");
 		rc = STORE_NOINIT;
 	} else if (rc == STORE_OK && strcmp(v.s, STORE_SCHEMA) != 0) {
@@ -121,380 +69,139 @@ check_schema(struct store *st, char *err, size_t errlen)
 	return rc;
 }
 
-/*
- * Take flock op on path, waiting at most wait seconds when wait > 0
- * (polling, so no signal handler is needed), forever when wait is 0.
- */
 static int
-lock_bounded(int fd, int op, unsigned wait)
+open_with(const struct store_ops *ops, struct store **out, const char *where,
+    size_t mapsize, int create, int rdonly, char *err, size_t errlen)
 {
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
-	time_t end = time(NULL) + (time_t)wait;
-
-	for (;;) {
-		if (flock(fd, op | (wait > 0 ? LOCK_NB : 0)) == 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK || time(NULL) >= end)
-			return -1;
-		nanosleep(&pause, NULL);
-	}
-}
-
-/*
- * The scrub protocol (store_scrub): every process that opens the
- * environment holds a shared flock on db/scrub.lock for as long as it has
- * it open, taken while it holds a shared flock on db/scrub.gate; the
- * scrub takes both exclusively, the gate first.  So a waiting scrub stops
- * new openers at the gate (no starvation by a stream of deliveries) and
- * runs once the processes that had the environment open have closed it.
- * A child of ours (NYM_CHILD in its environment: remail run by nymserv)
- * skips the gate: its parent may hold the state open, and waiting at the
- * gate for a scrub that waits for the parent would deadlock until the
- * scrub gives up.  Returns the fd holding scrub.lock (O_CLOEXEC: no child
- * inherits it).
- */
-static int
-scrub_lock(const char *dir, int excl, unsigned wait)
-{
-	struct buf p = BUF_INIT;
-	int gate, fd = -1, saved;
-
-	buf_addf(&p, "%s/scrub.gate", dir);
-	gate = open(p.s, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-	buf_reset(&p);
-	buf_addf(&p, "%s/scrub.lock", dir);
-	if (gate < 0 || ((excl || getenv("NYM_CHILD") == NULL) &&
-	    lock_bounded(gate, excl ? LOCK_EX : LOCK_SH, wait) < 0))
-		goto out;
-	if ((fd = open(p.s, O_RDONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0 &&
-	    lock_bounded(fd, excl ? LOCK_EX : LOCK_SH, wait) < 0) {
-		saved = errno;
-		close(fd);
-		fd = -1;
-		errno = saved;
-	}
-out:
-	saved = errno;
-	if (gate >= 0)
-		close(gate);	/* the gate is held only while queueing */
-	buf_free(&p);
-	errno = saved;
-	return fd;
-}
-
-/* Open the environment; rdonly never writes (MDB_RDONLY, no schema fix-up). */
-static int
-open_env(struct store **out, const char *statedir, size_t mapsize,
-    int create, int rdonly, char *err, size_t errlen)
-{
-	struct store *st;
-	struct buf dir = BUF_INIT;
-	struct stat sb;
 	int rc;
 
 	*out = NULL;
-	buf_addf(&dir, "%s/db", statedir);
-	if (create && mkdir(dir.s, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "mkdir %s: %s", dir.s, strerror(errno));
-		buf_free(&dir);
+	if (ops == NULL)
+		return STORE_ERR;
+	if (where == NULL) {
+		snprintf(err, errlen, "store_conninfo is not set");
 		return STORE_ERR;
 	}
-	if (stat(dir.s, &sb) < 0) {
-		snprintf(err, errlen, "%s: %s%s", dir.s, strerror(errno),
-		    errno == ENOENT ? " (run nymctl init)" : "");
-		rc = errno == ENOENT ? STORE_NOINIT : STORE_ERR;
-		buf_free(&dir);
+	rc = ops->open(out, where, mapsize, create, rdonly, err, errlen);
+	if (rc != STORE_OK)
 		return rc;
+	if ((rc = check_schema(*out, err, errlen)) != STORE_OK) {
+		ops->close(*out);
+		*out = NULL;
 	}
-	st = xcalloc(1, sizeof(*st));
-	st->rdonly = rdonly;
-	if ((st->lockfd = scrub_lock(dir.s, 0, 0)) < 0) {
-		snprintf(err, errlen, "%s: scrub lock: %s", dir.s,
-		    strerror(errno));
-		free(st);
-		buf_free(&dir);
-		return STORE_ERR;
-	}
-	if ((rc = mdb_env_create(&st->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 4)) != 0 ||
-	    (rc = mdb_env_set_mapsize(st->env, mapsize)) != 0 ||
-	    (rc = mdb_env_open(st->env, dir.s,
-	    MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0600)) != 0) {
-		snprintf(err, errlen, "lmdb open %s: %s", dir.s,
-		    mdb_strerror(rc));
-		if (st->env)
-			mdb_env_close(st->env);
-		close(st->lockfd);
-		free(st);
-		buf_free(&dir);
-		return STORE_ERR;
-	}
-	buf_free(&dir);
-	{
-		MDB_envinfo info;
-		int dead = 0;
+	return rc;
+}
 
-		mdb_env_info(st->env, &info);
-		st->mapsize = info.me_mapsize;
-		/* Free reader slots of processes killed inside a read
-		 * transaction (kill -9, an MTA's time limit): they would pin
-		 * old pages and, piling up, exhaust the reader table. */
-		(void)mdb_reader_check(st->env, &dead);
-	}
-	if ((rc = open_dbis(st, create, err, errlen)) != STORE_OK ||
-	    (rc = check_schema(st, err, errlen)) != STORE_OK) {
-		mdb_env_close(st->env);
-		close(st->lockfd);
-		free(st);
-		return rc;
-	}
-	*out = st;
-	return STORE_OK;
+static int
+open_conf(struct store **out, const char *statedir, size_t mapsize,
+    int create, int rdonly, char *err, size_t errlen)
+{
+	if (!cf.pg)
+		return open_with(store_lmdb_ops(), out, statedir, mapsize,
+		    create, rdonly, err, errlen);
+	return open_with(pg_ops(cf.module, err, errlen), out, cf.conninfo,
+	    mapsize, create, rdonly, err, errlen);
 }
 
 int
 store_open(struct store **out, const char *statedir, size_t mapsize,
     int create, char *err, size_t errlen)
 {
-	return open_env(out, statedir, mapsize, create, 0, err, errlen);
+	return open_conf(out, statedir, mapsize, create, 0, err, errlen);
 }
 
 int
 store_open_ro(struct store **out, const char *statedir, size_t mapsize,
     char *err, size_t errlen)
 {
-	return open_env(out, statedir, mapsize, 0, 1, err, errlen);
+	return open_conf(out, statedir, mapsize, 0, 1, err, errlen);
+}
+
+int
+store_open_spec(struct store **out, const char *spec, size_t mapsize,
+    int create, int rdonly, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (strncmp(spec, "lmdb:", 5) == 0 && spec[5] == '/')
+		return open_with(store_lmdb_ops(), out, spec + 5, mapsize,
+		    create, rdonly, err, errlen);
+	if (strncmp(spec, "postgresql:", 11) == 0 && spec[11] != '\0')
+		return open_with(pg_ops(cf.module, err, errlen), out,
+		    spec + 11, mapsize, create, rdonly, err, errlen);
+	snprintf(err, errlen, "%.64s: expected lmdb:/STATEDIR or "
+	    "postgresql:CONNINFO", spec);
+	return STORE_ERR;
 }
 
 void
 store_close(struct store *st)
 {
-	if (st == NULL)
-		return;
-	mdb_env_close(st->env);
-	close(st->lockfd);	/* after the close: the scrub may start */
-	free(st);
+	if (st != NULL)
+		st->ops->close(st);
 }
 
-static size_t map_max;
-
-void
-store_set_map_max(size_t max)
+const char *
+store_kind(const struct store *st)
 {
-	map_max = max;
-}
-
-/* Double the map, up to map_max; another process may have grown it. */
-static int
-grow(struct store *st)
-{
-	MDB_envinfo info;
-
-	mdb_env_info(st->env, &info);
-	if (info.me_mapsize > st->mapsize)
-		st->mapsize = info.me_mapsize;
-	if (map_max != 0 && st->mapsize >= map_max) {
-		log_err("state map full: it is at map_max (%zu MiB)",
-		    map_max >> 20);
-		return STORE_ERR;
-	}
-	st->mapsize *= 2;
-	if (map_max != 0 && st->mapsize > map_max)
-		st->mapsize = map_max;
-	if (mdb_env_set_mapsize(st->env, st->mapsize) != 0)
-		return STORE_ERR;
-	log_info("state map grown to %zu MiB", st->mapsize >> 20);
-	return STORE_OK;
-}
-
-static int
-begin(struct store *st, unsigned flags, MDB_txn **txn)
-{
-	int rc, tries;
-
-	for (tries = 0; tries < MAX_GROW_TRIES; tries++) {
-		rc = mdb_txn_begin(st->env, NULL, flags, txn);
-		if (rc != MDB_MAP_RESIZED)
-			break;
-		/* Another process grew the map: adopt its size. */
-		mdb_env_set_mapsize(st->env, 0);
-	}
-	if (rc != 0)
-		log_err("lmdb begin: %s", mdb_strerror(rc));
-	return rc == 0 ? STORE_OK : STORE_ERR;
+	return st->ops->name;
 }
 
 int
 store_write(struct store *st, store_fn fn, void *arg)
 {
-	int tries;
-
-	if (st->rdonly) {
-		log_err("lmdb: write to a read-only store");
-		return STORE_ERR;
-	}
-	for (tries = 0; tries < MAX_GROW_TRIES; tries++) {
-		struct stxn t = { st, NULL, 0, 0 };
-		int rc, crc;
-
-		if (begin(st, 0, &t.txn) != STORE_OK)
-			return STORE_ERR;
-		rc = fn(&t, arg);
-		if (rc < 0 || t.failed) {
-			mdb_txn_abort(t.txn);
-			if (t.mapfull) {
-				if (grow(st) != STORE_OK)
-					return STORE_ERR;
-				continue;
-			}
-			return rc < 0 ? rc : STORE_ERR;
-		}
-		crc = mdb_txn_commit(t.txn);
-		if (crc == MDB_MAP_FULL) {
-			if (grow(st) != STORE_OK)
-				return STORE_ERR;
-			continue;
-		}
-		if (crc != 0) {
-			log_err("lmdb commit: %s", mdb_strerror(crc));
-			return STORE_ERR;
-		}
-		return rc;
-	}
-	return STORE_ERR;
+	return st->ops->write(st, fn, arg);
 }
 
 int
 store_read(struct store *st, store_fn fn, void *arg)
 {
-	struct stxn t = { st, NULL, 0, 0 };
-	int rc;
-
-	if (begin(st, MDB_RDONLY, &t.txn) != STORE_OK)
-		return STORE_ERR;
-	rc = fn(&t, arg);
-	mdb_txn_abort(t.txn);
-	if (t.failed && rc >= 0)
-		rc = STORE_ERR;
-	return rc;
-}
-
-static int
-fail(struct stxn *t, int rc, const char *what)
-{
-	if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
-		t->mapfull = 1;
-	else
-		log_err("lmdb %s: %s", what, mdb_strerror(rc));
-	t->failed = 1;
-	return STORE_ERR;
+	return st->ops->read(st, fn, arg);
 }
 
 int
 txn_get(struct stxn *t, enum store_db db, const void *k, size_t kl,
     struct buf *out)
 {
-	MDB_val key = { kl, (void *)k }, val;
-	int rc;
+	const void *v = NULL;
+	size_t vl = 0;
+	int rc = t->ops->get(t, db, k, kl, &v, &vl);
 
-	if (kl == 0 || kl > 511 || t->st->absent[db])
-		return STORE_NOTFOUND;
-	rc = mdb_get(t->txn, t->st->dbi[db], &key, &val);
-	if (rc == MDB_NOTFOUND)
-		return STORE_NOTFOUND;
-	if (rc != 0)
-		return fail(t, rc, "get");
-	if (out != NULL)
-		buf_set(out, val.mv_data, val.mv_size);
-	return STORE_OK;
-}
-
-static int
-put(struct stxn *t, enum store_db db, const void *k, size_t kl,
-    const void *v, size_t vl, unsigned flags)
-{
-	MDB_val key = { kl, (void *)k }, val = { vl, (void *)v };
-	int rc;
-
-	if (kl == 0 || kl > 511) {
-		log_err("lmdb put: bad key length %zu", kl);
-		t->failed = 1;
-		return STORE_ERR;
-	}
-	rc = mdb_put(t->txn, t->st->dbi[db], &key, &val, flags);
-	if (rc == MDB_KEYEXIST)
-		return STORE_EXISTS;
-	if (rc != 0)
-		return fail(t, rc, "put");
-	return STORE_OK;
+	if (rc == STORE_OK && out != NULL)
+		buf_set(out, v, vl);
+	return rc;
 }
 
 int
 txn_put(struct stxn *t, enum store_db db, const void *k, size_t kl,
     const void *v, size_t vl)
 {
-	return put(t, db, k, kl, v, vl, 0);
+	return t->ops->put(t, db, k, kl, v, vl, 0);
 }
 
 int
 txn_put_new(struct stxn *t, enum store_db db, const void *k, size_t kl,
     const void *v, size_t vl)
 {
-	return put(t, db, k, kl, v, vl, MDB_NOOVERWRITE);
+	return t->ops->put(t, db, k, kl, v, vl, 1);
 }
 
 int
 txn_del(struct stxn *t, enum store_db db, const void *k, size_t kl)
 {
-	MDB_val key = { kl, (void *)k };
-	int rc;
-
-	if (kl == 0 || kl > 511)
-		return STORE_NOTFOUND;
-	rc = mdb_del(t->txn, t->st->dbi[db], &key, NULL);
-	if (rc == MDB_NOTFOUND)
-		return STORE_NOTFOUND;
-	if (rc != 0)
-		return fail(t, rc, "del");
-	return STORE_OK;
+	return t->ops->del(t, db, k, kl);
 }
 
 int
 txn_iter(struct stxn *t, enum store_db db, const void *prefix, size_t plen,
     store_iter_fn cb, void *arg)
 {
-	MDB_cursor *c;
-	MDB_val key = { plen, (void *)prefix }, val;
-	int rc, op = plen ? MDB_SET_RANGE : MDB_FIRST, ret = STORE_OK;
+	return t->ops->iter(t, db, prefix, plen, cb, arg);
+}
 
-	if (t->st->absent[db])
-		return STORE_OK;
-	rc = mdb_cursor_open(t->txn, t->st->dbi[db], &c);
-	if (rc != 0)
-		return fail(t, rc, "cursor");
-	for (rc = mdb_cursor_get(c, &key, &val, (MDB_cursor_op)op); rc == 0;
-	    rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-		int r;
-
-		if (plen && (key.mv_size < plen ||
-		    memcmp(key.mv_data, prefix, plen) != 0)) {
-			rc = MDB_NOTFOUND;	/* past the prefix: done */
-			break;
-		}
-		r = cb(key.mv_data, key.mv_size, val.mv_data, val.mv_size,
-		    arg);
-		if (r != 0) {
-			ret = r < 0 ? r : STORE_OK;
-			rc = MDB_NOTFOUND;
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND)
-		return fail(t, rc, "cursor get");
-	return ret;
+int
+txn_count(struct stxn *t, enum store_db db, size_t *n)
+{
+	return t->ops->count(t, db, n);
 }
 
 struct keys_arg {
@@ -526,23 +233,6 @@ txn_keys(struct stxn *t, enum store_db db, const char *indent, size_t max,
 	struct keys_arg a = { indent, max, n, out };
 
 	return txn_iter(t, db, NULL, 0, add_key, &a);
-}
-
-int
-txn_count(struct stxn *t, enum store_db db, size_t *n)
-{
-	MDB_stat s;
-	int rc;
-
-	if (t->st->absent[db]) {
-		*n = 0;
-		return STORE_OK;
-	}
-	rc = mdb_stat(t->txn, t->st->dbi[db], &s);
-	if (rc != 0)
-		return fail(t, rc, "stat");
-	*n = s.ms_entries;
-	return STORE_OK;
 }
 
 struct kv {
@@ -586,101 +276,137 @@ store_put(struct store *st, enum store_db db, const char *key, const void *v,
 	return store_write(st, put_fn, &kv);
 }
 
-int
-store_copy(struct store *st, const char *path)
-{
-	int rc = mdb_env_copy2(st->env, path, MDB_CP_COMPACT);
+/* ---- copying every database: migrate, and backup of PostgreSQL ---- */
 
-	if (rc != 0) {
-		log_err("lmdb copy: %s", mdb_strerror(rc));
-		return STORE_ERR;
-	}
+struct cp {
+	struct store *from;
+	struct stxn *to;	/* the target's write transaction */
+	int replace;
+	enum store_db db;
+	size_t n;
+	char *err;
+	size_t errlen;
+};
+
+static int
+cp_put(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	struct cp *c = arg;
+
+	c->n++;
+	return txn_put(c->to, c->db, k, kl, v, vl) == STORE_OK ? 0 : STORE_ERR;
+}
+
+/* The source's read transaction: every database into the target. */
+static int
+cp_read(struct stxn *t, void *arg)
+{
+	struct cp *c = arg;
+	int rc;
+
+	for (c->db = 0; c->db < DB_COUNT; c->db++)
+		if ((rc = txn_iter(t, c->db, NULL, 0, cp_put, c)) < 0)
+			return rc;
 	return STORE_OK;
 }
 
-/* Write zeros over the whole of fd's file and sync it. */
 static int
-zero_fd(int fd)
+cp_del(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 {
-	static const char zero[65536];
-	struct stat sb;
-	off_t off = 0;
+	struct cp *c = arg;
 
-	if (fstat(fd, &sb) < 0)
-		return -1;
-	while (off < sb.st_size) {
-		size_t n = (size_t)(sb.st_size - off) < sizeof(zero) ?
-		    (size_t)(sb.st_size - off) : sizeof(zero);
-		ssize_t w = pwrite(fd, zero, n, off);
+	(void)v;
+	(void)vl;
+	return txn_del(c->to, c->db, k, kl) == STORE_OK ? 0 : STORE_ERR;
+}
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		off += w;
+static int
+only_schema(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	struct cp *c = arg;
+
+	(void)v;
+	(void)vl;
+	if (c->db == DB_META && kl == 6 && memcmp(k, "schema", 6) == 0)
+		return 0;
+	c->n++;
+	return 1;
+}
+
+/* The target's write transaction (re-run from the start on a retry). */
+static int
+cp_write(struct stxn *t, void *arg)
+{
+	struct cp *c = arg;
+	int rc;
+
+	c->to = t;
+	c->n = 0;
+	for (c->db = 0; c->db < DB_COUNT; c->db++) {
+		rc = txn_iter(t, c->db, NULL, 0, c->replace ? cp_del :
+		    only_schema, c);
+		if (rc < 0)
+			return rc;
+		if (c->n > 0) {
+			snprintf(c->err, c->errlen, "the target already holds "
+			    "a state (%s is not empty)", store_db_names[c->db]);
+			return STORE_EXISTS;
+		}
 	}
-	return fdatasync(fd);
+	return store_read(c->from, cp_read, c);
+}
+
+int
+store_copy_all(struct store *from, struct store *to, int replace, char *err,
+    size_t errlen)
+{
+	struct cp c = { from, NULL, replace, DB_META, 0, err, errlen };
+	int rc;
+
+	err[0] = '\0';
+	rc = store_write(to, cp_write, &c);
+	if (rc < 0 && err[0] == '\0')
+		snprintf(err, errlen, "the copy failed (see the log)");
+	return rc;
+}
+
+int
+store_copy(struct store *st, const char *path)
+{
+	struct store *to;
+	char err[256];
+	int rc;
+
+	if (st->ops->copy != NULL)
+		return st->ops->copy(st, path);
+	if (store_lmdb_open_env(&to, path, 64 << 20, err, sizeof(err)) !=
+	    STORE_OK) {
+		log_err("store copy: %s", err);
+		return STORE_ERR;
+	}
+	/* The new environment holds its schema record only. */
+	rc = store_copy_all(st, to, 0, err, sizeof(err));
+	store_close(to);
+	if (rc != STORE_OK) {
+		log_err("store copy: %s", err);
+		return STORE_ERR;
+	}
+	return STORE_OK;
 }
 
 int
 store_scrub(const char *statedir, size_t mapsize, unsigned wait, char *err,
     size_t errlen)
 {
-	struct buf dir = BUF_INIT, data = BUF_INIT, tmp = BUF_INIT;
-	MDB_env *env = NULL;
-	int lockfd, fd = -1, oldfd = -1, dfd, rc = STORE_ERR, mrc = 0;
+	const struct store_ops *ops = cf.pg ? pg_ops(cf.module, err, errlen) :
+	    store_lmdb_ops();
 
-	buf_addf(&dir, "%s/db", statedir);
-	buf_addf(&data, "%s/data.mdb", dir.s);
-	buf_addf(&tmp, "%s/data.mdb.scrub", dir.s);
-	if ((lockfd = scrub_lock(dir.s, 1, wait)) < 0) {
-		snprintf(err, errlen, "the state stayed in use for %u s: "
-		    "scrub not done (%s)", wait, strerror(errno));
-		rc = STORE_BUSY;
-		goto out;
+	if (ops == NULL)
+		return STORE_ERR;
+	if (cf.pg && cf.conninfo == NULL) {
+		snprintf(err, errlen, "store_conninfo is not set");
+		return STORE_ERR;
 	}
-	/* Nobody has the environment open now, and nobody can open it. */
-	if ((mrc = mdb_env_create(&env)) != 0 ||
-	    (mrc = mdb_env_set_maxdbs(env, DB_COUNT + 4)) != 0 ||
-	    (mrc = mdb_env_set_mapsize(env, mapsize)) != 0 ||
-	    (mrc = mdb_env_open(env, dir.s, MDB_NOTLS | MDB_RDONLY, 0600)) !=
-	    0)
-		goto out;
-	(void)unlink(tmp.s);	/* from a scrub that crashed */
-	if ((fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) < 0 || (mrc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT)) !=
-	    0 || fsync(fd) < 0)
-		goto out;
-	mdb_env_close(env);
-	env = NULL;
-	/* Swap the compacted copy in (rename: atomic, crash-safe), then
-	 * overwrite the old file, still open, before its blocks are freed. */
-	if ((oldfd = open(data.s, O_RDWR | O_CLOEXEC)) < 0 ||
-	    rename(tmp.s, data.s) < 0)
-		goto out;
-	if ((dfd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	if (zero_fd(oldfd) < 0)
-		goto out;
-	rc = STORE_OK;
-out:
-	if (rc == STORE_ERR)
-		snprintf(err, errlen, "scrub %s: %s", dir.s, mrc != 0 ?
-		    mdb_strerror(mrc) : strerror(errno));
-	if (env != NULL)
-		mdb_env_close(env);
-	if (fd >= 0)
-		close(fd);
-	if (rc != STORE_OK && fd >= 0)
-		(void)unlink(tmp.s);
-	if (oldfd >= 0)
-		close(oldfd);
-	if (lockfd >= 0)
-		close(lockfd);
-	buf_free(&dir);
-	buf_free(&data);
-	buf_free(&tmp);
-	return rc;
+	return ops->scrub(cf.pg ? cf.conninfo : statedir, mapsize, wait, err,
+	    errlen);
 }

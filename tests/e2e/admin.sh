@@ -2,6 +2,7 @@
 # list, stats, disable/enable, wipe, expire, queue-run, check (healthy and
 # corrupted), backup -> state removed -> restore -> a delivery still works.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "checks the backup archive and the state with mdb_dump"
 setup_nyms
 make_nym alice '+acksend name="Alice Nym"'
 make_nym bob

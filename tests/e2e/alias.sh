@@ -175,7 +175,7 @@ check "a reserved name (help): not understood, no token" \
 # A nym's name cannot become an alias (the nym is put into the nyms table
 # directly: creating nyms is another module's business).
 if command -v mdb_load >/dev/null; then
-	printf 'takenym\nx\n' | as_user mdb_load -T -s nyms "$T/s/db" 2>"$T/mdb.err"
+	printf 'takenym\nx\n' | state_load nyms 2>"$T/mdb.err"
 	clear_cap
 	mail erin@example.com register@nym.test takenym >"$T/m"
 	nymserv -f erin@example.com register <"$T/m"
@@ -352,7 +352,7 @@ mail bob@example.net ally@nym.test "gone?" >"$T/m"
 nymserv -f bob@example.net ally <"$T/m"
 check "removed alias: 5.1.1" [ "$RC" = 67 -a "$(captured)" = 0 ]
 check "... and its owner's 'sender' entry is gone from the view" \
-    [ "$(grep -lx sender "$T/s/pub/n"/* 2>/dev/null | wc -l)" = "$(as_user mdb_dump -s addrs "$T/s/db" 2>/dev/null | sed '1,/^HEADER=END/d' | grep -c '^ ' | awk '{print int($1/2)}')" ]
+    [ "$(grep -lx sender "$T/s/pub/n"/* 2>/dev/null | wc -l)" = "$(state_dump addrs 2>/dev/null | sed '1,/^HEADER=END/d' | grep -c '^ ' | awk '{print int($1/2)}')" ]
 mail alice@example.org bobby@nym.test "me?" >"$T/m"
 nymserv -f alice@example.org bobby <"$T/m"
 check "removed sender: 5.7.1" [ "$RC" = 77 -a "$(captured)" = 0 ]

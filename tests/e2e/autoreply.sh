@@ -70,7 +70,7 @@ check "... the failed try did not use up the address's answers (3 more)" \
     [ "$(answers_to retry@example.org)" = 3 ]
 
 # --- no readable address in the state ---
-as_user mdb_dump -p -a "$T/s/db" >"$T/dump" 2>&1
+state_dump_all >"$T/dump" 2>&1
 check "the answer counts are in the state (keyed hashes under stamp:)" \
     grep -q '^ stamp:[0-9a-f]\{64\}$' "$T/dump"
 check "finding 7: no requester address in the state, not even its plain SHA-256" \
@@ -78,7 +78,7 @@ check "finding 7: no requester address in the state, not even its plain SHA-256"
         for a in victim@example.org alice-replies@example.org; do
             h=\$(printf %s \$a | sha256sum | cut -c1-64); ! grep -q \$h '$T/dump' || exit 1; done"
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" expire -t $(( $(date +%s) + 3601 )) >"$T/ex"
-as_user mdb_dump -p -a "$T/s/db" >"$T/dump" 2>&1
+state_dump_all >"$T/dump" 2>&1
 check "nymctl expire an hour later: every stamp is gone" \
     bash -c "grep -q 'stamps expired [1-9]' '$T/ex' && ! grep -q '^ stamp:' '$T/dump'"
 
@@ -89,7 +89,7 @@ with open(sys.argv[1], "w") as f:
     for i in range(5000):
         f.write("name%05d\nsomeone%d@example.com\n" % (i, i))
 PY
-as_user mdb_load -T -s aliases "$T/s/db" <"$T/names"
+state_load aliases <"$T/names"
 clear_cap
 sed 's/alice-replies@example.org/lister@example.org/' "$D/help-normal.eml" >"$T/list.eml"
 nymserv -f someone@example.net list <"$T/list.eml"

@@ -5,6 +5,7 @@
 # the 0700 state), old backups pruned, restore from the encrypted file
 # through the operator's gpg, and restores of hostile archives refused.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "removes and restores the LMDB files"
 setup_nyms "backup_key = $T/op.asc" "backup_keep = 3"
 make_nym alice
 ctl() { as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" "$@" >"$T/ctl" 2>"$T/ctl.err"; CRC=$?; }

@@ -83,7 +83,7 @@ check "probe: From and envelope agree, it says how to confirm" \
     bash -c "f=\$(grep -l 'victim@example.org' '$T'/cap/*.args | head -1); m=\${f%.args}.msg; grep -q '^From: .*<dstblk+' \$m && grep -q 'reply to this message' \$m"
 check "probe: quotes the request's header" grep -q '^> Subject: block me' "$T/cap/1.msg"
 tself=$(token_for victim@example.org)
-as_user mdb_dump -p -s pending "$T/s/db" >"$T/dump" 2>&1
+state_dump pending >"$T/dump" 2>&1
 check "pending probes hold no address, only hashes" \
     bash -c "grep -q '^ dstblk:a:' '$T/dump' && ! grep -qi 'victim\|example' '$T/dump'"
 
@@ -109,7 +109,7 @@ check "the replier is told (envelope sender nobody@nym.test, whose bounces are d
     bash -c "[ $(captured) = 1 ] && sed -n 2p '$T/cap/1.args' | grep -qx 'nobody@nym.test' && grep -q 'is now blocked' '$T/cap/1.msg'"
 answer "$tself" victim@example.org
 check "the token is used up: 5.1.1" [ "$RC" = 67 ]
-for db in blocks meta; do as_user mdb_dump -p -s $db "$T/s/db"; done >"$T/dump" 2>&1
+for db in blocks meta; do state_dump $db; done >"$T/dump" 2>&1
 check "the block list holds no address, only keyed hashes" \
     bash -c "grep -q '^database=blocks' '$T/dump' && ! grep -qi 'victim\|example' '$T/dump'"
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" stats >"$T/st"
@@ -237,7 +237,7 @@ as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" stats | grep '^blocked-destinatio
 legacy=0123456789abcdef0123456789abcdef
 { printf 'dstblk:t:%s\n' "$(printf %s "$legacy" | sha256sum | cut -c1-64)"
   printf '1 b %s o %s\n' "$(date +%s)" "$(printf x | sha256sum | cut -c1-64)"; } |
-    as_user mdb_load -T -s pending "$T/s/db"
+    state_load pending
 answer "$legacy" anyone@free.example
 check "finding 8: a pending owner-probe token (made by an older version) is refused: 5.1.1" \
     [ "$RC" = 67 ]
@@ -249,7 +249,7 @@ as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" block Big-List@Lists.example >"$T
 check "nymctl block ADDRESS: exit 0" [ $? = 0 ]
 sendto big-list@lists.example
 check "nymctl block: send@ no longer delivers there" [ "$(captured)" = 0 ]
-as_user mdb_dump -p -a "$T/s/db" >"$T/dump" 2>&1
+state_dump_all >"$T/dump" 2>&1
 check "nymctl block: the state holds no address" bash -c "! grep -qi 'big-list' '$T/dump'"
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" unblock big-list@lists.example >"$T/ctl" 2>&1
 check "nymctl unblock ADDRESS: exit 0" [ $? = 0 ]

@@ -9,6 +9,7 @@
 # replay entry left pending, nothing left in statedir/tmp.  Every fault is
 # counted, and a check that needs it fails when it did not happen.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "reads the replay cache and counters with mdb_dump"
 
 # The tmpfs mounts need a mount namespace of their own (root): re-run
 # this script inside one, so nothing is ever mounted outside it.

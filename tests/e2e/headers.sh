@@ -108,9 +108,9 @@ check "finding 13: the acknowledgement says control characters were replaced" \
 # --- finding 13: controls in values, the alias rewrite ---
 add_aliases() {
 	printf 'ally\nalice@example.org\nbobby\nbob@example.net\n' |
-	    as_user mdb_load -T -s aliases "$T/s/db" &&
+	    state_load aliases &&
 	    printf 'alice@example.org\nally\nbob@example.net\nbobby\n' |
-	    as_user mdb_load -T -s addrs "$T/s/db"
+	    state_load addrs
 }
 check "aliases ally and bobby in the state" add_aliases
 # (The Authentication-Results our MTA adds: alias mail needs it since

@@ -31,9 +31,12 @@ check "configuration installed" test -f "$D/etc/nymserv/nymserv.conf"
 for s in postfix/master.cf postfix/main.cf postfix/transport exim/nymserv.conf \
     sendmail/nymserv.mc qmail/dot-qmail-default opensmtpd/smtpd.conf \
     nymserv-expire.timer nymserv-queue.timer nympolicyd.service \
-    nymserv-news.timer nymserv-news.service; do
+    nymserv-news.timer nymserv-news.service pgbouncer.ini \
+    pgbouncer-userlist.txt nymserv-postgresql.conf postgresql-nymserv.conf; do
 	check "sample $s installed" test -f "$D/usr/local/share/nymserv/examples/$s"
 done
+check "the PostgreSQL sample names the installed store module" \
+    grep -qx '#store_module = /usr/local/lib/nymserv/nymstore-pg.so' "$D/usr/local/share/nymserv/examples/nymserv-postgresql.conf"
 check "client helpers installed" sh -c "test -x '$D/usr/local/share/nymserv/contrib/nymblock' && test -x '$D/usr/local/share/nymserv/contrib/nymaam'"
 echo "hostname = mine.example" >"$D/etc/nymserv/nymserv.conf"
 make -s -C "$REPO" install PREFIX=/usr/local DESTDIR="$D" >/dev/null 2>&1

@@ -144,6 +144,7 @@ mkdir -p "$T/s2"
 [ "$(id -u)" = 0 ] && chown 65534:65534 "$T/s2"
 sed "s|^statedir = .*|statedir = $T/s2|" "$T/base.conf" >"$T/nymserv.conf"
 HOMES+=("$T/s2/gnupg")
+fresh_store "$T/nymserv.conf"	# its own state under PostgreSQL too
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" init -t ed25519 >/dev/null 2>&1
 echo "news_rate = 1" >>"$T/nymserv.conf"
 queued() { ls "$T/s2/news/out" 2>/dev/null | grep -c '^[0-9]*\.[0-9a-f]*$'; }
@@ -248,6 +249,7 @@ mkdir -p "$T/s3" "$T/rem"
 { sed "s|^statedir = .*|statedir = $T/s3|; /^remail = /d" "$T/base.conf"
   printf 'remail = %s/capture-sendmail %s/rem\nconfirm = no\ndaily_chunks = 5\n' "$T" "$T"; } >"$T/nymserv.conf"
 HOMES+=("$T/s3/gnupg")
+fresh_store "$T/nymserv.conf"	# its own state under PostgreSQL too
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" init -t ed25519 >/dev/null 2>&1
 client_init
 make_nym poster

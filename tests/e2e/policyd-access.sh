@@ -9,7 +9,7 @@ PC=$REPO/tests/policy-client
 setup_state
 # The nym alice, written behind nymserv's back; nymctl check publishes
 # it in the public view nympolicyd reads (3: the stand-in does not decode).
-printf 'alice\nx\n' | as_user mdb_load -T -s nyms "$T/s/db"
+printf 'alice\nx\n' | state_load nyms
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >/dev/null
 rc=$?
 check "nym alice in the state and the public view" [ "$rc" = 0 -o "$rc" = 3 ]

@@ -50,8 +50,8 @@ trap stop_all EXIT
 setup_state "policy_half_life = 3600" "policy_sender_limit = $SLIM" \
     "policy_host_limit = $HLIM"
 sed 's/^policy_half_life = .*/policy_half_life = 2/' "$T/nymserv.conf" >"$T/decay.conf"
-check "nym alice in the state" \
-    bash -c "printf 'alice\nx\n' | ${RUNAS[*]} mdb_load -T -s nyms '$T/s/db'"
+add_alice() { printf 'alice\nx\n' | state_load nyms; }
+check "nym alice in the state" add_alice
 # Written behind nymserv's back: the owner's check publishes it.
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >/dev/null
 check "... and in the public view nympolicyd reads (nymctl check wrote it)" \

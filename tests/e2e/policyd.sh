@@ -14,14 +14,14 @@ HALF=3600
 setup_state "policy_half_life = $HALF" "policy_sender_limit = 5" \
     "policy_host_limit = 10"
 sed 's/^policy_half_life = .*/policy_half_life = 1/' "$T/nymserv.conf" >"$T/decay.conf"
-check "state made by nymctl init" test -d "$T/s/db"
+check "state made by nymctl init" state_dump meta >/dev/null
 
 # Nyms and aliases in the real LMDB state: through config@ when the
 # account helpers are there (make_nym), else written with mdb_load.
 add_names() {
-	printf 'alice\nx\n' | as_user mdb_load -T -s nyms "$T/s/db" &&
-	    printf 'carol\nowner@example.org\n' | as_user mdb_load -T -s aliases "$T/s/db" &&
-	    printf 'owner@example.org\ncarol\n' | as_user mdb_load -T -s addrs "$T/s/db" &&
+	printf 'alice\nx\n' | state_load nyms &&
+	    printf 'carol\nowner@example.org\n' | state_load aliases &&
+	    printf 'owner@example.org\ncarol\n' | state_load addrs &&
 	    { as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" check >/dev/null ||
 	    [ $? = 3 ]; }	# 3: the stand-in records do not decode
 	# (written behind nymserv's back: the owner's check publishes them)
@@ -239,8 +239,10 @@ wait_for "$S"
 check "statistics are in memory only: a restart forgets them" \
     [ "$(cat "$T/fresh.out")" = "dunno 5" ]
 kill -TERM $AG; wait $AG
-check "nothing written to the state directory" \
-    bash -c "[ -z \"\$(find '$T/s/db' -newer '$T/fresh.out')\" ]"
+if [ -z "${PGDB:-}" ]; then
+	check "nothing written to the state directory" \
+	    bash -c "[ -z \"\$(find '$T/s/db' -newer '$T/fresh.out')\" ]"
+fi
 
 # --- the sender-domain check against a fake DNS server on loopback ---
 "$REPO/tests/fake-dns" "$T/dns.port" & PIDS+=($!)

@@ -81,11 +81,11 @@ create fourth owner o
 confirm "$C"
 newblock fourth owner o2
 old=$C
-as_user mdb_dump -s confirm "$T/s/db" >"$T/confirm.dump"
+state_dump confirm >"$T/confirm.dump"
 delete fourth owner
 create fourth owner o3
 confirm "$C"
-as_user mdb_load -s confirm "$T/s/db" <"$T/confirm.dump" 2>/dev/null
+state_restore confirm <"$T/confirm.dump" 2>/dev/null
 confirm "$old"
 deliver fourth
 check "finding 1: a restored cookie of the same owner's earlier nym does not act on the new one" \

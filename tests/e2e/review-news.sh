@@ -98,6 +98,7 @@ mkdir -p "$T/s3" "$T/rem"
 { sed "s|^statedir = .*|statedir = $T/s3|; /^remail = /d; s|^news_peers = .*|news_peers = 127.0.0.1:1|" "$T/base.conf"
   printf 'remail = %s/capture-sendmail %s/rem\nconfirm = no\n' "$T" "$T"; } >"$T/nymserv.conf"
 HOMES+=("$T/s3/gnupg")
+fresh_store "$T/nymserv.conf"	# its own state under PostgreSQL too
 as_user "$NYM_BIN/nymctl" -c "$T/nymserv.conf" init -t ed25519 >/dev/null 2>&1
 client_init
 make_nym ghostwriter

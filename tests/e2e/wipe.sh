@@ -8,6 +8,7 @@
 # in the spool, tagged, until the scrub removes it; what a killed run left
 # in tmp/ goes with the scrub, a running one's file stays.
 . "$(dirname "$0")/../lib.sh"
+lmdb_only "greps the LMDB file for deleted records (SECURITY.md: on PostgreSQL the WAL keeps them)"
 setup_state "remail = $NYM_BIN/remail -c $T/nymserv.conf" "confirm = no"
 mkdir -p "$T/rem"
 client_init

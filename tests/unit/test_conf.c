@@ -127,6 +127,29 @@ main(void)
 	    err, sizeof(err)) < 0 && strstr(err, "map_max: below map_size"),
 	    "map_max below map_size refused: %s", err);
 	conf_free(&c);
+	T(load("hostname = h.example\n", &c, err, sizeof(err)) == 0 &&
+	    strcmp(c.store, "lmdb") == 0 && c.store_conninfo == NULL &&
+	    strstr(c.store_module, "/nymstore-pg.so") != NULL,
+	    "store: lmdb by default");
+	conf_free(&c);
+	T(load("hostname = h.example\nstore = postgresql\nstore_conninfo = "
+	    "host=/run/postgresql port=6432 dbname=nym\n", &c, err,
+	    sizeof(err)) == 0 && strcmp(c.store, "postgresql") == 0 &&
+	    strcmp(c.store_conninfo, "host=/run/postgresql port=6432 "
+	    "dbname=nym") == 0, "store = postgresql with a conninfo");
+	conf_free(&c);
+	T(load("hostname = h.example\nstore = postgresql\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, "store_conninfo: required"),
+	    "postgresql without store_conninfo refused: %s", err);
+	conf_free(&c);
+	T(load("hostname = h.example\nstore = mysql\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, "store: expected"),
+	    "an unknown store refused: %s", err);
+	conf_free(&c);
+	T(load("hostname = h.example\nstore_module = pg.so\n", &c, err,
+	    sizeof(err)) < 0 && strstr(err, "store_module: must be"),
+	    "a relative store_module refused: %s", err);
+	conf_free(&c);
 	T(load("hostname = h.example\ngpg = gpg\n", &c, err,
 	    sizeof(err)) < 0 && strstr(err, "gpg: must be an absolute path"),
 	    "relative gpg refused: %s", err);
