@@ -192,9 +192,10 @@ scrub(int force, int quiet)
 	if (!quiet || n.scrubbed)
 		printf("scrub: %s; %zu orphan records, %zu queued messages, "
 		    "%zu temporary files removed; %zu public view files "
-		    "updated\n", n.scrubbed ? "state compacted and the old "
-		    "file overwritten" : "nothing due", n.records, n.spool,
-		    n.tmp, n.view);
+		    "updated\n", !n.scrubbed ? "nothing due" :
+		    strcmp(store_backend(), "lmdb") == 0 ? "state compacted "
+		    "and the old file overwritten" : "table rewritten "
+		    "(VACUUM FULL)", n.records, n.spool, n.tmp, n.view);
 	return 0;
 }
 
@@ -566,8 +567,13 @@ cmd_queue_run(void)
 	/* Every minute: a scrub that a deletion asked for runs here. */
 	if (scrub(0, 1) < 0)
 		log_warn("scrub failed; the next run tries again");
-	/* ... and a published key that has expired leaves the WKD. */
-	if (conf.wkd_dir != NULL && wkd_next_due(&conf, (long)time(NULL)) > 0) {
+	/*
+	 * ... a published key that has expired leaves the WKD; and on a
+	 * shared store (several MX hosts) the changes the other hosts
+	 * made reach this host's public view within a minute.
+	 */
+	if (strcmp(store_backend(), "lmdb") != 0 || (conf.wkd_dir != NULL &&
+	    wkd_next_due(&conf, (long)time(NULL)) > 0)) {
 		struct store *st = open_store(0);
 		size_t changed;
 

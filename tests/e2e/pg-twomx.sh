@@ -157,6 +157,17 @@ check "... the counts unchanged" cmp -s "$T/stats1" "$T/ctl"
 check "... nothing handed on at A or B" \
     [ "$(nrem "$T/rem")" = "$ra" -a "$(nrem "$T/remb")" = "$rb" -a "$(count_in "$T/capb")" = 0 ]
 
+# --- B's public view catches up at its minutely queue-run ---
+# (nympolicyd and nymfingerd at B read only B's pub/: without this a nym
+# made at A would be refused at B's RCPT until an operator's check.)
+view() { ls "$1/pub/n" | sort | tr '\n' ' '; }
+check "erin's entry is in A's view, not yet in B's" \
+    [ "$(view "$T/s")" != "$(view "$T/sb")" ]
+ctl "$T/b.conf" queue-run
+check "nymctl queue-run at B: exit 0 ($CRC)" [ "$CRC" = 0 ]
+check "... B's view now holds the same entries as A's ($(view "$T/sb" | wc -w))" \
+    [ "$(view "$T/s")" = "$(view "$T/sb")" ]
+
 ctl "$T/b.conf" check
 check "nymctl check at B: state ok ($(tail -1 "$T/ctl"))" grep -qx 'state ok' "$T/ctl"
 # Both hosts went through the one PgBouncer (its log has a login per
