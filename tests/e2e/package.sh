@@ -117,6 +117,12 @@ ln -s /proc/self/fd/1 "$W/dev/stdout"
 ln -s /proc/self/fd/2 "$W/dev/stderr"
 mount -t tmpfs tmpfs "$W/run"
 mount -t tmpfs -o mode=1777 tmpfs "$W/tmp"
+# The tree itself, for the source install as the guide writes it: a
+# clone under /tmp (as CI's may be) is hidden by the copy's own /tmp.
+if [ ! -e "$W$REPO/Makefile" ]; then
+	mkdir -p "$W$REPO" && mount --bind "$REPO" "$W$REPO" ||
+	    { notok "the tree bound into the copy"; exit 1; }
+fi
 ip link set lo up
 # A fresh host: Postfix installed with "No configuration" (no main.cf,
 # Debian's master.cf), no services started by maintainer scripts.
@@ -515,7 +521,8 @@ RSPID=
 in_root sh -c 'userdel nymserv; userdel nymfinger; userdel nympolicy; groupdel nympub' 2>/dev/null
 check "README's guide has: make install PREFIX=/usr/local" readme_has "make install PREFIX=/usr/local"
 in_root bash -c "cd '$REPO' && make -s install PREFIX=/usr/local" >"$T/out" 2>&1
-check "make install PREFIX=/usr/local in the tree ($(tail -3 "$T/out" | tr '\n' ' ' | head -c 300))" test $? = 0
+rc=$?
+check "make install PREFIX=/usr/local in the tree (exit $rc: $(tail -3 "$T/out" | tr '\n' ' ' | head -c 300))" test $rc = 0
 guide "the nym domain set" "sed -i 's/nym\.example\.org/nym.test/g' /etc/nymserv/nymserv.conf"
 guide "group nympub" "groupadd --system nympub"
 guide "user nymserv" "useradd --system --home-dir /var/lib/nymserv --no-create-home --shell /usr/sbin/nologin nymserv"
