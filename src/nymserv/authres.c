@@ -141,8 +141,12 @@ propspec(struct in *s, struct authres_result *r)
 	}
 	if (expect(s, '.') < 0 || keyword(s, prop) < 0 || expect(s, '=') < 0)
 		return -1;
-	/* pvalue: a value, or [local-part] "@" domain-name. */
-	if (value(s, v, "@") < 0)
+	/*
+	 * pvalue: a value, or [local-part] "@" domain-name; and, as
+	 * OpenDKIM writes header.b (a piece of base64) unquoted, '/' and
+	 * '=' too: the field is not refused for a value nothing reads.
+	 */
+	if (value(s, v, "@/=") < 0)
 		return -1;
 	if (strcmp(ptype, "smtp") == 0 && strcmp(prop, "mailfrom") == 0) {
 		lower(v);
