@@ -33,7 +33,8 @@ enum {
 	ST_END = 1,		/* END_DECRYPTION, NODATA or FAILURE */
 	ST_SIG = 2,		/* a signature's verdict is complete */
 	ST_IMPORT = 4,		/* IMPORT_RES */
-	ST_EXPORT = 8		/* EXPORT_RES */
+	ST_EXPORT = 8,		/* EXPORT_RES */
+	ST_SYM = 16		/* NEED_PASSPHRASE_SYM: a passphrase layer */
 };
 static unsigned st_seen;
 /*
@@ -58,6 +59,8 @@ on_status(void *hook, const char *kw, const char *args)
 		st_seen |= ST_IMPORT;
 	else if (strcmp(kw, "EXPORT_RES") == 0)
 		st_seen |= ST_EXPORT;
+	else if (strcmp(kw, "NEED_PASSPHRASE_SYM") == 0)
+		st_seen |= ST_SYM;
 	else if (strcmp(kw, "NEWSIG") == 0)
 		st_open++;
 	else if (strcmp(kw, "VALIDSIG") == 0 || strcmp(kw, "BADSIG") == 0 ||
@@ -389,8 +392,13 @@ secret_usable(gpgme_ctx_t ctx)
 	return n > 0;
 }
 
-int
-gpg_own_key_failed(gpgme_ctx_t ctx, gpgme_error_t e)
+/*
+ * Does the message name one of our keys (or an anonymous recipient while
+ * no secret key of ours can be used)?  Then a failure to decrypt it is
+ * our key's failure, not the sender's.
+ */
+static int
+own_key_named(gpgme_ctx_t ctx)
 {
 	gpgme_decrypt_result_t res;
 	gpgme_recipient_t rc;
@@ -398,8 +406,7 @@ gpg_own_key_failed(gpgme_ctx_t ctx, gpgme_error_t e)
 	size_t n = 0, i;
 	int anonymous = 0, found;
 
-	if (gpgme_err_code(e) != GPG_ERR_NO_SECKEY ||
-	    (res = gpgme_op_decrypt_result(ctx)) == NULL)
+	if ((res = gpgme_op_decrypt_result(ctx)) == NULL)
 		return 0;
 	/* Copy first: the key listing below replaces the result. */
 	for (rc = res->recipients; rc != NULL && n < 8; rc = rc->next) {
@@ -419,6 +426,26 @@ gpg_own_key_failed(gpgme_ctx_t ctx, gpgme_error_t e)
 }
 
 int
+gpg_own_key_failed(gpgme_ctx_t ctx, gpgme_error_t e)
+{
+	return gpgme_err_code(e) == GPG_ERR_NO_SECKEY && own_key_named(ctx);
+}
+
+/*
+ * No passphrase is ever given: the server's keys have none, and a layer
+ * encrypted with a passphrase (a symmetric session-key packet, or bare
+ * symmetrically encrypted data, which gpg reads as such) is not for us.
+ * gpg is told at once, so it ends with its verdict instead of reading an
+ * end of file where the passphrase should be.
+ */
+static gpgme_error_t
+no_passphrase(void *h, const char *hint, const char *info, int bad, int fd)
+{
+	(void)h; (void)hint; (void)info; (void)bad; (void)fd;
+	return gpg_error(GPG_ERR_CANCELED);
+}
+
+int
 gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 {
 	gpgme_ctx_t ctx = gpg_ctx(home);
@@ -435,8 +462,22 @@ gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 		goto out;
 	}
 	listen_status(ctx);
+	gpgme_set_passphrase_cb(ctx, no_passphrase, NULL);
 	e = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, cin, pout);
 	rc = classify(e);
+	if (rc != GPG_OK && (st_seen & ST_SYM)) {
+		/*
+		 * gpg wanted a passphrase: the input is (or, past a key
+		 * packet it could not use, falls back to) a passphrase
+		 * layer.  Not ours -- unless one of our keys was named and
+		 * could not be used, which is trouble (75), not the sender's.
+		 */
+		rc = own_key_named(ctx) ? GPG_TEMP : GPG_BAD;
+		log_info("decrypt: encrypted with a passphrase%s",
+		    rc == GPG_TEMP ? ", and the server's own key could not "
+		    "be used" : ", not to the server's key");
+		goto out;
+	}
 	if (rc == GPG_BAD && gpg_own_key_failed(ctx, e)) {
 		/* For us, but our key could not be used: never "not ours". */
 		log_err("decrypt: the server's own key cannot be used (%s; "

@@ -87,3 +87,43 @@ PY
 snd "$T/r-garbage"
 check "finding 4: a garbled session key for our key, agent working: dropped (exit 0)" \
     [ "$RC" = 0 -a "$(captured)" = 3 ]
+
+# A passphrase layer is not for us: gpg asks for a passphrase, none is
+# given, and that is the sender's input, not our trouble (the soak's
+# random config@ bodies that began with a tag-9 packet were kept with 75
+# and retried for days).  Encrypted with a passphrase, and bare
+# symmetrically encrypted data (no session-key packet at all):
+printf 'x\n' >"$T/pw"
+enc_sym() { cgpg --armor --symmetric --pinentry-mode loopback --passphrase-file "$T/pw"; }
+enc_sym <"$T/s-anon" | mail_for send >"$T/r-sym"
+n=$(rem)
+snd "$T/r-sym"
+check "a send@ encrypted with a passphrase, agent working: dropped (exit 0), nothing sent" \
+    [ "$RC" = 0 -a "$(captured)" = 3 ]
+python3 -c 'import os, sys; sys.stdout.buffer.write(b"\xa7" + os.urandom(299))' |
+    gpg --enarmor 2>/dev/null | sed 's/ARMORED FILE/MESSAGE/; /^Comment:/d' |
+    mail_for config >"$T/r-tag9"
+cfg "$T/r-tag9"
+check "a config@ whose body is bare symmetrically encrypted data: dropped (exit 0), nothing done" \
+    [ "$RC" = 0 -a "$(rem)" = "$n" ]
+enc_sym <"$T/s-anon" | mail_for config >"$T/r-symcfg"
+cfg "$T/r-symcfg"
+check "a config@ encrypted with a passphrase: dropped (exit 0), nothing done" \
+    [ "$RC" = 0 -a "$(rem)" = "$n" ]
+# Both a key packet for us and a passphrase packet: gpg falls back to the
+# passphrase when our key cannot be used, and that is still our trouble.
+printf 'From: alice\nTo: carol@example.org\nSubject: both\n\nbody\n' |
+    cgpg --local-user alice --armor --sign |
+    cgpg --armor --encrypt -r config@nym.test --symmetric --pinentry-mode loopback \
+    --passphrase-file "$T/pw" | mail_for send >"$T/r-both"
+agent_off
+snd "$T/r-both"
+check "for our key and a passphrase, agent unusable: exit 75, not dropped" \
+    [ "$RC" = 75 -a "$(captured)" = 3 ]
+snd "$T/r-sym"
+check "a passphrase layer alone, agent unusable: still dropped (exit 0)" \
+    [ "$RC" = 0 -a "$(captured)" = 3 ]
+agent_on
+snd "$T/r-both"
+check "... the agent back, the retry of the one for our key and a passphrase is sent" \
+    [ "$RC" = 0 -a "$(captured)" = 4 ]
