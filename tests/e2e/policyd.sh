@@ -180,11 +180,16 @@ start capped -n 2 -l "unix:$T/c.sock"
 CAP=$PID
 wait_for "$T/c.sock"
 # stats_say TEXT: the daemon's statistics line, asked for now, holds TEXT.
+# The count of lines is taken afresh on every turn of the wait (a count
+# expanded once, as an argument, would wait for ever on a line written
+# before it was taken).
+stats_lines() { grep -c 'statistics: ' "$T/capped.log"; }
+stats_more() { [ "$(stats_lines)" -gt "$1" ]; }
 stats_say() {
 	local n
-	n=$(grep -c 'statistics: ' "$T/capped.log")
+	n=$(stats_lines)
 	kill -USR1 $CAP
-	wait_until test "$(grep -c 'statistics: ' "$T/capped.log")" -gt "$n" &&
+	wait_until stats_more "$n" &&
 	    grep 'statistics: ' "$T/capped.log" | tail -1 | grep -q "$1"
 }
 "$PC" hold unix:$T/c.sock 3600 & H1=$!
