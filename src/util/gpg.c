@@ -354,20 +354,26 @@ gpg_data_to_buf(gpgme_data_t d, struct buf *out)
 	gpgme_free(mem);
 }
 
-/* Is keyid (16 hex digits) one of the (sub)keys in ctx's keyring? */
+/*
+ * Is keyid (16 hex digits) one of the (sub)keys in ctx's keyring (with
+ * secret, one whose secret part can be used: that listing asks the
+ * gpg-agent)?
+ */
 static int
-have_keyid(gpgme_ctx_t ctx, const char *keyid, int *found)
+have_keyid(gpgme_ctx_t ctx, const char *keyid, int secret, int *found)
 {
 	gpgme_key_t k;
 	gpgme_subkey_t sk;
 	gpgme_error_t e;
 
 	*found = 0;
-	if ((e = gpgme_op_keylist_start(ctx, NULL, 0)) != 0)
+	if ((e = gpgme_op_keylist_start(ctx, NULL, secret)) != 0)
 		return -1;
 	while ((e = gpgme_op_keylist_next(ctx, &k)) == 0) {
 		for (sk = k->subkeys; sk != NULL; sk = sk->next)
-			if (sk->keyid != NULL && strcasecmp(sk->keyid, keyid) == 0)
+			if (sk->keyid != NULL &&
+			    strcasecmp(sk->keyid, keyid) == 0 &&
+			    (!secret || sk->secret))
 				*found = 1;
 		gpgme_key_unref(k);
 	}
@@ -395,40 +401,52 @@ secret_usable(gpgme_ctx_t ctx)
 /*
  * Does the message name one of our keys (or an anonymous recipient while
  * no secret key of ours can be used)?  Then a failure to decrypt it is
- * our key's failure, not the sender's.
+ * our key's failure, not the sender's.  With local_only, a key of ours
+ * counts only when its secret part cannot be used here (the agent gone,
+ * the secret key missing): a packet for our key that failed while the
+ * key is usable failed on its contents, and that is the sender's.
  */
 static int
-own_key_named(gpgme_ctx_t ctx)
+own_key_named(gpgme_ctx_t ctx, int local_only)
 {
 	gpgme_decrypt_result_t res;
 	gpgme_recipient_t rc;
-	char ids[8][17];
-	size_t n = 0, i;
-	int anonymous = 0, found;
+	char (*ids)[17];
+	size_t n = 0, cap = 0, i;
+	int anonymous = 0, found, ret = 0;
 
 	if ((res = gpgme_op_decrypt_result(ctx)) == NULL)
 		return 0;
-	/* Copy first: the key listing below replaces the result. */
-	for (rc = res->recipients; rc != NULL && n < 8; rc = rc->next) {
+	for (rc = res->recipients; rc != NULL; rc = rc->next)
+		cap++;
+	if ((ids = calloc(cap + 1, sizeof(*ids))) == NULL)
+		return 1;		/* trouble here, not the sender's */
+	/* Copy first (all of them): the key listing below replaces the
+	 * result. */
+	for (rc = res->recipients; rc != NULL; rc = rc->next) {
 		if (rc->keyid == NULL || strspn(rc->keyid, "0") ==
 		    strlen(rc->keyid))
 			anonymous = 1;
 		else
 			snprintf(ids[n++], sizeof(ids[0]), "%.16s", rc->keyid);
 	}
-	for (i = 0; i < n; i++) {
-		if (have_keyid(ctx, ids[i], &found) < 0)
-			return 1;	/* we cannot even list our keys */
-		if (found)
-			return 1;
+	for (i = 0; i < n && !ret; i++) {
+		if (have_keyid(ctx, ids[i], 0, &found) < 0)
+			ret = 1;	/* we cannot even list our keys */
+		else if (found && !local_only)
+			ret = 1;
+		else if (found && (have_keyid(ctx, ids[i], 1, &found) < 0 ||
+		    !found))
+			ret = 1;	/* ours, and its secret is unusable */
 	}
-	return anonymous && !secret_usable(ctx);
+	free(ids);
+	return ret || (anonymous && !secret_usable(ctx));
 }
 
 int
 gpg_own_key_failed(gpgme_ctx_t ctx, gpgme_error_t e)
 {
-	return gpgme_err_code(e) == GPG_ERR_NO_SECKEY && own_key_named(ctx);
+	return gpgme_err_code(e) == GPG_ERR_NO_SECKEY && own_key_named(ctx, 0);
 }
 
 /*
@@ -470,12 +488,22 @@ gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 		 * gpg wanted a passphrase: the input is (or, past a key
 		 * packet it could not use, falls back to) a passphrase
 		 * layer.  Not ours -- unless one of our keys was named and
-		 * could not be used, which is trouble (75), not the sender's.
+		 * cannot be used here (its secret missing, or the agent
+		 * unusable), which is trouble (75), not the sender's.  gpg's
+		 * own word on our key packet (NO_SECKEY, pkdecrypt_failed)
+		 * comes after the passphrase it asked for, and the cancel
+		 * ends the operation before it: so ask the agent.  A packet
+		 * for our key that failed while the key is usable here (a
+		 * garbage session key, a wrong algorithm byte) failed on its
+		 * contents and is dropped: answered 75, anyone could park
+		 * such mail in the MTA's queue for days, a decryption per
+		 * retry, and have it bounce in the end.
 		 */
-		rc = own_key_named(ctx) ? GPG_TEMP : GPG_BAD;
+		rc = own_key_named(ctx, 1) ? GPG_TEMP : GPG_BAD;
 		log_info("decrypt: encrypted with a passphrase%s",
 		    rc == GPG_TEMP ? ", and the server's own key could not "
-		    "be used" : ", not to the server's key");
+		    "be used" : ", not to the server's key, or its key packet "
+		    "is bad");
 		goto out;
 	}
 	if (rc == GPG_BAD && gpg_own_key_failed(ctx, e)) {

@@ -127,3 +127,71 @@ agent_on
 snd "$T/r-both"
 check "... the agent back, the retry of the one for our key and a passphrase is sent" \
     [ "$RC" = 0 -a "$(captured)" = 4 ]
+# The queue-buildup attack: a key packet that names our published key
+# but holds garbage (or a wrong algorithm), followed by any passphrase
+# packet.  gpg fails the key packet on its contents, not for want of our
+# key, falls back to the passphrase, and none is given: the sender's, so
+# dropped (exit 0) -- answered 75, each such mail would sit in the MTA's
+# queue for days, a decryption per retry, and bounce in the end.
+# pkesk_bad FILE HOW: the first packet of FILE (armored) is our PKESK;
+# HOW=mpi garbles its encrypted session key, HOW=algo its algorithm byte.
+pkesk_bad() {
+	sed -n '/^-----BEGIN PGP MESSAGE-----/,/^-----END PGP MESSAGE-----/p' "$1" |
+	    cgpg --dearmor >"$T/pk.bin"
+	python3 - "$T/pk.bin" "$2" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+c = d[0]
+if c & 0x40:                    # new format header
+    tag, l0 = c & 0x3f, d[1]
+    hl = 2 if l0 < 192 else 3 if l0 < 224 else 6
+else:                           # old format header
+    tag, hl = (c >> 2) & 0xf, 1 + [1, 2, 4][c & 3]
+assert tag == 1 and d[hl] == 3, "not a v3 PKESK"
+b = hl                          # version, key id (8), algorithm, MPI
+if sys.argv[2] == 'algo':
+    d[b + 9] = 99
+else:
+    for i in range(b + 13, b + 45):     # inside the first MPI's value
+        d[i] ^= 0x5a
+open(sys.argv[1], 'wb').write(d)
+PY
+	gpg --enarmor <"$T/pk.bin" 2>/dev/null | sed 's/ARMORED FILE/MESSAGE/; /^Comment:/d'
+}
+printf 'From: alice\nTo: carol@example.org\nSubject: hostile\n\nbody\n' |
+    cgpg --local-user alice --armor --sign |
+    cgpg --armor --encrypt -r config@nym.test --symmetric --pinentry-mode loopback \
+    --passphrase-file "$T/pw" >"$T/h-send"
+n=$(rem)
+pkesk_bad "$T/h-send" mpi | mail_for send >"$T/r-hmpi"
+snd "$T/r-hmpi"
+check "a key packet for our key with a garbage session key, then a passphrase packet (send@), agent working: dropped (exit 0), not 75" \
+    [ "$RC" = 0 -a "$(captured)" = 4 ]
+pkesk_bad "$T/h-send" algo | mail_for send >"$T/r-halgo"
+snd "$T/r-halgo"
+check "... the same with a wrong algorithm byte in our key packet (send@): dropped (exit 0)" \
+    [ "$RC" = 0 -a "$(captured)" = 4 ]
+pkesk_bad "$T/h-send" mpi | mail_for config >"$T/r-hcfg"
+cfg "$T/r-hcfg"
+check "... and such a config@ request: dropped (exit 0), nothing done" \
+    [ "$RC" = 0 -a "$(rem)" = "$n" ]
+pkesk_bad "$T/h-send" algo | mail_for config >"$T/r-hcfg2"
+cfg "$T/r-hcfg2"
+check "... and a config@ with the wrong algorithm byte: dropped (exit 0), nothing done" \
+    [ "$RC" = 0 -a "$(rem)" = "$n" ]
+# Our key as the ninth recipient: every key id named is looked at (the
+# first eight only were, and mail for us behind eight others was dropped
+# for good while the agent was down).
+rs=
+for i in 1 2 3 4 5 6 7 8; do mkkey "r$i"; rs="$rs -r r$i@client.test"; done
+# shellcheck disable=SC2086
+printf 'From: alice\nTo: erin@example.org\nSubject: ninth\n\nbody\n' |
+    cgpg --local-user alice --armor --sign |
+    enc_to $rs -r config@nym.test | mail_for send >"$T/r-ninth"
+agent_off
+snd "$T/r-ninth"
+check "our key as the ninth recipient, agent unusable: exit 75, not dropped" \
+    [ "$RC" = 75 -a "$(captured)" = 4 ]
+agent_on
+snd "$T/r-ninth"
+check "... the agent back, it is sent" [ "$RC" = 0 -a "$(captured)" = 5 ]
