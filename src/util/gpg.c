@@ -355,26 +355,30 @@ gpg_data_to_buf(gpgme_data_t d, struct buf *out)
 }
 
 /*
- * Is keyid (16 hex digits) one of the (sub)keys in ctx's keyring (with
- * secret, one whose secret part can be used: that listing asks the
- * gpg-agent)?
+ * Mark which of the n key ids (16 hex digits) are (sub)keys in ctx's
+ * keyring (with secret, ones whose secret part can be used: that listing
+ * asks the gpg-agent).  One listing for all of them: a message may name
+ * up to 64 recipients (pgp_walk's cap), and each listing is a gpg run.
  */
 static int
-have_keyid(gpgme_ctx_t ctx, const char *keyid, int secret, int *found)
+mark_keyids(gpgme_ctx_t ctx, char (*ids)[17], size_t n, int secret,
+    unsigned char *mark)
 {
 	gpgme_key_t k;
 	gpgme_subkey_t sk;
 	gpgme_error_t e;
+	size_t i;
 
-	*found = 0;
+	memset(mark, 0, n);
 	if ((e = gpgme_op_keylist_start(ctx, NULL, secret)) != 0)
 		return -1;
 	while ((e = gpgme_op_keylist_next(ctx, &k)) == 0) {
 		for (sk = k->subkeys; sk != NULL; sk = sk->next)
-			if (sk->keyid != NULL &&
-			    strcasecmp(sk->keyid, keyid) == 0 &&
-			    (!secret || sk->secret))
-				*found = 1;
+			for (i = 0; i < n; i++)
+				if (sk->keyid != NULL &&
+				    strcasecmp(sk->keyid, ids[i]) == 0 &&
+				    (!secret || sk->secret))
+					mark[i] = 1;
 		gpgme_key_unref(k);
 	}
 	gpgme_op_keylist_end(ctx);
@@ -412,8 +416,9 @@ own_key_named(gpgme_ctx_t ctx, int local_only)
 	gpgme_decrypt_result_t res;
 	gpgme_recipient_t rc;
 	char (*ids)[17];
+	unsigned char *ours = NULL;
 	size_t n = 0, cap = 0, i;
-	int anonymous = 0, found, ret = 0;
+	int anonymous = 0, ret = 0;
 
 	if ((res = gpgme_op_decrypt_result(ctx)) == NULL)
 		return 0;
@@ -430,15 +435,20 @@ own_key_named(gpgme_ctx_t ctx, int local_only)
 		else
 			snprintf(ids[n++], sizeof(ids[0]), "%.16s", rc->keyid);
 	}
-	for (i = 0; i < n && !ret; i++) {
-		if (have_keyid(ctx, ids[i], 0, &found) < 0)
-			ret = 1;	/* we cannot even list our keys */
-		else if (found && !local_only)
+	if (n > 0 && (ours = calloc(n, 2)) == NULL)
+		ret = 1;		/* trouble here, not the sender's */
+	else if (n > 0 && mark_keyids(ctx, ids, n, 0, ours) < 0)
+		ret = 1;		/* we cannot even list our keys */
+	else if (n > 0 && !local_only)
+		ret = memchr(ours, 1, n) != NULL;
+	else if (n > 0 && memchr(ours, 1, n) != NULL) {
+		/* Ours, and its secret part unusable here (or no listing). */
+		if (mark_keyids(ctx, ids, n, 1, ours + n) < 0)
 			ret = 1;
-		else if (found && (have_keyid(ctx, ids[i], 1, &found) < 0 ||
-		    !found))
-			ret = 1;	/* ours, and its secret is unusable */
+		for (i = 0; i < n && !ret; i++)
+			ret = ours[i] && !ours[n + i];
 	}
+	free(ours);
 	free(ids);
 	return ret || (anonymous && !secret_usable(ctx));
 }
