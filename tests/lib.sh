@@ -40,6 +40,14 @@ as_user() {
 # ends as soon as its condition holds, so only a failure costs the bound;
 # it is generous so that no loaded machine reaches it.
 : "${NYM_WAIT:=300}"
+# by_mtime DIR: the files in DIR, oldest first, by modification time to
+# the nanosecond (a maildir name orders by the second only, and by inode
+# within one: two messages delivered in the same second sorted by name
+# came in either order, and "the last message" was now and then the one
+# before it).
+by_mtime() {
+	stat -c '%.9Y %n' "$1"/* 2>/dev/null | sort -k1,1n -k2,2 | cut -d' ' -f2-
+}
 # wait_until CMD...: run CMD until it succeeds (0), or NYM_WAIT seconds
 # have passed (1).
 wait_until() {

@@ -193,14 +193,8 @@ CONF
 MX_USERS="alice bob"
 
 # mx_mails_to USER: the messages delivered to USER (or other, postmaster).
-# In the order of delivery (modification time to the nanosecond): a
-# maildir name does not order two messages delivered in one second, so
-# "the last message" (mx_mails_to USER | tail -1) was now and then the
-# one before it.
-mx_mails_to() {
-	stat -c '%.9Y %n' "$MX_MAIL/$1/new"/* 2>/dev/null |
-	    sort -k1,1n -k2,2 | cut -d' ' -f2-
-}
+# In the order of delivery (by_mtime).
+mx_mails_to() { by_mtime "$MX_MAIL/$1/new"; }
 mx_count() { mx_mails_to "$1" | grep -c .; }
 # mx_wait_mail USER N [SECONDS]: wait until USER has at least N messages.
 mx_wait_mail() { mx_wait "${3:-60}" mx_has "$1" "$2"; }

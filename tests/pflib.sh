@@ -227,14 +227,8 @@ pf_wait_queue() {
 pf_queue_count() { postqueue -j 2>/dev/null | grep -c .; }
 
 # pf_maildir USER: the new messages delivered to USER@user.test.
-# In the order of delivery: a maildir name (time.VdevIinodeMusec.host)
-# orders by the second only, and by inode within one, so two messages
-# delivered in the same second sorted by name came in either order (the
-# "last" message of a user was then, now and then, the one before it).
-pf_maildir() {
-	stat -c '%.9Y %n' "$PF/mail/user.test/new"/* 2>/dev/null |
-	    sort -k1,1n -k2,2 | cut -d' ' -f2-
-}
+# In the order of delivery (by_mtime).
+pf_maildir() { by_mtime "$PF/mail/user.test/new"; }
 # pf_mails_to USER: messages whose envelope recipient was USER@user.test.
 pf_mails_to() {
 	local f
