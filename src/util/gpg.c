@@ -357,22 +357,26 @@ gpg_data_to_buf(gpgme_data_t d, struct buf *out)
 /*
  * Mark which of the n key ids (16 hex digits) are (sub)keys in ctx's
  * keyring (with secret, ones whose secret part can be used: that listing
- * asks the gpg-agent).  One listing for all of them: a message may name
- * up to 64 recipients (pgp_walk's cap), and each listing is a gpg run.
+ * asks the gpg-agent); *listed counts the keys the listing gave, even
+ * when it ended in an error.  One listing for all the ids: a message may
+ * name many recipients, and each listing is a gpg run.
  */
 static int
 mark_keyids(gpgme_ctx_t ctx, char (*ids)[17], size_t n, int secret,
-    unsigned char *mark)
+    unsigned char *mark, size_t *listed)
 {
 	gpgme_key_t k;
 	gpgme_subkey_t sk;
 	gpgme_error_t e;
 	size_t i;
 
-	memset(mark, 0, n);
+	*listed = 0;
+	if (n > 0)
+		memset(mark, 0, n);
 	if ((e = gpgme_op_keylist_start(ctx, NULL, secret)) != 0)
 		return -1;
 	while ((e = gpgme_op_keylist_next(ctx, &k)) == 0) {
+		(*listed)++;
 		for (sk = k->subkeys; sk != NULL; sk = sk->next)
 			for (i = 0; i < n; i++)
 				if (sk->keyid != NULL &&
@@ -383,23 +387,6 @@ mark_keyids(gpgme_ctx_t ctx, char (*ids)[17], size_t n, int secret,
 	}
 	gpgme_op_keylist_end(ctx);
 	return gpgme_err_code(e) == GPG_ERR_EOF ? 0 : -1;
-}
-
-/* Can ctx list any secret key (that needs a working gpg-agent)? */
-static int
-secret_usable(gpgme_ctx_t ctx)
-{
-	gpgme_key_t k;
-	int n = 0;
-
-	if (gpgme_op_keylist_start(ctx, NULL, 1) != 0)
-		return 0;
-	while (gpgme_op_keylist_next(ctx, &k) == 0) {
-		n++;
-		gpgme_key_unref(k);
-	}
-	gpgme_op_keylist_end(ctx);
-	return n > 0;
 }
 
 /*
@@ -417,8 +404,8 @@ own_key_named(gpgme_ctx_t ctx, int local_only)
 	gpgme_recipient_t rc;
 	char (*ids)[17];
 	unsigned char *ours = NULL;
-	size_t n = 0, cap = 0, i;
-	int anonymous = 0, ret = 0;
+	size_t n = 0, cap = 0, i, nkeys, nsecret = 0;
+	int anonymous = 0, ret = 0, secret_listed = 0;
 
 	if ((res = gpgme_op_decrypt_result(ctx)) == NULL)
 		return 0;
@@ -437,20 +424,28 @@ own_key_named(gpgme_ctx_t ctx, int local_only)
 	}
 	if (n > 0 && (ours = calloc(n, 2)) == NULL)
 		ret = 1;		/* trouble here, not the sender's */
-	else if (n > 0 && mark_keyids(ctx, ids, n, 0, ours) < 0)
+	else if (n > 0 && mark_keyids(ctx, ids, n, 0, ours, &nkeys) < 0)
 		ret = 1;		/* we cannot even list our keys */
 	else if (n > 0 && !local_only)
 		ret = memchr(ours, 1, n) != NULL;
 	else if (n > 0 && memchr(ours, 1, n) != NULL) {
 		/* Ours, and its secret part unusable here (or no listing). */
-		if (mark_keyids(ctx, ids, n, 1, ours + n) < 0)
+		if (mark_keyids(ctx, ids, n, 1, ours + n, &nsecret) < 0)
 			ret = 1;
+		else
+			secret_listed = 1;
 		for (i = 0; i < n && !ret; i++)
 			ret = ours[i] && !ours[n + i];
 	}
 	free(ours);
 	free(ids);
-	return ret || (anonymous && !secret_usable(ctx));
+	if (ret || !anonymous)
+		return ret;
+	/* An anonymous recipient: ours while no secret key can be used (a
+	 * listing of any needs a working gpg-agent). */
+	if (!secret_listed)
+		(void)mark_keyids(ctx, NULL, 0, 1, NULL, &nsecret);
+	return nsecret == 0;
 }
 
 int
