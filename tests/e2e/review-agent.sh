@@ -82,7 +82,7 @@ for i in range(20, 40):
     d[i] ^= 0x55
 open(sys.argv[1], 'wb').write(d)
 PY
-{ printf 'To: send@nym.test\nSubject: x\n\n'; gpg --enarmor <"$T/r.bin" 2>/dev/null |
+{ printf 'To: send@nym.test\nSubject: x\n\n'; cgpg --enarmor <"$T/r.bin" 2>/dev/null |
     sed 's/ARMORED FILE/MESSAGE/; /^Comment:/d'; } >"$T/r-garbage"
 snd "$T/r-garbage"
 check "finding 4: a garbled session key for our key, agent working: dropped (exit 0)" \
@@ -101,7 +101,7 @@ snd "$T/r-sym"
 check "a send@ encrypted with a passphrase, agent working: dropped (exit 0), nothing sent" \
     [ "$RC" = 0 -a "$(captured)" = 3 ]
 python3 -c 'import os, sys; sys.stdout.buffer.write(b"\xa7" + os.urandom(299))' |
-    gpg --enarmor 2>/dev/null | sed 's/ARMORED FILE/MESSAGE/; /^Comment:/d' |
+    cgpg --enarmor 2>/dev/null | sed 's/ARMORED FILE/MESSAGE/; /^Comment:/d' |
     mail_for config >"$T/r-tag9"
 cfg "$T/r-tag9"
 check "a config@ whose body is bare symmetrically encrypted data: dropped (exit 0), nothing done" \
@@ -156,7 +156,7 @@ else:
         d[i] ^= 0x5a
 open(sys.argv[1], 'wb').write(d)
 PY
-	gpg --enarmor <"$T/pk.bin" 2>/dev/null | sed 's/ARMORED FILE/MESSAGE/; /^Comment:/d'
+	cgpg --enarmor <"$T/pk.bin" 2>/dev/null | sed 's/ARMORED FILE/MESSAGE/; /^Comment:/d'
 }
 printf 'From: alice\nTo: carol@example.org\nSubject: hostile\n\nbody\n' |
     cgpg --local-user alice --armor --sign |
