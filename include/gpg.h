@@ -57,6 +57,16 @@ int gpg_unwrap(const char *home, const void *in, size_t len,
     struct buf *out);
 
 /*
+ * Decrypt in into out in ctx (no passphrase is ever given), the error in
+ * *err, with one verdict for every caller: GPG_OK; GPG_BAD when gpg said
+ * the input is not for us or broken; GPG_TEMP when gpg ended without a
+ * verdict (killed, crashed), when one of our keys was named and cannot be
+ * used here, or on any other trouble.  The status callback is gpg.c's.
+ */
+int gpg_decrypt(gpgme_ctx_t ctx, gpgme_decrypt_flags_t flags,
+    gpgme_data_t in, gpgme_data_t out, gpgme_error_t *err);
+
+/*
  * After a decryption in ctx failed with e: was the message for one of
  * the home's own keys after all?  "No secret key" means both "not
  * encrypted to us" and "ours, but gpg-agent (or the key store) cannot be

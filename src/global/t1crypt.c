@@ -33,36 +33,6 @@ cap_write(void *h, const void *p, size_t n)
 	return (ssize_t)n;
 }
 
-/* Refuse any passphrase request while decrypting (no symmetric layers). */
-static gpgme_error_t
-no_passphrase(void *h, const char *hint, const char *info, int bad, int fd)
-{
-	(void)h; (void)hint; (void)info; (void)bad; (void)fd;
-	return gpg_error(GPG_ERR_CANCELED);
-}
-
-static int
-permanent(gpgme_error_t e)
-{
-	switch (gpgme_err_code(e)) {
-	case GPG_ERR_NO_SECKEY:
-	case GPG_ERR_DECRYPT_FAILED:
-	case GPG_ERR_BAD_DATA:
-	case GPG_ERR_NO_DATA:
-	case GPG_ERR_INV_PACKET:
-	case GPG_ERR_UNKNOWN_PACKET:
-	case GPG_ERR_CANCELED:
-	case GPG_ERR_NO_PASSPHRASE:
-	case GPG_ERR_BAD_PASSPHRASE:
-	case GPG_ERR_CIPHER_ALGO:
-	case GPG_ERR_UNSUPPORTED_ALGORITHM:
-	case GPG_ERR_WRONG_SECKEY:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 int
 t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
     struct buf *out, const char **why)
@@ -73,16 +43,17 @@ t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
 	gpgme_data_t din = NULL, dout = NULL;
 	gpgme_decrypt_result_t res;
 	gpgme_error_t e;
-	int rc = T1C_TEMP;
+	int g, rc = T1C_TEMP;
 
 	*why = NULL;
 	if ((ctx = gpg_ctx(home)) == NULL)
 		return T1C_TEMP;
-	gpgme_set_passphrase_cb(ctx, no_passphrase, NULL);
 	if (gpgme_data_new_from_mem(&din, in, len, 0) != 0 ||
 	    gpgme_data_new_from_cbs(&dout, &cbs, &co) != 0)
 		goto done;
-	e = gpgme_op_decrypt(ctx, din, dout);
+	/* gpg.c's verdict: a gpg killed mid-run, or our key unusable, is
+	 * trouble (75), never a bounce of the layer. */
+	g = gpg_decrypt(ctx, 0, din, dout, &e);
 	res = gpgme_op_decrypt_result(ctx);
 	if (res != NULL && res->legacy_cipher_nomdc) {
 		*why = "legacy encryption without MDC (integrity protection) "
@@ -97,10 +68,9 @@ t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
 		buf_wipe(out);
 		goto done;
 	}
-	if (e != 0) {
-		log_info("decrypt: %s", gpgme_strerror(e));
+	if (g != GPG_OK) {
 		buf_wipe(out);
-		if (permanent(e) && !gpg_own_key_failed(ctx, e)) {
+		if (g == GPG_BAD) {
 			*why = "cannot decrypt the PGP layer with this "
 			    "remailer's key";
 			rc = T1C_BAD;

@@ -469,24 +469,15 @@ no_passphrase(void *h, const char *hint, const char *info, int bad, int fd)
 }
 
 int
-gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
+gpg_decrypt(gpgme_ctx_t ctx, gpgme_decrypt_flags_t flags, gpgme_data_t in,
+    gpgme_data_t out, gpgme_error_t *err)
 {
-	gpgme_ctx_t ctx = gpg_ctx(home);
-	gpgme_data_t cin = NULL, pout = NULL;
 	gpgme_error_t e;
 	int rc;
 
-	if (ctx == NULL)
-		return GPG_TEMP;
-	gpgme_set_armor(ctx, 0);
-	if (gpgme_data_new_from_mem(&cin, in, len, 0) != 0 ||
-	    gpgme_data_new(&pout) != 0) {
-		rc = GPG_TEMP;
-		goto out;
-	}
 	listen_status(ctx);
 	gpgme_set_passphrase_cb(ctx, no_passphrase, NULL);
-	e = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, cin, pout);
+	*err = e = gpgme_op_decrypt_ext(ctx, flags, in, out);
 	rc = classify(e);
 	if (rc != GPG_OK && (st_seen & ST_SYM)) {
 		/*
@@ -506,27 +497,45 @@ gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 		 */
 		rc = own_key_named(ctx, 1) ? GPG_TEMP : GPG_BAD;
 		log_info("decrypt: encrypted with a passphrase%s",
-		    rc == GPG_TEMP ? ", and the server's own key could not "
-		    "be used" : ", not to the server's key, or its key packet "
-		    "is bad");
-		goto out;
+		    rc == GPG_TEMP ? ", and our own key could not be used" :
+		    ", not to our key, or its key packet is bad");
+		return rc;
 	}
 	if (rc == GPG_BAD && gpg_own_key_failed(ctx, e)) {
 		/* For us, but our key could not be used: never "not ours". */
-		log_err("decrypt: the server's own key cannot be used (%s; "
-		    "is gpg-agent usable?)", gpgme_strerror(e));
-		rc = GPG_TEMP;
-		goto out;
+		log_err("decrypt: our own key cannot be used (%s; is "
+		    "gpg-agent usable?)", gpgme_strerror(e));
+		return GPG_TEMP;
 	}
 	if (rc == GPG_BAD && !(st_seen & ST_END))
 		rc = GPG_TEMP;		/* gpg ended without a verdict */
-	if (rc != GPG_OK) {
+	if (rc != GPG_OK)
 		log_info("decrypt: %s%s", gpgme_strerror(e), rc == GPG_TEMP ?
 		    " (gpg gave no verdict)" : "");
+	return rc;
+}
+
+int
+gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
+{
+	gpgme_ctx_t ctx = gpg_ctx(home);
+	gpgme_data_t cin = NULL, pout = NULL;
+	gpgme_error_t e;
+	int rc;
+
+	if (ctx == NULL)
+		return GPG_TEMP;
+	gpgme_set_armor(ctx, 0);
+	if (gpgme_data_new_from_mem(&cin, in, len, 0) != 0 ||
+	    gpgme_data_new(&pout) != 0) {
+		rc = GPG_TEMP;
 		goto out;
 	}
-	gpg_data_to_buf(pout, out);
-	pout = NULL;
+	if ((rc = gpg_decrypt(ctx, GPGME_DECRYPT_UNWRAP, cin, pout, &e)) ==
+	    GPG_OK) {
+		gpg_data_to_buf(pout, out);
+		pout = NULL;
+	}
 out:
 	gpgme_data_release(cin);
 	gpgme_data_release(pout);
