@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "die.h"
 #include "gpg.h"
+#include "pgp.h"
 #include "t1crypt.h"
 #include "util.h"
 
@@ -33,6 +34,24 @@ cap_write(void *h, const void *p, size_t n)
 	return (ssize_t)n;
 }
 
+/*
+ * Session-key packets (at most 64), then encrypted data?  Anything else
+ * (a literal, a signed or compressed message, a marker alone) gpg 2.2 may
+ * end without a verdict on its status channel, which reads as a killed
+ * gpg: 75 forever.  And gpg tries our secret key on every anonymous key
+ * packet, an agent call each.  Armor we cannot read is gpg's to judge.
+ */
+static int
+layer_shape(const void *in, size_t len)
+{
+	struct buf bin = BUF_INIT;
+	int ok = pgp_dearmor(in, len, &bin) != 0 ||
+	    pgp_encrypted_shape(bin.s, bin.len);
+
+	buf_free(&bin);
+	return ok;
+}
+
 int
 t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
     struct buf *out, const char **why)
@@ -46,6 +65,10 @@ t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
 	int g, rc = T1C_TEMP;
 
 	*why = NULL;
+	if (!layer_shape(in, len)) {
+		*why = "the PGP layer is not an encrypted message";
+		return T1C_BAD;
+	}
 	if ((ctx = gpg_ctx(home)) == NULL)
 		return T1C_TEMP;
 	if (gpgme_data_new_from_mem(&din, in, len, 0) != 0 ||

@@ -34,7 +34,9 @@ enum {
 	ST_SIG = 2,		/* a signature's verdict is complete */
 	ST_IMPORT = 4,		/* IMPORT_RES */
 	ST_EXPORT = 8,		/* EXPORT_RES */
-	ST_SYM = 16		/* NEED_PASSPHRASE_SYM: a passphrase layer */
+	ST_SYM = 16,		/* NEED_PASSPHRASE_SYM: a passphrase layer */
+	ST_PLAIN = 32,		/* PLAINTEXT: gpg wrote out literal data */
+	ST_BEGIN = 64		/* BEGIN_DECRYPTION */
 };
 static unsigned st_seen;
 /*
@@ -61,6 +63,10 @@ on_status(void *hook, const char *kw, const char *args)
 		st_seen |= ST_EXPORT;
 	else if (strcmp(kw, "NEED_PASSPHRASE_SYM") == 0)
 		st_seen |= ST_SYM;
+	else if (strcmp(kw, "PLAINTEXT") == 0)
+		st_seen |= ST_PLAIN;
+	else if (strcmp(kw, "BEGIN_DECRYPTION") == 0)
+		st_seen |= ST_BEGIN;
 	else if (strcmp(kw, "NEWSIG") == 0)
 		st_open++;
 	else if (strcmp(kw, "VALIDSIG") == 0 || strcmp(kw, "BADSIG") == 0 ||
@@ -395,6 +401,12 @@ gpg_decrypt(gpgme_ctx_t ctx, gpgme_decrypt_flags_t flags, gpgme_data_t in,
 		    "gpg-agent usable?)", gpgme_strerror(e));
 		return GPG_TEMP;
 	}
+	/* Literal data with no decryption begun: the input is not an
+	 * encrypted message, killed gpg or not (gpg says no more on it). */
+	if (rc == GPG_BAD && !(st_seen & ST_END) &&
+	    gpgme_err_code(e) == GPG_ERR_NO_DATA &&
+	    (st_seen & (ST_PLAIN | ST_BEGIN)) == ST_PLAIN)
+		return GPG_BAD;
 	if (rc == GPG_BAD && !(st_seen & ST_END))
 		rc = GPG_TEMP;		/* gpg ended without a verdict */
 	if (rc != GPG_OK)
