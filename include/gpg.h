@@ -48,6 +48,8 @@ int gpg_unwrap(const char *home, const void *in, size_t len,
  */
 int gpg_decrypt(gpgme_ctx_t ctx, gpgme_decrypt_flags_t flags,
     gpgme_data_t in, gpgme_data_t out, gpgme_error_t *err);
+/* Did the last gpg_decrypt find the session key (DECRYPTION_INFO)? */
+int gpg_decrypt_began(void);
 
 /*
  * After a decryption in ctx failed with e: was the message for one of

@@ -52,6 +52,37 @@ layer_shape(const void *in, size_t len)
 	return ok;
 }
 
+/*
+ * gpg found the session key with our key and then ended without a
+ * verdict.  gpg 2.2 does that on its own (log_fatal) for a broken
+ * compressed packet inside the encryption, on every retry; a killed gpg
+ * looks the same.  Look at the decrypted packets ourselves (gpg's unwrap
+ * does not decompress): malformed, or encrypted again, is the sender's.
+ */
+static int
+recheck(const char *home, const void *in, size_t len, size_t max)
+{
+	struct buf inner = BUF_INIT;
+	struct pgp_info info;
+	int u = gpg_unwrap(home, in, len, &inner);
+
+	if (u == GPG_OK) {
+		if (pgp_walk(inner.s, inner.len, max, &info) < 0)
+			u = GPG_BAD;
+		else {
+			if (info.encrypted)
+				u = GPG_BAD;
+			else
+				u = GPG_TEMP;
+			pgp_info_free(&info);
+		}
+	}
+	buf_wipe(&inner);
+	if (u == GPG_BAD)
+		log_info("decrypt: the decrypted layer is malformed");
+	return u == GPG_BAD ? GPG_BAD : GPG_TEMP;
+}
+
 int
 t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
     struct buf *out, const char **why)
@@ -77,6 +108,8 @@ t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
 	/* gpg.c's verdict: a gpg killed mid-run, or our key unusable, is
 	 * trouble (75), never a bounce of the layer. */
 	g = gpg_decrypt(ctx, 0, din, dout, &e);
+	if (g == GPG_TEMP && !co.over && gpg_decrypt_began())
+		g = recheck(home, in, len, max);
 	res = gpgme_op_decrypt_result(ctx);
 	if (res != NULL && res->legacy_cipher_nomdc) {
 		*why = "legacy encryption without MDC (integrity protection) "

@@ -36,7 +36,8 @@ enum {
 	ST_EXPORT = 8,		/* EXPORT_RES */
 	ST_SYM = 16,		/* NEED_PASSPHRASE_SYM: a passphrase layer */
 	ST_PLAIN = 32,		/* PLAINTEXT: gpg wrote out literal data */
-	ST_BEGIN = 64		/* BEGIN_DECRYPTION */
+	ST_BEGIN = 64,		/* BEGIN_DECRYPTION */
+	ST_DINFO = 128		/* DECRYPTION_INFO: a session key was found */
 };
 static unsigned st_seen;
 /*
@@ -67,6 +68,8 @@ on_status(void *hook, const char *kw, const char *args)
 		st_seen |= ST_PLAIN;
 	else if (strcmp(kw, "BEGIN_DECRYPTION") == 0)
 		st_seen |= ST_BEGIN;
+	else if (strcmp(kw, "DECRYPTION_INFO") == 0)
+		st_seen |= ST_DINFO;
 	else if (strcmp(kw, "NEWSIG") == 0)
 		st_open++;
 	else if (strcmp(kw, "VALIDSIG") == 0 || strcmp(kw, "BADSIG") == 0 ||
@@ -395,7 +398,11 @@ gpg_decrypt(gpgme_ctx_t ctx, gpgme_decrypt_flags_t flags, gpgme_data_t in,
 		    ", not to our key, or its key packet is bad");
 		return rc;
 	}
-	if (rc == GPG_BAD && gpg_own_key_failed(ctx, e)) {
+	/* Once gpg found the session key (DECRYPTION_INFO, never for a
+	 * passphrase: none is given), our key worked: a "no secret key"
+	 * after it is a nested layer's, the sender's. */
+	if (rc == GPG_BAD && !(st_seen & ST_DINFO) &&
+	    gpg_own_key_failed(ctx, e)) {
 		/* For us, but our key could not be used: never "not ours". */
 		log_err("decrypt: our own key cannot be used (%s; is "
 		    "gpg-agent usable?)", gpgme_strerror(e));
@@ -413,6 +420,12 @@ gpg_decrypt(gpgme_ctx_t ctx, gpgme_decrypt_flags_t flags, gpgme_data_t in,
 		log_info("decrypt: %s%s", gpgme_strerror(e), rc == GPG_TEMP ?
 		    " (gpg gave no verdict)" : "");
 	return rc;
+}
+
+int
+gpg_decrypt_began(void)
+{
+	return (st_seen & ST_DINFO) != 0;
 }
 
 int

@@ -601,9 +601,12 @@ pgp_encrypted_shape(const void *data, size_t len)
 
 	/* At most 64 packets before the data, as pgp_walk: gpg tries every
 	 * secret key on each anonymous key packet, an agent call each. */
-	while ((rc = read_packet(&r, &tag, &body)) == 0 && ++n <= 64) {
-		if (tag == 1 || tag == 3 || tag == 10)
-			continue;	/* PKESK, SKESK, marker */
+	while ((rc = read_packet(&r, &tag, &body)) == 0) {
+		if (tag == 1 || tag == 3 || tag == 10) {
+			if (++n > 64)	/* PKESK, SKESK, marker */
+				break;
+			continue;
+		}
 		ret = tag == 9 || tag == 18;	/* the encrypted data */
 		break;
 	}

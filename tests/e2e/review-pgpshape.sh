@@ -7,6 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 setup_nyms
 make_nym alice '-acksend'
+mkkey other
 # arm: binary OpenPGP on stdin, ASCII-armored (CRC-24) on stdout.
 arm() { python3 -c '
 import sys,base64
@@ -52,9 +53,69 @@ sys.stdout.buffer.write(p*int(sys.argv[2])+rest)' "$T/to.bin" "$1" | arm; }
 anon 65 >"$T/l"; layer
 check "remail: 65 anonymous key packets before the data: refused (65) before gpg tries them (got $RC)" \
     sh -c "[ $RC = 65 ] && grep -q 'not an encrypted message' '$T/out'"
+anon 64 >"$T/l"; layer
+check "remail: 64 anonymous key packets for another key: gpg's to judge, refused (65) as before (got $RC)" \
+    sh -c "[ $RC = 65 ] && ! grep -q 'not an encrypted message' '$T/out'"
 anon 3 >"$T/l"; layer
 check "remail: 3 anonymous key packets for another key: refused (65) by gpg, as before (got $RC)" test "$RC" = 65
 check "remail: none of the refused layers was handed on" test "$(captured)" = 1
+
+# Inside the encryption, built by hand with a session key we chose (the
+# sender is a recipient too: --show-session-key): gpg 2.2 finds the
+# session key (DECRYPTION_INFO), then dies on a broken compressed packet
+# (log_fatal) with no verdict, as a killed gpg would; or reads "no secret
+# key" for a nested message, which is not our key failing.
+# seal INNER: a layer to the remailer and alice whose SEIPD holds INNER.
+seal() { PYTHONWARNINGS=ignore python3 - "$T/base" "$1" <<'PY'
+import sys, os, hashlib
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+msg = open(sys.argv[1], 'rb').read(); inner = open(sys.argv[2], 'rb').read()
+algo, hx = os.environ['SK'].split(':'); key = bytes.fromhex(hx)
+p = 0; out = b''
+while True:                             # keep the key packets
+    c = msg[p]
+    tag = c & 0x3f if c & 0x40 else (c >> 2) & 15
+    if tag in (9, 18):
+        break
+    if c & 0x40:
+        l = msg[p + 1]
+        if l < 192: h, n = 2, l
+        elif l < 224: h, n = 3, ((l - 192) << 8) + msg[p + 2] + 192
+        else: h, n = 6, int.from_bytes(msg[p + 2:p + 6], 'big')
+    else:
+        h = 1 + (1, 2, 4)[c & 3]; n = int.from_bytes(msg[p + 1:p + h], 'big')
+    out += msg[p:p + h + n]; p += h + n
+bs = 16 if algo in ('7', '8', '9') else 8
+pre = os.urandom(bs); pre += pre[-2:]
+body = pre + inner + b'\xd3\x14'
+body += hashlib.sha1(body).digest()
+e = Cipher(algorithms.AES(key), modes.CFB(b'\0' * bs)).encryptor()
+ct = b'\x01' + e.update(body) + e.finalize()
+sys.stdout.buffer.write(out + b'\xd2\xff' + len(ct).to_bytes(4, 'big') + ct)
+PY
+}
+printf "$inner" | cgpg --encrypt -r remailer@nym.test -r alice@client.test >"$T/base"
+SK=$(gpg --homedir "$T/c" --batch -q --show-session-key -d "$T/base" 2>&1 >/dev/null |
+    sed -n "s/.*session key: .\(.*\).$/\1/p")
+export SK
+check "a session key to build layers with" test -n "$SK"
+printf "$inner" | cgpg -z 0 --store >"$T/i-lit"
+printf '\xc8\xff\x00\x00\x00\x08\x01\xff\xff\xff\x6a\x75\x6e\x6b' >"$T/i-zbad"
+printf "$inner" | cgpg --compress-algo bzip2 --store | python3 -c '
+import sys; d = bytearray(sys.stdin.buffer.read())
+for i in range(12, 20): d[i] = 0
+sys.stdout.buffer.write(d)' >"$T/i-bzbad"
+printf "$inner" | cgpg --encrypt -r other@client.test >"$T/i-nest"
+seal "$T/i-lit" | arm >"$T/l"; layer
+check "control: a hand-built layer holding a literal is sent (0, got $RC)" test "$RC" = 0
+n0=$(captured)
+seal "$T/i-zbad" | arm >"$T/l"; layer
+check "remail: a broken deflate packet inside the encryption: refused (65), not 75 forever (got $RC)" test "$RC" = 65
+seal "$T/i-bzbad" | arm >"$T/l"; layer
+check "remail: a broken bzip2 packet inside the encryption: refused (65), not 75 forever (got $RC)" test "$RC" = 65
+seal "$T/i-nest" | arm >"$T/l"; layer
+check "remail: a message to another key inside the encryption: refused (65), not 75 forever (got $RC)" test "$RC" = 65
+check "remail: none of them handed on" test "$(captured)" = "$n0"
 
 # ---- config@ and send@: pgp_walk calls these encrypted, gpg never
 # decrypts them ----
@@ -64,7 +125,6 @@ req() {
 	printf 'From: alice\nTo: bob@example.org\nSubject: %s\n\nbody %s\n' "$1" "$1" |
 	    cgpg --local-user alice --sign --encrypt -r "$2"
 }
-mkkey other
 # A compressed packet of definite length (a literal in it).
 complit() { python3 -c '
 import sys,zlib
