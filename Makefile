@@ -51,7 +51,7 @@ BIN      = $(if $(filter 1,$(SANITIZE)),$(OUT)/bin,bin)
 CFLAGS   = $(OPT) $(WARN) $(HARDEN) $(DEFS) -Iinclude \
            $(shell pkg-config --cflags $(PKGS))
 
-LIBSRC   = buf die conf msg addr store storelmdb storemod pubview pubwrite wipe gpg gpgsign outbound util req respond names pgp nym cfgreq mime sigreq deliver nymkey unread account accountdb confirm expire nymmail outcome replay send sendmsg block dstblk admin backup ctlstore finger stamp purge
+LIBSRC   = buf die conf msg addr store storelmdb storemod pubview pubwrite wipe gpg gpgkey gpgsign outbound util req respond names pgp nym cfgreq mime sigreq deliver nymkey unread account accountdb confirm expire nymmail outcome replay send sendmsg block dstblk admin backup ctlstore finger stamp purge
 LIBOBJ   = $(LIBSRC:%=$(OUT)/%.o)
 PROGS    = nymserv nymctl
 UNITS    = test_buf test_msg test_addr test_conf test_store test_cfgreq \

@@ -1,6 +1,6 @@
 /* fuzz_pgp.c - libFuzzer harness for OpenPGP framing: armor, dearmor,
- * cleartext, the packet walk with its decompression caps, and the
- * signature identity of the replay cache. */
+ * cleartext, the packet walk with its decompression caps, the shape of
+ * an encrypted message, and the signature identity of the replay cache. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -37,6 +37,9 @@ walk(const void *p, size_t n)
 			__builtin_trap();
 	}
 	pgp_info_free(&info);
+	/* The shape check before gpg: a yes or a no, nothing else. */
+	if ((unsigned)pgp_encrypted_shape(p, n) > 1)
+		__builtin_trap();
 	/* Key ids of a transferable key: never more than asked for. */
 	{
 		unsigned char ids[4][8];

@@ -13,6 +13,7 @@ struct authres_result {
 	char smtp_mailfrom[AUTHRES_MAX_VALUE + 1];	/* smtp.mailfrom */
 	char header_d[AUTHRES_MAX_VALUE + 1];	/* header.d (DKIM) */
 	char header_i[AUTHRES_MAX_VALUE + 1];	/* header.i (DKIM) */
+	unsigned seen;		/* which of the three were given */
 };
 
 struct authres {

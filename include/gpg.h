@@ -19,23 +19,6 @@ void gpg_default_home(const char *home);
 /* A context for home with armor and loopback pinentry; NULL on failure. */
 gpgme_ctx_t gpg_ctx(const char *home);
 
-/* Key types for the server's keys: RSA 3072 (default) or Ed25519/Cv25519. */
-enum gpg_keytype { GPG_RSA3072, GPG_ED25519 };
-
-/*
- * Create a signing key with an encryption subkey and the given user IDs
- * (uids NULL-terminated, first is primary), no passphrase, no expiry.
- * The fingerprint goes to fpr.  Returns 0 or -1 with err set.
- */
-int gpg_make_key(const char *home, enum gpg_keytype type,
-    const char *const *uids, struct buf *fpr, char *err, size_t errlen);
-
-/* Export the public key fpr, armored, appending to out. */
-int gpg_export(const char *home, const char *fpr, struct buf *out);
-
-/* Does home hold the secret key fpr?  1 yes, 0 no, -1 engine trouble. */
-int gpg_have_secret(const char *home, const char *fpr);
-
 /* Is home a usable GnuPG home directory?  -1 with errno if not. */
 int gpg_home_ok(const char *home);
 
@@ -55,6 +38,18 @@ enum {
  */
 int gpg_unwrap(const char *home, const void *in, size_t len,
     struct buf *out);
+
+/*
+ * Decrypt in into out in ctx (no passphrase is ever given), the error in
+ * *err, with one verdict for every caller: GPG_OK; GPG_BAD when gpg said
+ * the input is not for us or broken; GPG_TEMP when gpg ended without a
+ * verdict (killed, crashed), when one of our keys was named and cannot be
+ * used here, or on any other trouble.  The status callback is gpg.c's.
+ */
+int gpg_decrypt(gpgme_ctx_t ctx, gpgme_decrypt_flags_t flags,
+    gpgme_data_t in, gpgme_data_t out, gpgme_error_t *err);
+/* Did the last gpg_decrypt find the session key (DECRYPTION_INFO)? */
+int gpg_decrypt_began(void);
 
 /*
  * After a decryption in ctx failed with e: was the message for one of

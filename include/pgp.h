@@ -50,6 +50,8 @@ struct pgp_info {
  * to free).
  */
 int pgp_walk(const void *data, size_t len, size_t max, struct pgp_info *);
+/* Session-key packets (and markers) only, then encrypted data? 1 or 0. */
+int pgp_encrypted_shape(const void *data, size_t len);
 void pgp_info_free(struct pgp_info *);
 
 /*

@@ -13,6 +13,7 @@
 #include "article.h"
 #include "die.h"
 #include "gpg.h"
+#include "gpgkey.h"
 #include "msg.h"
 #include "news.h"
 #include "outbound.h"

@@ -54,6 +54,11 @@ from_opaque(const struct conf *c, const struct buf *bin, int depth,
 	}
 	if (info.encrypted) {
 		pgp_info_free(&info);
+		if (!pgp_encrypted_shape(bin->s, bin->len)) {
+			log_info("request: not session keys then encrypted "
+			    "data");
+			return GPG_BAD;
+		}
 		if (sr->encrypted) {	/* one encryption layer only */
 			log_info("request: nested encryption");
 			return GPG_BAD;

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "die.h"
 #include "gpg.h"
+#include "pgp.h"
 #include "t1crypt.h"
 #include "util.h"
 
@@ -33,34 +34,53 @@ cap_write(void *h, const void *p, size_t n)
 	return (ssize_t)n;
 }
 
-/* Refuse any passphrase request while decrypting (no symmetric layers). */
-static gpgme_error_t
-no_passphrase(void *h, const char *hint, const char *info, int bad, int fd)
+/*
+ * Session-key packets (at most 64), then encrypted data?  Anything else
+ * (a literal, a signed or compressed message, a marker alone) gpg 2.2 may
+ * end without a verdict on its status channel, which reads as a killed
+ * gpg: 75 forever.  And gpg tries our secret key on every anonymous key
+ * packet, an agent call each.  Armor we cannot read is gpg's to judge.
+ */
+static int
+layer_shape(const void *in, size_t len)
 {
-	(void)h; (void)hint; (void)info; (void)bad; (void)fd;
-	return gpg_error(GPG_ERR_CANCELED);
+	struct buf bin = BUF_INIT;
+	int ok = pgp_dearmor(in, len, &bin) != 0 ||
+	    pgp_encrypted_shape(bin.s, bin.len);
+
+	buf_free(&bin);
+	return ok;
 }
 
+/*
+ * gpg found the session key with our key and then ended without a
+ * verdict.  gpg 2.2 does that on its own (log_fatal) for a broken
+ * compressed packet inside the encryption, on every retry; a killed gpg
+ * looks the same.  Look at the decrypted packets ourselves (gpg's unwrap
+ * does not decompress): malformed, or encrypted again, is the sender's.
+ */
 static int
-permanent(gpgme_error_t e)
+recheck(const char *home, const void *in, size_t len, size_t max)
 {
-	switch (gpgme_err_code(e)) {
-	case GPG_ERR_NO_SECKEY:
-	case GPG_ERR_DECRYPT_FAILED:
-	case GPG_ERR_BAD_DATA:
-	case GPG_ERR_NO_DATA:
-	case GPG_ERR_INV_PACKET:
-	case GPG_ERR_UNKNOWN_PACKET:
-	case GPG_ERR_CANCELED:
-	case GPG_ERR_NO_PASSPHRASE:
-	case GPG_ERR_BAD_PASSPHRASE:
-	case GPG_ERR_CIPHER_ALGO:
-	case GPG_ERR_UNSUPPORTED_ALGORITHM:
-	case GPG_ERR_WRONG_SECKEY:
-		return 1;
-	default:
-		return 0;
+	struct buf inner = BUF_INIT;
+	struct pgp_info info;
+	int u = gpg_unwrap(home, in, len, &inner);
+
+	if (u == GPG_OK) {
+		if (pgp_walk(inner.s, inner.len, max, &info) < 0)
+			u = GPG_BAD;
+		else {
+			if (info.encrypted)
+				u = GPG_BAD;
+			else
+				u = GPG_TEMP;
+			pgp_info_free(&info);
+		}
 	}
+	buf_wipe(&inner);
+	if (u == GPG_BAD)
+		log_info("decrypt: the decrypted layer is malformed");
+	return u == GPG_BAD ? GPG_BAD : GPG_TEMP;
 }
 
 int
@@ -73,16 +93,23 @@ t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
 	gpgme_data_t din = NULL, dout = NULL;
 	gpgme_decrypt_result_t res;
 	gpgme_error_t e;
-	int rc = T1C_TEMP;
+	int g, rc = T1C_TEMP;
 
 	*why = NULL;
+	if (!layer_shape(in, len)) {
+		*why = "the PGP layer is not an encrypted message";
+		return T1C_BAD;
+	}
 	if ((ctx = gpg_ctx(home)) == NULL)
 		return T1C_TEMP;
-	gpgme_set_passphrase_cb(ctx, no_passphrase, NULL);
 	if (gpgme_data_new_from_mem(&din, in, len, 0) != 0 ||
 	    gpgme_data_new_from_cbs(&dout, &cbs, &co) != 0)
 		goto done;
-	e = gpgme_op_decrypt(ctx, din, dout);
+	/* gpg.c's verdict: a gpg killed mid-run, or our key unusable, is
+	 * trouble (75), never a bounce of the layer. */
+	g = gpg_decrypt(ctx, 0, din, dout, &e);
+	if (g == GPG_TEMP && !co.over && gpg_decrypt_began())
+		g = recheck(home, in, len, max);
 	res = gpgme_op_decrypt_result(ctx);
 	if (res != NULL && res->legacy_cipher_nomdc) {
 		*why = "legacy encryption without MDC (integrity protection) "
@@ -97,10 +124,9 @@ t1c_decrypt(const char *home, const void *in, size_t len, size_t max,
 		buf_wipe(out);
 		goto done;
 	}
-	if (e != 0) {
-		log_info("decrypt: %s", gpgme_strerror(e));
+	if (g != GPG_OK) {
 		buf_wipe(out);
-		if (permanent(e) && !gpg_own_key_failed(ctx, e)) {
+		if (g == GPG_BAD) {
 			*why = "cannot decrypt the PGP layer with this "
 			    "remailer's key";
 			rc = T1C_BAD;

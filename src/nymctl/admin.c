@@ -10,6 +10,7 @@
 #include "die.h"
 #include "dstblk.h"
 #include "gpg.h"
+#include "gpgkey.h"
 #include "names.h"
 #include "nym.h"
 #include "outcome.h"

@@ -23,6 +23,7 @@
 #include "pubview.h"
 #include "nym.h"
 #include "gpg.h"
+#include "gpgkey.h"
 #include "stamp.h"
 #include "store.h"
 #include "ctlstore.h"

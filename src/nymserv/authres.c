@@ -129,7 +129,8 @@ static int
 propspec(struct in *s, struct authres_result *r)
 {
 	char ptype[AUTHRES_MAX_VALUE + 1], prop[AUTHRES_MAX_VALUE + 1];
-	char v[AUTHRES_MAX_VALUE + 1];
+	char v[AUTHRES_MAX_VALUE + 1], *t;
+	unsigned bit;
 
 	if (keyword(s, ptype) < 0)
 		return -1;
@@ -148,16 +149,21 @@ propspec(struct in *s, struct authres_result *r)
 	 */
 	if (value(s, v, "@/=") < 0)
 		return -1;
-	if (strcmp(ptype, "smtp") == 0 && strcmp(prop, "mailfrom") == 0) {
-		lower(v);
-		strcpy(r->smtp_mailfrom, v);
-	} else if (strcmp(ptype, "header") == 0 && strcmp(prop, "d") == 0) {
-		lower(v);
-		strcpy(r->header_d, v);
-	} else if (strcmp(ptype, "header") == 0 && strcmp(prop, "i") == 0) {
-		lower(v);
-		strcpy(r->header_i, v);
-	}
+	if (strcmp(ptype, "smtp") == 0 && strcmp(prop, "mailfrom") == 0)
+		t = r->smtp_mailfrom, bit = 1;
+	else if (strcmp(ptype, "header") == 0 && strcmp(prop, "d") == 0)
+		t = r->header_d, bit = 2;
+	else if (strcmp(ptype, "header") == 0 && strcmp(prop, "i") == 0)
+		t = r->header_i, bit = 4;
+	else
+		return 0;
+	/* A property the decision reads, given twice in one result: which
+	 * one is meant?  Refuse the field rather than guess. */
+	if (r->seen & bit)
+		return -1;
+	r->seen |= bit;
+	lower(v);
+	strcpy(t, v);
 	return 0;
 }
 

@@ -1,4 +1,4 @@
-/* gpg.c - gpgme wrapper: contexts, server keys, decryption, temporary homes. */
+/* gpg.c - gpgme wrapper: contexts, decryption and its verdict, temporary homes. */
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>
@@ -34,7 +34,10 @@ enum {
 	ST_SIG = 2,		/* a signature's verdict is complete */
 	ST_IMPORT = 4,		/* IMPORT_RES */
 	ST_EXPORT = 8,		/* EXPORT_RES */
-	ST_SYM = 16		/* NEED_PASSPHRASE_SYM: a passphrase layer */
+	ST_SYM = 16,		/* NEED_PASSPHRASE_SYM: a passphrase layer */
+	ST_PLAIN = 32,		/* PLAINTEXT: gpg wrote out literal data */
+	ST_BEGIN = 64,		/* BEGIN_DECRYPTION */
+	ST_DINFO = 128		/* DECRYPTION_INFO: a session key was found */
 };
 static unsigned st_seen;
 /*
@@ -61,6 +64,12 @@ on_status(void *hook, const char *kw, const char *args)
 		st_seen |= ST_EXPORT;
 	else if (strcmp(kw, "NEED_PASSPHRASE_SYM") == 0)
 		st_seen |= ST_SYM;
+	else if (strcmp(kw, "PLAINTEXT") == 0)
+		st_seen |= ST_PLAIN;
+	else if (strcmp(kw, "BEGIN_DECRYPTION") == 0)
+		st_seen |= ST_BEGIN;
+	else if (strcmp(kw, "DECRYPTION_INFO") == 0)
+		st_seen |= ST_DINFO;
 	else if (strcmp(kw, "NEWSIG") == 0)
 		st_open++;
 	else if (strcmp(kw, "VALIDSIG") == 0 || strcmp(kw, "BADSIG") == 0 ||
@@ -192,118 +201,6 @@ gpg_ctx(const char *home)
 		return NULL;
 	}
 	return ctx;
-}
-
-int
-gpg_make_key(const char *home, enum gpg_keytype type,
-    const char *const *uids, struct buf *fpr, char *err, size_t errlen)
-{
-	gpgme_ctx_t ctx = gpg_ctx(home);
-	gpgme_genkey_result_t res;
-	gpgme_key_t key = NULL;
-	gpgme_error_t e;
-	const char *prim = type == GPG_RSA3072 ? "rsa3072" : "ed25519";
-	const char *sub = type == GPG_RSA3072 ? "rsa3072" : "cv25519";
-	unsigned flags = GPGME_CREATE_NOPASSWD | GPGME_CREATE_NOEXPIRE |
-	    GPGME_CREATE_FORCE;
-	size_t i;
-	int rc = -1;
-
-	if (ctx == NULL) {
-		snprintf(err, errlen, "cannot start gpgme");
-		return -1;
-	}
-	e = gpgme_op_createkey(ctx, uids[0], prim, 0, 0, NULL,
-	    flags | GPGME_CREATE_SIGN | GPGME_CREATE_CERT);
-	if (e != 0) {
-		snprintf(err, errlen, "create key: %s", gpgme_strerror(e));
-		goto out;
-	}
-	res = gpgme_op_genkey_result(ctx);
-	if (res == NULL || res->fpr == NULL) {
-		snprintf(err, errlen, "create key: no fingerprint");
-		goto out;
-	}
-	buf_sets(fpr, res->fpr);
-	if ((e = gpgme_get_key(ctx, fpr->s, &key, 1)) != 0) {
-		snprintf(err, errlen, "get key: %s", gpgme_strerror(e));
-		goto out;
-	}
-	e = gpgme_op_createsubkey(ctx, key, sub, 0, 0,
-	    flags | GPGME_CREATE_ENCR);
-	if (e != 0) {
-		snprintf(err, errlen, "create subkey: %s", gpgme_strerror(e));
-		goto out;
-	}
-	for (i = 1; uids[i] != NULL; i++) {
-		if ((e = gpgme_op_adduid(ctx, key, uids[i], 0)) != 0) {
-			snprintf(err, errlen, "add uid: %s", gpgme_strerror(e));
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	if (key != NULL)
-		gpgme_key_unref(key);
-	gpgme_release(ctx);
-	return rc;
-}
-
-int
-gpg_export(const char *home, const char *fpr, struct buf *out)
-{
-	gpgme_ctx_t ctx = gpg_ctx(home);
-	gpgme_data_t d = NULL;
-	gpgme_error_t e;
-	char *mem;
-	size_t n;
-	int rc = -1;
-
-	if (ctx == NULL)
-		return -1;
-	if ((e = gpgme_data_new(&d)) != 0)
-		goto out;
-	if ((e = gpgme_op_export(ctx, fpr, GPGME_EXPORT_MODE_MINIMAL, d)) != 0) {
-		log_err("export: %s", gpgme_strerror(e));
-		goto out;
-	}
-	mem = gpgme_data_release_and_get_mem(d, &n);
-	d = NULL;
-	if (mem == NULL || n == 0) {
-		gpgme_free(mem);
-		goto out;
-	}
-	buf_add(out, mem, n);
-	gpgme_free(mem);
-	rc = 0;
-out:
-	if (d != NULL)
-		gpgme_data_release(d);
-	gpgme_release(ctx);
-	return rc;
-}
-
-int
-gpg_have_secret(const char *home, const char *fpr)
-{
-	gpgme_ctx_t ctx = gpg_ctx(home);
-	gpgme_key_t key = NULL;
-	gpgme_error_t e;
-	int rc;
-
-	if (ctx == NULL)
-		return -1;
-	e = gpgme_get_key(ctx, fpr, &key, 1);
-	if (e == 0 && key != NULL)
-		rc = 1;
-	else if (gpgme_err_code(e) == GPG_ERR_EOF)
-		rc = 0;
-	else
-		rc = -1;
-	if (key != NULL)
-		gpgme_key_unref(key);
-	gpgme_release(ctx);
-	return rc;
 }
 
 /* ---- operations for config@/send@ and deliveries ---- */
@@ -469,24 +366,15 @@ no_passphrase(void *h, const char *hint, const char *info, int bad, int fd)
 }
 
 int
-gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
+gpg_decrypt(gpgme_ctx_t ctx, gpgme_decrypt_flags_t flags, gpgme_data_t in,
+    gpgme_data_t out, gpgme_error_t *err)
 {
-	gpgme_ctx_t ctx = gpg_ctx(home);
-	gpgme_data_t cin = NULL, pout = NULL;
 	gpgme_error_t e;
 	int rc;
 
-	if (ctx == NULL)
-		return GPG_TEMP;
-	gpgme_set_armor(ctx, 0);
-	if (gpgme_data_new_from_mem(&cin, in, len, 0) != 0 ||
-	    gpgme_data_new(&pout) != 0) {
-		rc = GPG_TEMP;
-		goto out;
-	}
 	listen_status(ctx);
 	gpgme_set_passphrase_cb(ctx, no_passphrase, NULL);
-	e = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, cin, pout);
+	*err = e = gpgme_op_decrypt_ext(ctx, flags, in, out);
 	rc = classify(e);
 	if (rc != GPG_OK && (st_seen & ST_SYM)) {
 		/*
@@ -506,27 +394,61 @@ gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
 		 */
 		rc = own_key_named(ctx, 1) ? GPG_TEMP : GPG_BAD;
 		log_info("decrypt: encrypted with a passphrase%s",
-		    rc == GPG_TEMP ? ", and the server's own key could not "
-		    "be used" : ", not to the server's key, or its key packet "
-		    "is bad");
-		goto out;
+		    rc == GPG_TEMP ? ", and our own key could not be used" :
+		    ", not to our key, or its key packet is bad");
+		return rc;
 	}
-	if (rc == GPG_BAD && gpg_own_key_failed(ctx, e)) {
+	/* Once gpg found the session key (DECRYPTION_INFO, never for a
+	 * passphrase: none is given), our key worked: a "no secret key"
+	 * after it is a nested layer's, the sender's. */
+	if (rc == GPG_BAD && !(st_seen & ST_DINFO) &&
+	    gpg_own_key_failed(ctx, e)) {
 		/* For us, but our key could not be used: never "not ours". */
-		log_err("decrypt: the server's own key cannot be used (%s; "
-		    "is gpg-agent usable?)", gpgme_strerror(e));
+		log_err("decrypt: our own key cannot be used (%s; is "
+		    "gpg-agent usable?)", gpgme_strerror(e));
+		return GPG_TEMP;
+	}
+	/* Literal data with no decryption begun: the input is not an
+	 * encrypted message, killed gpg or not (gpg says no more on it). */
+	if (rc == GPG_BAD && !(st_seen & ST_END) &&
+	    gpgme_err_code(e) == GPG_ERR_NO_DATA &&
+	    (st_seen & (ST_PLAIN | ST_BEGIN)) == ST_PLAIN)
+		return GPG_BAD;
+	if (rc == GPG_BAD && !(st_seen & ST_END))
+		rc = GPG_TEMP;		/* gpg ended without a verdict */
+	if (rc != GPG_OK)
+		log_info("decrypt: %s%s", gpgme_strerror(e), rc == GPG_TEMP ?
+		    " (gpg gave no verdict)" : "");
+	return rc;
+}
+
+int
+gpg_decrypt_began(void)
+{
+	return (st_seen & ST_DINFO) != 0;
+}
+
+int
+gpg_unwrap(const char *home, const void *in, size_t len, struct buf *out)
+{
+	gpgme_ctx_t ctx = gpg_ctx(home);
+	gpgme_data_t cin = NULL, pout = NULL;
+	gpgme_error_t e;
+	int rc;
+
+	if (ctx == NULL)
+		return GPG_TEMP;
+	gpgme_set_armor(ctx, 0);
+	if (gpgme_data_new_from_mem(&cin, in, len, 0) != 0 ||
+	    gpgme_data_new(&pout) != 0) {
 		rc = GPG_TEMP;
 		goto out;
 	}
-	if (rc == GPG_BAD && !(st_seen & ST_END))
-		rc = GPG_TEMP;		/* gpg ended without a verdict */
-	if (rc != GPG_OK) {
-		log_info("decrypt: %s%s", gpgme_strerror(e), rc == GPG_TEMP ?
-		    " (gpg gave no verdict)" : "");
-		goto out;
+	if ((rc = gpg_decrypt(ctx, GPGME_DECRYPT_UNWRAP, cin, pout, &e)) ==
+	    GPG_OK) {
+		gpg_data_to_buf(pout, out);
+		pout = NULL;
 	}
-	gpg_data_to_buf(pout, out);
-	pout = NULL;
 out:
 	gpgme_data_release(cin);
 	gpgme_data_release(pout);

@@ -591,3 +591,25 @@ pgp_cleartext(const char *start, size_t len, struct buf *out)
 	}
 	return -1;
 }
+
+int
+pgp_encrypted_shape(const void *data, size_t len)
+{
+	struct reader r = { data, (const unsigned char *)data + len };
+	struct buf body = BUF_INIT;
+	int tag, rc, ret = 0, n = 0;
+
+	/* At most 64 packets before the data, as pgp_walk: gpg tries every
+	 * secret key on each anonymous key packet, an agent call each. */
+	while ((rc = read_packet(&r, &tag, &body)) == 0) {
+		if (tag == 1 || tag == 3 || tag == 10) {
+			if (++n > 64)	/* PKESK, SKESK, marker */
+				break;
+			continue;
+		}
+		ret = tag == 9 || tag == 18;	/* the encrypted data */
+		break;
+	}
+	buf_free(&body);
+	return ret;
+}

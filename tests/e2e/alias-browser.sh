@@ -116,8 +116,11 @@ ok "lighttpd serves nymreg on 127.0.0.1:$PORT"
 
 # browser STEP...: one headless Chromium session.
 N=0
+# Chromium's own temporary files (org.chromium.*) go under $T, not /tmp.
 browser() {
-	"$REPO/tests/cdp-drive" "$CHROMIUM" "$T/chrome" "$@" 2>>"$T/cdp.err"
+	mkdir -p "$T/ctmp"
+	TMPDIR="$T/ctmp" "$REPO/tests/cdp-drive" "$CHROMIUM" "$T/chrome" "$@" \
+	    2>>"$T/cdp.err"
 }
 ok_if() { local w=$1; shift; if eval "$*"; then ok "$w"; else notok "$w"; fi; }
 link_of() { grep -o "$URL?t=[0-9a-f]*" "$T/cap/$1.msg" | head -1; }

@@ -698,6 +698,38 @@ d0=$(to_n bob@real.example) n0=$n
 killed_gpg "nym delivery" regen_nym bob
 check "gpg killed during nym delivery: each message delivered once" \
     [ "$(to_n bob@real.example)" = $((d0 + n - n0)) ]
+# remail decrypting a type-1 layer to its key: gpg killed there is 75
+# (the MTA retries), never a bounce or a drop of the layer.
+printf '::\nAnon-To: layer@real.example\n\nthe layer body\n' |
+    cgpg --armor --encrypt --recipient '<remailer@nym.test>' >"$T/l1"
+{ printf '::\nEncrypted: PGP\n\n'; cat "$T/l1"; } >"$T/t1"
+rml() {
+	as_user "$NYM_BIN/remail" -v -c "$CONF" -p remailer -f '' <"$T/t1" \
+	    >"$T/out" 2>&1
+	RC=$?
+	{ echo "== remail: $RC"; cat "$T/out"; } >>"$T/runs.log"
+}
+rk=0 rbad=0
+for spread in 8 8 0 0; do
+	k0=$(grep -c . "$T/gpgkills")
+	c0=$(captured)
+	: >"$T/gpgcalls"
+	echo "kill 1 $spread" >"$T/gpgmode"
+	rml
+	echo pass >"$T/gpgmode"
+	[ "$(grep -c . "$T/gpgkills")" -gt "$k0" ] || continue
+	rk=$((rk + 1))
+	# 0 (sent once) only when gpg was killed after its whole answer.
+	{ [ "$RC" = 75 ] && [ "$(captured)" = "$c0" ]; } ||
+	    { [ "$RC" = 0 ] && [ "$(captured)" = $((c0 + 1)) ]; } ||
+	    { rbad=$((rbad + 1)); echo "# remail, gpg killed in its decryption: exit $RC, $(( $(captured) - c0 )) handed on"; }
+done
+l0=$(to_n layer@real.example)
+rml
+check "gpg killed during remail's decryption: $rk kills, each 75 with nothing handed on or done once from gpg's whole answer ($rbad not); then exit 0 (got $RC)" \
+    [ "$rk" -ge 2 -a "$rbad" = 0 -a "$RC" = 0 ]
+check "gpg killed during remail's decryption: the layer is sent once it can be" \
+    [ "$(to_n layer@real.example)" = $((l0 + 1)) ]
 confirm_run() { ns "$CK" <"$T/gk"; }
 regen_confirm
 for at in 1 2; do

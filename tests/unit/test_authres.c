@@ -52,6 +52,15 @@ main(void)
 		{ "nym.test (unclosed; spf=pass", 0 },
 		{ "nym.test; spf=pass smtp.mailfrom=\"unclosed", 0 },
 		{ "((((((((((deep))))))))))nym.test; spf=pass", 0 },
+		/* A property the decision reads, twice in one result. */
+		{ "nym.test; spf=pass smtp.mailfrom=a@x.example "
+		    "smtp.mailfrom=b@y.example", 0 },
+		{ "nym.test; dkim=pass header.d=x.example header.d=y.example", 0 },
+		{ "nym.test; dkim=pass header.i=@x.example header.i=@y.example", 0 },
+		{ "nym.test; spf=pass smtp.mailfrom=\"\" smtp.mailfrom=b@y.example", 0 },
+		/* ... but once in each of two results is fine. */
+		{ "nym.test; dkim=pass header.d=x.example; dkim=pass "
+		    "header.d=y.example", 1 },
 	};
 	char big[9000];
 	size_t i;
